@@ -1,0 +1,97 @@
+// Index masks as PNG files. VOC's SegmentationClass masks are 8-bit paletted PNGs whose *indices* are the
+// labels (the palette only colours them); SegmentationClassAug masks are 8-bit grayscale. We read indices
+// directly (fast-png keeps them) instead of decoding to colours and inverting, and fall back to inverting
+// the VOC colormap for RGB(A) exports of the same masks.
+import * as fs from 'fs';
+import { decode, encode } from 'fast-png';
+import { DataError } from '../errors';
+import { writeFileAtomic, writeFileAtomicAsync } from '../fsutil';
+import type { IndexMask } from '../types';
+import { VOC_COLORMAP, vocIndexOf } from './palette';
+
+function unpackBits(packed: ArrayLike<number>, width: number, height: number, depth: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const rowBytes = Math.ceil((width * depth) / 8);
+  const perByte = 8 / depth;
+  const maskBits = (1 << depth) - 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const byte = packed[y * rowBytes + Math.floor(x / perByte)];
+      const shift = 8 - depth * ((x % perByte) + 1);
+      out[y * width + x] = (byte >> shift) & maskBits;
+    }
+  }
+  return out;
+}
+
+/** Decode PNG bytes to an index mask. `file` only names the source in errors. */
+export function decodeIndexPng(bytes: Uint8Array, file: string): IndexMask {
+  let png: ReturnType<typeof decode>;
+  try {
+    png = decode(bytes);
+  } catch (e) {
+    throw new DataError(file, `not a readable PNG (${(e as Error).message})`);
+  }
+  const { width, height, channels, depth } = png;
+  const n = width * height;
+  if (channels === 1 || (channels === 2 && !png.palette)) {
+    if (depth === 16) throw new DataError(file, '16-bit mask PNGs are not supported (expected 8-bit index or palette PNG)');
+    let idx: Uint8Array;
+    if (depth === 8) {
+      if (channels === 1) idx = new Uint8Array(png.data.buffer, png.data.byteOffset, n).slice();
+      else {
+        idx = new Uint8Array(n); // gray+alpha: take gray
+        for (let i = 0; i < n; i++) idx[i] = png.data[2 * i];
+      }
+    } else {
+      idx = unpackBits(png.data, width, height, depth);
+    }
+    return { width, height, data: idx };
+  }
+  if (channels === 3 || channels === 4) {
+    if (depth !== 8) throw new DataError(file, `${depth}-bit colour mask PNGs are not supported`);
+    const idx = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = i * channels;
+      const k = vocIndexOf(png.data[o], png.data[o + 1], png.data[o + 2]);
+      if (k < 0) {
+        throw new DataError(file, `colour mask has colour rgb(${png.data[o]},${png.data[o + 1]},${png.data[o + 2]}) at (${i % width},${Math.floor(i / width)}) which is not in the VOC palette`);
+      }
+      idx[i] = k;
+    }
+    return { width, height, data: idx };
+  }
+  throw new DataError(file, `unsupported PNG layout (${channels} channels, depth ${depth})`);
+}
+
+export async function readIndexPng(file: string): Promise<IndexMask> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(file, code === 'ENOENT' ? 'mask file not found' : `cannot read mask (${code ?? (e as Error).message})`);
+  }
+  return decodeIndexPng(bytes, file);
+}
+
+/** Encode an index mask as an 8-bit paletted PNG with the VOC palette (what VOC's own masks are). */
+export function encodeIndexPng(mask: IndexMask): Uint8Array {
+  if (mask.data.length !== mask.width * mask.height) throw new Error('encodeIndexPng: data length does not match width*height');
+  return encode({
+    width: mask.width,
+    height: mask.height,
+    data: mask.data,
+    depth: 8,
+    channels: 1,
+    palette: VOC_COLORMAP.map((c) => [c[0], c[1], c[2]]),
+  });
+}
+
+export function writeIndexPng(file: string, mask: IndexMask): void {
+  writeFileAtomic(file, encodeIndexPng(mask));
+}
+
+export function writeIndexPngAsync(file: string, mask: IndexMask): Promise<void> {
+  return writeFileAtomicAsync(file, encodeIndexPng(mask));
+}
