@@ -1,0 +1,117 @@
+// N-way K-shot episode sampling, as PANet's test loader does it (PANet dataloaders/customized.py):
+// per episode, draw N distinct classes of the fold; for each class draw K support images and one query
+// image among the images that contain that class. Every draw goes through one seeded PRNG.
+//
+// Each episode is generated from its own child stream `Rng(runSeed).fork(index)`, so episode i of a run
+// is the same whether or not episodes 0..i-1 were generated: the UI can jump straight to episode 5000,
+// and the id `r<run>e<index>` names it for good (together with the EpisodeSpec that produced it).
+import { createHash } from 'crypto';
+import { UsageError } from '../errors';
+import { Rng } from '../prng';
+import type { ImageClasses, ListName } from './dataset';
+
+export interface EpisodeSpec {
+  fold: number;
+  /** The fold's classes (ordinals); episode classes are drawn from these. */
+  classes: number[];
+  ways: number;
+  shots: number;
+  /** Query images per class (PANet: 1). */
+  queriesPerClass: number;
+  /** Seed of run r = seed + r (PANet: 1234 + run). */
+  seed: number;
+  list: ListName;
+  /** An image "contains" a class if it has at least this many pixels of it (PANet: 1). */
+  minPixels: number;
+}
+
+export interface Episode {
+  /** Stable within an EpisodeSpec: `r<run>e<index>`. */
+  id: string;
+  run: number;
+  index: number;
+  /** Episode classes (ordinals), way j = classes[j] (episode label j+1). */
+  classes: number[];
+  /** supports[j][k] = image id of shot k of way j. */
+  supports: string[][];
+  /** Query image ids; query q was drawn for way queryWay[q]. */
+  queries: string[];
+  queryWay: number[];
+  /** Short content hash of the draw (classes, supports, queries): detects a changed dataset index. */
+  key: string;
+}
+
+/** For each class, the ids of images containing it (in index order, so the draw is stable). */
+export function imagesByClass(index: ImageClasses[], classes: number[], minPixels: number): Map<number, string[]> {
+  const by = new Map<number, string[]>(classes.map((c) => [c, []]));
+  for (const img of index) {
+    for (const c of classes) {
+      if ((img.pixels[c] ?? 0) >= Math.max(1, minPixels)) by.get(c)!.push(img.id);
+    }
+  }
+  return by;
+}
+
+export class EpisodeSampler {
+  private readonly byClass: Map<number, string[]>;
+  /** Classes with enough images to fill one way (K supports + queries). */
+  readonly usableClasses: number[];
+
+  constructor(readonly spec: EpisodeSpec, index: ImageClasses[]) {
+    if (!(spec.ways >= 1 && spec.shots >= 1 && spec.queriesPerClass >= 1)) throw new UsageError('ways, shots and queries must be at least 1');
+    this.byClass = imagesByClass(index, spec.classes, spec.minPixels);
+    const need = spec.shots + spec.queriesPerClass;
+    this.usableClasses = spec.classes.filter((c) => this.byClass.get(c)!.length >= need);
+    if (this.usableClasses.length < spec.ways) {
+      const counts = spec.classes.map((c) => `${c}:${this.byClass.get(c)!.length}`).join(' ');
+      throw new UsageError(
+        `fold ${spec.fold} (${spec.list} list) has only ${this.usableClasses.length} classes with at least ${need} images ` +
+          `(images per class: ${counts}); cannot draw ${spec.ways}-way ${spec.shots}-shot episodes`,
+      );
+    }
+  }
+
+  imagesOf(cls: number): readonly string[] {
+    return this.byClass.get(cls) ?? [];
+  }
+
+  episode(run: number, index: number): Episode {
+    const rng = new Rng(this.spec.seed + run).fork(index);
+    const { ways, shots, queriesPerClass } = this.spec;
+    const classes = rng.sample(this.usableClasses, ways);
+    const supports: string[][] = [];
+    const queries: string[] = [];
+    const queryWay: number[] = [];
+    const used = new Set<string>();
+    // Queries first, then supports, each excluding images already used in this episode: a support never
+    // equals a query (nor another support), also across ways.
+    const pool = (c: number) => this.byClass.get(c)!.filter((id) => !used.has(id));
+    for (let j = 0; j < ways; j++) {
+      const avail = pool(classes[j]);
+      if (avail.length < queriesPerClass) throw new UsageError(`episode ${index}: not enough distinct images for class ${classes[j]}`);
+      for (const q of rng.sample(avail, queriesPerClass)) {
+        queries.push(q);
+        queryWay.push(j);
+        used.add(q);
+      }
+    }
+    for (let j = 0; j < ways; j++) {
+      const avail = pool(classes[j]);
+      if (avail.length < shots) {
+        throw new UsageError(`episode r${run}e${index}: class ${classes[j]} has ${avail.length} images left after the queries, ${shots} shots needed`);
+      }
+      const s = rng.sample(avail, shots);
+      s.forEach((id) => used.add(id));
+      supports.push(s);
+    }
+    const key = createHash('sha256').update(JSON.stringify([classes, supports, queries])).digest('hex').slice(0, 12);
+    return { id: `r${run}e${index}`, run, index, classes, supports, queries, queryWay, key };
+  }
+
+  /** Parse an id made by episode(). */
+  static parseId(id: string): { run: number; index: number } {
+    const m = /^r(\d+)e(\d+)$/.exec(id);
+    if (!m) throw new UsageError(`not an episode id: ${id} (expected r<run>e<index>)`);
+    return { run: Number(m[1]), index: Number(m[2]) };
+  }
+}

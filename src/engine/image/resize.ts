@@ -1,0 +1,28 @@
+// Resizing for the network input. PANet's test transform resizes the image (PIL bilinear) and the label
+// (PIL nearest) to input_size × input_size, and scores at that size; we do the same.
+import sharp from 'sharp';
+import type { IndexMask, RawImage } from '../types';
+
+/** Bilinear resize of RGB bytes to w×h (aspect not kept, as PANet's Resize). Returns float32 HWC, 0..255. */
+export async function resizeRgb(img: RawImage, w: number, h: number): Promise<Float32Array> {
+  const out = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  })
+    .resize(w, h, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return Float32Array.from(out);
+}
+
+/** Nearest-neighbour resize with PIL's sampling (source = floor((dst + 0.5) · src/dst)): labels stay labels. */
+export function resizeMaskNearest(mask: IndexMask, w: number, h: number): IndexMask {
+  if (mask.width === w && mask.height === h) return { width: w, height: h, data: mask.data.slice() };
+  const out = new Uint8Array(w * h);
+  const sx = mask.width / w, sy = mask.height / h;
+  const xs = Int32Array.from({ length: w }, (_, x) => Math.min(mask.width - 1, Math.floor((x + 0.5) * sx)));
+  for (let y = 0; y < h; y++) {
+    const row = Math.min(mask.height - 1, Math.floor((y + 0.5) * sy)) * mask.width;
+    for (let x = 0; x < w; x++) out[y * w + x] = mask.data[row + xs[x]];
+  }
+  return { width: w, height: h, data: out };
+}
