@@ -1,0 +1,55 @@
+// Export the class-index masks exactly as the engine sees them (after COCO rasterisation, crowd
+// handling, VOC mask-folder preference), for checking a dataset by eye or with other tools.
+import * as path from 'path';
+import sharp from 'sharp';
+import { DataError } from '../errors';
+import { writeIndexPngAsync } from '../image/png';
+import type { ListName, SegDataset } from './dataset';
+
+export interface WriteMasksResult {
+  written: number;
+  skipped: { file: string; error: string }[];
+}
+
+/** Writes OUT/<image file stem>.png (VOC palette, 255 kept) for every image of `list`. A bad image or
+ *  mask is recorded in `skipped` and the job goes on. The image is checked by its header only (exists,
+ *  decodable, same size as the mask): a truncated JPEG body is caught when the engine decodes it. */
+export async function writeMasks(
+  ds: SegDataset,
+  list: ListName,
+  outDir: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<WriteMasksResult> {
+  const ids = await ds.imageIds(list);
+  const result: WriteMasksResult = { written: 0, skipped: [] };
+  const stemOwner = new Map<string, string>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    let imageFile = id;
+    try {
+      imageFile = ds.imagePath(id);
+      const stem = path.basename(imageFile, path.extname(imageFile));
+      const prev = stemOwner.get(stem);
+      if (prev !== undefined) throw new DataError(imageFile, `same file stem as ${prev}; its mask would overwrite that one`);
+      const mask = await ds.loadMask(id);
+      let meta: sharp.Metadata;
+      try {
+        meta = await sharp(imageFile).metadata();
+      } catch (e) {
+        throw new DataError(imageFile, `not a readable image (${(e as Error).message})`);
+      }
+      if (meta.width !== mask.width || meta.height !== mask.height) {
+        throw new DataError(imageFile, `image is ${meta.width}×${meta.height} but its mask is ${mask.width}×${mask.height}`);
+      }
+      await writeIndexPngAsync(path.join(outDir, `${stem}.png`), mask);
+      stemOwner.set(stem, imageFile);
+      result.written++;
+    } catch (e) {
+      const file = e instanceof DataError ? e.file : imageFile;
+      const error = e instanceof DataError ? e.problem : (e as Error).message;
+      result.skipped.push({ file, error });
+    }
+    onProgress?.(i + 1, ids.length);
+  }
+  return result;
+}
