@@ -1,0 +1,118 @@
+// protolab eval … — the papers' protocol on a dataset; prints the table, optionally writes JSON / JSONL.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { int, oneOf, parse } from '../cli/args';
+import { progressBar } from '../cli/progress';
+import { UsageError } from '../errors';
+import { EncoderPool } from '../eval/encoderPool';
+import { evaluate, type EvalSettings } from '../eval/evaluate';
+import { evalTable } from '../eval/report';
+import { panetMethod } from '../fewshot/method';
+import { writeFileAtomic } from '../fsutil';
+import { backboneFromFlags, backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags } from './common';
+
+export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
+    [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
+    [--backbone vgg16|mobilenetv2] [--weights FILE] [--annotation dense|scribble|box]
+    [--backend tensorflow|webgpu|wasm|cpu] [--json OUT] [--records OUT.jsonl]
+    [--images DIR] [--crowd ignore|class] [--cache-dir DIR] [--feature-cache DIR] [--min-pixels 1]
+    [--workers N (encoder threads on wasm/cpu; default: cores, ≤ 4)] [--cache-mb 2048]
+  Evaluates PANet by the papers' protocol: runs × episodes, per-class TP/FP/FN summed over each run,
+  mIoU over the fold's classes, FB-IoU, mean ± std over runs, with trivial baselines on the same episodes.
+  --data: the folder holding VOCdevkit/ and/or coco/, those folders themselves, or (coco) one JSON file.
+  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.`;
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const v = parse(
+    argv,
+    {
+      ...datasetOptions,
+      ...modelOptions,
+      split: { type: 'string' }, fold: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' },
+      episodes: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
+      list: { type: 'string' }, annotation: { type: 'string' }, json: { type: 'string' }, records: { type: 'string' },
+      'feature-cache': { type: 'string' }, 'min-pixels': { type: 'string' }, method: { type: 'string' },
+      'cache-mb': { type: 'string' }, workers: { type: 'string' },
+    },
+    'eval',
+  );
+  if (v.help) return console.log(evalHelp), 0;
+  if (v.fold === undefined) throw new UsageError('protolab eval: --fold is required (0-3)');
+  const settings: EvalSettings = {
+    method: oneOf(v, 'method', ['panet'] as const, 'panet'),
+    dataset: oneOf(v, 'dataset', ['voc', 'coco'] as const, 'voc'),
+    split: oneOf(v, 'split', ['panet', 'fwb'] as const, 'panet'),
+    fold: int(v, 'fold', 0, 0, 3),
+    ways: int(v, 'ways', 1, 1, 20),
+    shots: int(v, 'shots', 1, 1, 100),
+    episodes: int(v, 'episodes', 1000, 1),
+    runs: int(v, 'runs', 5, 1, 100),
+    seed: int(v, 'seed', 1234),
+    size: int(v, 'size', 417, 32, 2048),
+    list: oneOf(v, 'list', ['val', 'train', 'trainaug'] as const, 'val'),
+    annotation: oneOf(v, 'annotation', ['dense', 'scribble', 'box'] as const, 'dense'),
+    minPixels: int(v, 'min-pixels', 1, 1),
+    queriesPerClass: 1,
+  };
+  if (settings.dataset === 'voc' && v.split !== undefined && settings.split !== 'panet') {
+    throw new UsageError('--split fwb applies to COCO-20i only; PASCAL-5i has one convention');
+  }
+  const ds = await openDatasetFromFlags(v, 'eval');
+  const backend = await backendFromFlags(v);
+  const backbone = await backboneFromFlags(v, 'vgg16');
+  // tfjs-wasm is single-threaded in Node: one encoder worker per core uses them all. Native and GPU
+  // backends parallelise inside, so they encode in-process.
+  const cpuLike = backend.name === 'wasm' || backend.name === 'cpu';
+  const workers = int(v, 'workers', cpuLike ? Math.min(4, os.availableParallelism()) : 0, 0, 64);
+  const pool = workers > 1 && cpuLike
+    ? await EncoderPool.create(workers, backboneOptionsFromFlags(v, 'vgg16'), backend.name as 'wasm' | 'cpu')
+    : undefined;
+
+  const recordsFile = typeof v.records === 'string' ? path.resolve(v.records) : undefined;
+  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name.
+  const recordsTmp = recordsFile ? `${recordsFile}.${process.pid}.tmp` : undefined;
+  if (recordsTmp) fs.mkdirSync(path.dirname(recordsTmp), { recursive: true });
+  const recordsFd = recordsTmp ? fs.openSync(recordsTmp, 'w') : undefined;
+
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after this episode (Ctrl-C again to quit at once)…\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const bar = progressBar('eval');
+  try {
+    const result = await evaluate(ds, backbone, panetMethod, settings, backend.name, {
+      signal: abort.signal,
+      featureBytes: int(v, 'cache-mb', 2048, 64) * 1024 * 1024,
+      featureDir: v['feature-cache'] as string | undefined,
+      encode: pool ? (px, size) => pool.encode(px, size) : undefined,
+      onProgress: (d, t) => bar.update(d, t),
+      onEpisode: recordsFd === undefined ? undefined : (rec) => fs.writeSync(recordsFd, JSON.stringify(rec) + '\n'),
+    });
+    bar.done();
+    console.log(evalTable(result));
+    if (typeof v.json === 'string') {
+      writeFileAtomic(path.resolve(v.json), JSON.stringify({ ...result, backendDetails: backend }, null, 2) + '\n');
+      console.log(`result written to ${path.resolve(v.json)}`);
+    }
+    if (recordsFd !== undefined) {
+      fs.closeSync(recordsFd);
+      fs.renameSync(recordsTmp!, recordsFile!);
+      console.log(`episode records written to ${recordsFile}`);
+    }
+    return result.complete ? 0 : 130;
+  } catch (e) {
+    if (recordsFd !== undefined) {
+      fs.closeSync(recordsFd);
+      fs.rmSync(recordsTmp!, { force: true });
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    backbone.dispose();
+    await pool?.close();
+  }
+}

@@ -1,0 +1,34 @@
+// protolab masks --data DIR --dataset voc|coco --out DIR [--list val] [--images DIR]
+import * as path from 'path';
+import { oneOf, parse, required } from '../cli/args';
+import { progressBar } from '../cli/progress';
+import { writeMasks } from '../data/masks';
+import { openDataset } from '../data/open';
+
+export const masksHelp = `protolab masks --data DIR --dataset voc|coco --out DIR [--list train|val|trainaug] [--images DIR] [--crowd ignore|class]
+  Writes every image's class-index mask exactly as the engine sees it (OUT/<image stem>.png, VOC palette,
+  255 kept): to check a dataset's decoding by eye, or to convert COCO to VOC-style masks.`;
+
+export async function masksCommand(argv: string[]): Promise<number> {
+  const v = parse(
+    argv,
+    { data: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, list: { type: 'string' }, images: { type: 'string' }, crowd: { type: 'string' }, 'cache-dir': { type: 'string' } },
+    'masks',
+  );
+  if (v.help) return console.log(masksHelp), 0;
+  const ds = await openDataset({
+    data: required(v, 'data', 'masks'),
+    dataset: oneOf(v, 'dataset', ['voc', 'coco'] as const, 'voc'),
+    images: v.images as string | undefined,
+    cacheDir: v['cache-dir'] as string | undefined,
+    crowd: oneOf(v, 'crowd', ['ignore', 'class'] as const, 'ignore'),
+  });
+  const list = oneOf(v, 'list', ['train', 'val', 'trainaug'] as const, 'val');
+  const out = path.resolve(required(v, 'out', 'masks'));
+  const bar = progressBar('masks');
+  const r = await writeMasks(ds, list, out, (d, t) => bar.update(d, t));
+  bar.done();
+  console.log(`${r.written} masks written to ${out}${r.skipped.length ? `, ${r.skipped.length} skipped:` : ''}`);
+  for (const s of r.skipped) console.log(`  ${s.file}: ${s.error}`);
+  return r.skipped.length && !r.written ? 1 : 0;
+}

@@ -1,0 +1,78 @@
+// Backbone forward passes on a pool of worker threads (see encoderWorker.ts). Requests go to the
+// worker with the fewest in flight; replies come back as transferred Float32Arrays (no copy).
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import type { CreateBackboneOptions } from '../nets/backbone';
+import type { FeatureEntry } from './featureCache';
+import type { EncodeReply, EncoderWorkerData } from './encoderWorker';
+
+interface Slot {
+  worker: Worker;
+  inFlight: number;
+}
+
+export class EncoderPool {
+  private readonly waiting = new Map<number, { resolve: (e: FeatureEntry) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private closed = false;
+
+  private constructor(private readonly slots: Slot[]) {
+    for (const s of slots) {
+      s.worker.on('message', (m: EncodeReply) => this.onReply(s, m));
+      s.worker.on('error', (e) => this.failAll(new Error(`encoder worker crashed: ${e.message}`)));
+      s.worker.on('exit', (code) => {
+        if (!this.closed && code !== 0) this.failAll(new Error(`encoder worker exited with code ${code}`));
+      });
+    }
+  }
+
+  static async create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu'): Promise<EncoderPool> {
+    const file = path.join(__dirname, 'encoderWorker.js');
+    const slots = await Promise.all(
+      Array.from({ length: n }, async () => {
+        const worker = new Worker(file, { workerData: { backbone, backend } satisfies EncoderWorkerData });
+        await new Promise<void>((resolve, reject) => {
+          worker.once('message', (m: 'ready' | EncodeReply) => (m === 'ready' ? resolve() : reject(new Error('error' in m ? m.error : String(m)))));
+          worker.once('error', reject);
+        });
+        return { worker, inFlight: 0 };
+      }),
+    );
+    return new EncoderPool(slots);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  encode(px: Float32Array, size: number): Promise<FeatureEntry> {
+    if (this.closed) return Promise.reject(new Error('encoder pool is closed'));
+    const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const id = this.nextId++;
+    slot.inFlight++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, px, size }, [px.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.failAll(new Error('encoder pool closed'));
+  }
+
+  private onReply(slot: Slot, m: EncodeReply): void {
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    this.waiting.delete(m.id);
+    slot.inFlight--;
+    if ('error' in m) w.reject(new Error(m.error));
+    else w.resolve({ shape: m.shape, data: m.data });
+  }
+
+  private failAll(e: Error): void {
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+}

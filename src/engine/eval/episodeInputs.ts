@@ -1,0 +1,96 @@
+// Loads what one episode needs at the network input size: backbone features (through the feature cache)
+// and masks resized with nearest neighbour (as PANet's test transform), both memoised per image.
+import * as tf from '@tensorflow/tfjs-core';
+import type { SegDataset } from '../data/dataset';
+import type { Backbone } from '../nets/backbone';
+import { resizeMaskNearest, resizeRgb } from '../image/resize';
+import type { IndexMask } from '../types';
+import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from './featureCache';
+
+export interface EpisodeInputsOptions {
+  size: number;
+  /** Memory budget of the feature cache in bytes. */
+  featureBytes: number;
+  /** Optional on-disk feature cache folder. */
+  featureDir?: string;
+  /** Encode off the main thread (EncoderPool.encode); default: this.backbone in-process. */
+  encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
+}
+
+/** Bytes of resized masks kept (a 417² mask is 170 kB; 256 MB holds ~1500 of them). */
+const MASK_BYTES = 256 * 1024 * 1024;
+
+export class EpisodeInputs {
+  readonly features: FeatureCache;
+  private readonly masks = new Map<string, IndexMask | null>();
+  private maskBytes = 0;
+  /** Time spent in the backbone (ms, summed over parallel workers), for the report. */
+  backboneMs = 0;
+
+  constructor(readonly ds: SegDataset, readonly backbone: Backbone, readonly opts: EpisodeInputsOptions) {
+    this.features = new FeatureCache(opts.featureBytes, opts.featureDir);
+  }
+
+  async featuresOf(id: string): Promise<FeatureEntry> {
+    const file = this.ds.imagePath(id);
+    const key = featureKey({
+      imageHash: await fileContentHash(file).catch(() => `missing:${file}`),
+      size: this.opts.size,
+      backbone: this.backbone.id,
+      weightsHash: this.backbone.weightsHash,
+    });
+    return this.features.get(key, async () => {
+      const img = await this.ds.loadImage(id);
+      const px = await resizeRgb(img, this.opts.size, this.opts.size);
+      const t0 = performance.now();
+      if (this.opts.encode) {
+        const e = await this.opts.encode(px, this.opts.size);
+        this.backboneMs += performance.now() - t0;
+        return e;
+      }
+      const out = tf.tidy(() => this.backbone.features(tf.tensor4d(px, [1, this.opts.size, this.opts.size, 3])));
+      try {
+        const data = (await out.data()) as Float32Array;
+        this.backboneMs += performance.now() - t0;
+        return { shape: [out.shape[1], out.shape[2], out.shape[3]], data };
+      } finally {
+        out.dispose();
+      }
+    });
+  }
+
+  /** Start loading features of images needed soon (errors surface when they are really asked for). */
+  prefetch(ids: Iterable<string>): void {
+    for (const id of ids) this.featuresOf(id).catch(() => undefined);
+  }
+
+  maskOf(id: string): Promise<IndexMask> {
+    return this.memo(`m:${id}`, async () => resizeMaskNearest(await this.ds.loadMask(id), this.opts.size, this.opts.size)) as Promise<IndexMask>;
+  }
+
+  instancesOf(id: string): Promise<IndexMask | null> {
+    return this.memo(`i:${id}`, async () => {
+      const inst = await this.ds.loadInstances(id);
+      return inst ? resizeMaskNearest(inst, this.opts.size, this.opts.size) : null;
+    });
+  }
+
+  private async memo(key: string, load: () => Promise<IndexMask | null>): Promise<IndexMask | null> {
+    if (this.masks.has(key)) {
+      const v = this.masks.get(key)!;
+      this.masks.delete(key); // refresh recency
+      this.masks.set(key, v);
+      return v;
+    }
+    const v = await load();
+    const bytes = v ? v.data.byteLength : 0;
+    while (this.maskBytes + bytes > MASK_BYTES && this.masks.size) {
+      const [k, old] = this.masks.entries().next().value as [string, IndexMask | null];
+      this.masks.delete(k);
+      this.maskBytes -= old ? old.data.byteLength : 0;
+    }
+    this.masks.set(key, v);
+    this.maskBytes += bytes;
+    return v;
+  }
+}

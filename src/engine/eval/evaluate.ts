@@ -1,0 +1,241 @@
+// The papers' evaluation protocol (PANet §5.1; DESIGN.md "Data flow"): `runs` × `episodes` N-way K-shot
+// episodes from the fold's classes (seed of run r = seed + r), per-class TP/FP/FN summed over each run,
+// mIoU over the fold's classes and FB-IoU per run, then mean ± std over runs. The trivial baselines
+// (all-background, all-foreground) are scored on the very same episodes so a result can be read against
+// them. Every setting that produced a result is recorded in it.
+import type { ListName, SegDataset } from '../data/dataset';
+import { EpisodeSampler, type Episode } from '../data/episodes';
+import { foldClasses, type SplitConvention } from '../data/splits';
+import { CancelledError, DataError } from '../errors';
+import { boxAnnotation, denseAnnotation, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
+import type { FewShotMethod, SupportInput } from '../fewshot/method';
+import type { Backbone } from '../nets/backbone';
+import { Rng } from '../prng';
+import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
+import { EpisodeInputs } from './episodeInputs';
+import type { FeatureCacheStats, FeatureEntry } from './featureCache';
+
+export type AnnotationKind = 'dense' | 'scribble' | 'box';
+
+export interface EvalSettings {
+  method: string;
+  dataset: 'voc' | 'coco';
+  split: SplitConvention;
+  fold: number;
+  ways: number;
+  shots: number;
+  episodes: number;
+  runs: number;
+  seed: number;
+  size: number;
+  list: ListName;
+  annotation: AnnotationKind;
+  /** Images "contain" a class from this many pixels (at native resolution). */
+  minPixels: number;
+  queriesPerClass: number;
+}
+
+export interface EvalHooks {
+  onProgress?: (done: number, total: number) => void;
+  /** Every scored episode, as soon as it is scored (for --records and the UI). */
+  onEpisode?: (rec: EpisodeOutcome) => void;
+  signal?: AbortSignal;
+  /** Feature-cache budget (bytes) and optional disk folder. */
+  featureBytes?: number;
+  featureDir?: string;
+  /** Off-thread encoder (EncoderPool.encode) and how many episodes ahead to prefetch for it. */
+  encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
+  prefetchEpisodes?: number;
+}
+
+export interface EpisodeOutcome extends EpisodeRecord {
+  run: number;
+  index: number;
+  key: string;
+  supports: string[][];
+  queries: string[];
+}
+
+export interface RunResult {
+  run: number;
+  seed: number;
+  miou: number | null;
+  fbiou: number | null;
+  classIoU: Array<{ cls: number; name: string; iou: number | null }>;
+}
+
+export interface BaselineResult {
+  miou: number;
+  fbiou: number;
+}
+
+export interface EvalResult {
+  tool: 'protolab';
+  kind: 'few-shot-eval';
+  createdAt: string;
+  complete: boolean;
+  settings: EvalSettings;
+  data: { root: string; fingerprint: string; foldClasses: Array<{ cls: number; name: string }> };
+  backbone: { id: string; weightsHash: string; weightsSource: string };
+  backend: string;
+  /** Mean over runs: the headline numbers. */
+  miou: number;
+  fbiou: number;
+  summary: RunsSummary;
+  runs: RunResult[];
+  baselines: { allBackground: BaselineResult; allForeground: BaselineResult };
+  episodesScored: number;
+  skipped: Array<{ episode: string; error: string }>;
+  timing: { seconds: number; episodesPerSecond: number; backboneSeconds: number; featureCache: FeatureCacheStats };
+}
+
+function supportAnnotation(kind: AnnotationKind, inputs: EpisodeInputs, id: string, cls: number, classes: number[], rng: Rng): Promise<SupportAnnotation> {
+  return (async () => {
+    const mask = await inputs.maskOf(id);
+    if (kind === 'dense') return denseAnnotation(mask, cls, classes);
+    if (kind === 'scribble') return scribbleAnnotation(mask, cls, rng, classes);
+    return boxAnnotation(mask, await inputs.instancesOf(id), cls, rng);
+  })();
+}
+
+export async function evaluate(
+  ds: SegDataset,
+  backbone: Backbone,
+  method: FewShotMethod,
+  settings: EvalSettings,
+  backendName: string,
+  hooks: EvalHooks = {},
+): Promise<EvalResult> {
+  const t0 = performance.now();
+  const numClasses = ds.classNames.length - 1;
+  const classes = foldClasses(ds.kind, numClasses, settings.fold, settings.split);
+  const index = await ds.index(settings.list);
+  const sampler = new EpisodeSampler(
+    {
+      fold: settings.fold, classes, ways: settings.ways, shots: settings.shots, queriesPerClass: settings.queriesPerClass,
+      seed: settings.seed, list: settings.list, minPixels: settings.minPixels,
+    },
+    index,
+  );
+  const inputs = new EpisodeInputs(ds, backbone, {
+    size: settings.size,
+    featureBytes: hooks.featureBytes ?? 2 * 1024 ** 3,
+    featureDir: hooks.featureDir,
+    encode: hooks.encode,
+  });
+  const ahead = hooks.encode ? (hooks.prefetchEpisodes ?? 4) : 0;
+  const imagesOf = (e: Episode) => [...e.supports.flat(), ...e.queries];
+  const out: [number, number] = [settings.size, settings.size];
+  const metrics: FewShotRunMetric[] = [];
+  const allBg: FewShotRunMetric[] = [];
+  const allFg: FewShotRunMetric[] = [];
+  const skipped: EvalResult['skipped'] = [];
+  const total = settings.runs * settings.episodes;
+  let done = 0, scored = 0, complete = true;
+
+  outer: for (let run = 0; run < settings.runs; run++) {
+    const m = new FewShotRunMetric(classes, numClasses);
+    const bg = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
+    const fg = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
+    metrics.push(m); allBg.push(bg); allFg.push(fg);
+    for (let i = 0; i < settings.episodes; i++) {
+      if (hooks.signal?.aborted) {
+        complete = false;
+        break outer;
+      }
+      const ep = sampler.episode(run, i);
+      // Keep the encoder workers busy with the next episodes' images while this one is scored.
+      for (let a = 1; a <= ahead && i + a < settings.episodes; a++) inputs.prefetch(imagesOf(sampler.episode(run, i + a)));
+      try {
+        const outcomes = await runEpisode(ep, inputs, method, settings, out, m, bg, fg);
+        scored++;
+        outcomes.forEach((o) => hooks.onEpisode?.(o));
+      } catch (e) {
+        if (e instanceof CancelledError) throw e;
+        if (!(e instanceof DataError)) throw e;
+        // A bad file spoils this episode only: record it and go on (DESIGN.md "Errors").
+        skipped.push({ episode: ep.id, error: e.message });
+      }
+      done++;
+      hooks.onProgress?.(done, total);
+    }
+  }
+  // A run cut short by cancel still reports what it scored; `complete` says so.
+  const live = metrics.filter((r) => r.episodes > 0);
+  const summary = summariseRuns(live);
+  const name = (c: number) => ds.classNames[c] ?? String(c);
+  const base = (rs: FewShotRunMetric[]): BaselineResult => {
+    const s = summariseRuns(rs.filter((r) => r.episodes > 0));
+    return { miou: s.mIoU.mean, fbiou: s.fbIoU.mean };
+  };
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    tool: 'protolab',
+    kind: 'few-shot-eval',
+    createdAt: new Date().toISOString(),
+    complete,
+    settings,
+    data: { root: ds.root, fingerprint: ds.fingerprint, foldClasses: classes.map((cls) => ({ cls, name: name(cls) })) },
+    backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
+    backend: backendName,
+    miou: summary.mIoU.mean,
+    fbiou: summary.fbIoU.mean,
+    summary,
+    runs: live.map((r, run) => ({
+      run,
+      seed: settings.seed + run,
+      miou: r.mIoU(),
+      fbiou: r.fbIoU(),
+      classIoU: r.classIoU().map((c) => ({ ...c, name: name(c.cls) })),
+    })),
+    baselines: { allBackground: base(allBg), allForeground: base(allFg) },
+    episodesScored: scored,
+    skipped,
+    timing: {
+      seconds,
+      episodesPerSecond: scored / seconds,
+      backboneSeconds: inputs.backboneMs / 1000,
+      featureCache: { ...inputs.features.stats },
+    },
+  };
+}
+
+async function runEpisode(
+  ep: Episode,
+  inputs: EpisodeInputs,
+  method: FewShotMethod,
+  settings: EvalSettings,
+  out: [number, number],
+  m: FewShotRunMetric,
+  bg: FewShotRunMetric,
+  fg: FewShotRunMetric,
+): Promise<EpisodeOutcome[]> {
+  // Annotation randomness (which instance's box, where the scribbles go) has its own stream per shot,
+  // so dense/box/scribble evaluations draw identical episodes.
+  const annRng = new Rng(settings.seed + ep.run).fork(`annotation:${ep.index}`);
+  const support: SupportInput[][] = [];
+  for (let j = 0; j < ep.classes.length; j++) {
+    const way: SupportInput[] = [];
+    for (let k = 0; k < ep.supports[j].length; k++) {
+      const id = ep.supports[j][k];
+      way.push({
+        features: await inputs.featuresOf(id),
+        annotation: await supportAnnotation(settings.annotation, inputs, id, ep.classes[j], ep.classes, annRng.fork(`${j}:${k}`)),
+      });
+    }
+    support.push(way);
+  }
+  const outcomes: EpisodeOutcome[] = [];
+  for (let q = 0; q < ep.queries.length; q++) {
+    const qid = ep.queries[q];
+    const gtMask = await inputs.maskOf(qid);
+    const pred = await method.predict(support, await inputs.featuresOf(qid), out);
+    const id = ep.queries.length > 1 ? `${ep.id}q${q}` : ep.id;
+    const record = m.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred });
+    bg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length) });
+    // all-foreground: every pixel labelled with the class this query was drawn for
+    fg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length).fill(ep.queryWay[q] + 1) });
+    outcomes.push({ ...record, run: ep.run, index: ep.index, key: ep.key, supports: ep.supports, queries: [qid] });
+  }
+  return outcomes;
+}

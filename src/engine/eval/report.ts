@@ -1,0 +1,47 @@
+// The terminal table of an evaluation: per-class IoU (mean ± std over runs), mIoU, FB-IoU, and the
+// trivial baselines scored on the same episodes, under a header that states every setting.
+import { pct, pm, table } from '../cli/table';
+import type { EvalResult } from './evaluate';
+
+export function evalHeader(r: EvalResult): string {
+  const s = r.settings;
+  return [
+    `${s.method.toUpperCase()} ${s.ways}-way ${s.shots}-shot on ${s.dataset.toUpperCase()} fold ${s.fold}` +
+      `${s.dataset === 'coco' ? ` (${s.split} split)` : ''}, ${s.list} list, ${s.annotation} support annotation`,
+    `${s.runs} run(s) × ${s.episodes} episodes, seeds ${s.seed}…${s.seed + s.runs - 1}, input ${s.size}², ` +
+      `backbone ${r.backbone.id} [${r.backbone.weightsSource}, ${r.backbone.weightsHash}], backend ${r.backend}`,
+  ].join('\n');
+}
+
+export function evalTable(r: EvalResult): string {
+  const rows: string[][] = r.summary.classIoU.map((c) => {
+    const name = r.data.foldClasses.find((f) => f.cls === c.cls)?.name ?? String(c.cls);
+    return [`${c.cls} ${name}`, c.n ? pm(c.mean, c.std) : '–'];
+  });
+  const runs = r.runs.map((x) => pct(x.miou ?? NaN)).join(' ');
+  const lines = [
+    evalHeader(r),
+    '',
+    table(['class', 'IoU % (mean ± std)'], rows),
+    '',
+    table(
+      ['', 'mIoU %', 'FB-IoU %'],
+      [
+        [`${r.settings.method} (this model)`, pm(r.summary.mIoU.mean, r.summary.mIoU.std), pm(r.summary.fbIoU.mean, r.summary.fbIoU.std)],
+        ['baseline: all background', pct(r.baselines.allBackground.miou), pct(r.baselines.allBackground.fbiou)],
+        ['baseline: all foreground', pct(r.baselines.allForeground.miou), pct(r.baselines.allForeground.fbiou)],
+      ],
+    ),
+    '',
+    `mIoU per run: ${runs}`,
+    `${r.episodesScored} episodes in ${r.timing.seconds.toFixed(1)} s (${r.timing.episodesPerSecond.toFixed(2)} episodes/s; backbone ${r.timing.backboneSeconds.toFixed(1)} s, ` +
+      `${r.timing.featureCache.misses} images encoded, ${r.timing.featureCache.hits} cache hits)`,
+  ];
+  if (!r.complete) lines.push('CANCELLED: the numbers above cover only the episodes scored before the stop.');
+  if (r.skipped.length) {
+    lines.push(`${r.skipped.length} episode(s) skipped because of bad input:`);
+    for (const s of r.skipped.slice(0, 10)) lines.push(`  ${s.episode}: ${s.error}`);
+    if (r.skipped.length > 10) lines.push(`  … (${r.skipped.length - 10} more in the JSON)`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,97 @@
+// Backbone registry: one interface over PANet's VGG-16 (paper backbone; random init or user weights)
+// and nsfwjs's MobileNetV2 (the out-of-the-box labeling backbone). Every result records id,
+// weightsHash and weightsSource so numbers can be traced to the exact weights.
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors';
+import { MobileNetV2Features, NSFWJS_VERSION, mobilenetV2OutSize } from './mobilenetv2';
+import { Vgg16, vgg16OutSize } from './vgg16';
+import { loadVgg16Arrays, weightsHashOfBytes, weightsHashOfFile } from './weights';
+
+export type BackboneId = 'vgg16' | 'mobilenetv2';
+
+export interface Backbone {
+  id: BackboneId;
+  /** First 12 hex chars of a sha256 over the weights (the file, or the decoded nsfwjs weight bytes). */
+  weightsHash: string;
+  /** Human-readable origin: 'random-init(seed=…)', an absolute file path, or the nsfwjs package. */
+  weightsSource: string;
+  /** Output stride: feature side ≈ input side / stride (exact: outSize). */
+  stride: number;
+  channels: number;
+  /** Exact feature-map side for an input side n. */
+  outSize(n: number): number;
+  /** [1, H, W, 3] float RGB in 0..255 → [1, h, w, channels]. Normalisation happens inside. */
+  features(x: tf.Tensor4D): tf.Tensor4D;
+  /** Trainable parameters by ProtoLab name (absent for frozen backbones). */
+  params?: Record<string, tf.Variable>;
+  dispose(): void;
+}
+
+export interface CreateBackboneOptions {
+  id: BackboneId;
+  /** .safetensors: torchvision/timm/PANet VGG-16 state dict, or a ProtoLab checkpoint. vgg16 only. */
+  weights?: string;
+  /** Seed of the random init when no weights are given (vgg16). Default 1. */
+  seed?: number;
+  /** Override where nsfwjs is installed (mobilenetv2). */
+  nsfwjsDir?: string;
+}
+
+export async function createBackbone(opts: CreateBackboneOptions): Promise<Backbone> {
+  if (opts.id === 'vgg16') {
+    let net: Vgg16;
+    let weightsHash: string;
+    let weightsSource: string;
+    if (opts.weights) {
+      const file = path.resolve(opts.weights);
+      net = new Vgg16(loadVgg16Arrays(file));
+      weightsHash = await weightsHashOfFile(file);
+      weightsSource = file;
+    } else {
+      const seed = opts.seed ?? 1;
+      const arrays = Vgg16.randomArrays(seed);
+      net = new Vgg16(arrays);
+      // Hash the generated values, so the hash tells random inits apart by content, like a file's.
+      weightsHash = weightsHashOfBytes(concatBytes(Object.values(arrays).map((a) => a.data)));
+      weightsSource = `random-init(seed=${seed})`;
+    }
+    return {
+      id: 'vgg16',
+      weightsHash,
+      weightsSource,
+      stride: 8,
+      channels: 512,
+      outSize: vgg16OutSize,
+      features: (x) => net.features(x),
+      params: net.params,
+      dispose: () => net.dispose(),
+    };
+  }
+  if (opts.id === 'mobilenetv2') {
+    if (opts.weights) throw new UsageError('the mobilenetv2 backbone takes its weights from nsfwjs; --weights applies to vgg16 only');
+    const net = await MobileNetV2Features.load(opts.nsfwjsDir);
+    return {
+      id: 'mobilenetv2',
+      weightsHash: net.weightsHash,
+      weightsSource: `nsfwjs@${NSFWJS_VERSION} MobileNetV2 (ImageNet-init, fine-tuned for NSFW classes)`,
+      stride: 16,
+      channels: 576,
+      outSize: mobilenetV2OutSize,
+      features: (x) => net.features(x),
+      dispose: () => net.dispose(),
+    };
+  }
+  throw new UsageError(`unknown backbone '${String(opts.id)}' (choose vgg16 or mobilenetv2)`);
+}
+
+function concatBytes(arrays: (Float32Array | Int32Array)[]): Uint8Array {
+  const total = arrays.reduce((s, a) => s + a.byteLength, 0);
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
+    p += a.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+// Out-of-the-box labeling backbone: the MobileNetV2 that ships inside nsfwjs@4.3.0 (MIT).
+// It is ImageNet-initialised and then fine-tuned by nsfwjs for its own 5 classes; weights are uint8-
+// quantised. No ImageNet-only backbone ships in any package reachable offline, so this is the best
+// pretrained dense feature extractor available without the user bringing weights.
+//
+// We load the installed package's model files at run time (never bundled: 3.5 MB of base64), free the
+// input size (Keras saved it as 224×224) and cut the graph at `block_13_expand_relu`: the expansion of
+// the last stride-16 block, 576 channels, before block_13's stride-2 depthwise conv.
+//
+// Output side for an input side n (measured; Conv1 is 'same' stride 2, each later stride-2 block
+// zero-pads (0,1) then convolves 'valid'): s1 = ceil(n/2), then s ← floor(s/2) three times.
+// 417 → 209 → 104 → 52 → 26;  224 → 14;  321 → 161 → 80 → 40 → 20.
+import * as fs from 'fs';
+import * as path from 'path';
+import { createRequire } from 'module';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { weightsHashOfBytes } from './weights';
+
+export const NSFWJS_VERSION = '4.3.0';
+export const MOBILENET_CUT = 'block_13_expand_relu';
+
+export function mobilenetV2OutSize(n: number): number {
+  let s = Math.ceil(n / 2);
+  for (let i = 0; i < 3; i++) s = Math.floor(s / 2);
+  return s;
+}
+
+/** The installed nsfwjs package directory (its `exports` map hides package.json from require.resolve). */
+export function findNsfwjsDir(from?: string): string {
+  const req = createRequire(from ?? __filename);
+  let entry: string;
+  try {
+    entry = req.resolve('nsfwjs');
+  } catch {
+    throw new Error(`MobileNetV2 backbone needs the npm package nsfwjs@${NSFWJS_VERSION}, which is not installed`);
+  }
+  for (let d = path.dirname(entry); d !== path.dirname(d); d = path.dirname(d)) {
+    const pj = path.join(d, 'package.json');
+    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'nsfwjs') return d;
+  }
+  throw new Error(`cannot find nsfwjs's package.json above ${entry}`);
+}
+
+interface KerasLayer {
+  name: string;
+  class_name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown;
+}
+
+export class MobileNetV2Features {
+  private constructor(
+    private readonly model: tfl.LayersModel,
+    readonly weightsHash: string,
+    readonly dir: string,
+  ) {}
+
+  /** Load from the installed nsfwjs (or `nsfwjsDir`); throws unless its version is exactly 4.3.0. */
+  static async load(nsfwjsDir?: string): Promise<MobileNetV2Features> {
+    const dir = nsfwjsDir ?? findNsfwjsDir();
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string };
+    if (pkg.version !== NSFWJS_VERSION) {
+      throw new Error(`MobileNetV2 backbone needs nsfwjs@${NSFWJS_VERSION} exactly (found ${pkg.version} at ${dir}); its weights define the backbone`);
+    }
+    const mdir = path.join(dir, 'dist', 'models', 'mobilenet_v2');
+    // The .min.js files are UMD modules whose export is the model JSON / the base64 weight shard.
+    // createRequire with a computed path keeps bundlers from inlining them.
+    const req = createRequire(path.join(dir, 'package.json'));
+    const modelJson = req(path.join(mdir, 'model.min.js')) as {
+      modelTopology: { model_config: { config: { layers: KerasLayer[]; input_layers: unknown; output_layers: unknown } } };
+      weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    };
+    const topology = JSON.parse(JSON.stringify(modelJson.modelTopology)) as typeof modelJson.modelTopology;
+    const shards = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => {
+      const b64 = req(path.join(mdir, `${p}.min.js`));
+      if (typeof b64 !== 'string') throw new Error(`nsfwjs weight shard ${p}.min.js did not export a base64 string`);
+      return Buffer.from(b64, 'base64');
+    });
+    const bytes = Buffer.concat(shards);
+    const cfg = topology.model_config.config;
+    const input = cfg.layers[0];
+    if (input.class_name !== 'InputLayer') throw new Error('nsfwjs MobileNetV2: first layer is not the input');
+    input.config.batch_input_shape = [null, null, null, 3]; // free the input size
+    const cut = cfg.layers.findIndex((l) => l.name === MOBILENET_CUT);
+    if (cut < 0) throw new Error(`nsfwjs MobileNetV2 has no layer ${MOBILENET_CUT}`);
+    cfg.layers = cfg.layers.slice(0, cut + 1); // functional-model layers are stored in topological order
+    cfg.output_layers = [[MOBILENET_CUT, 0, 0]];
+    const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const model = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'],
+        weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
+        weightData,
+      }),
+      { strict: false }, // the weights of the layers we cut off are simply not used
+    );
+    return new MobileNetV2Features(model, weightsHashOfBytes(bytes), dir);
+  }
+
+  /** RGB 0..255 → [1, s, s', 576]. nsfwjs feeds the model `img.toFloat().div(255)` (dist/cjs/core.js), so do we. */
+  features(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.model.predict(tf.div(x, 255)) as tf.Tensor4D);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
