@@ -13,6 +13,8 @@ export interface EpisodeInputsOptions {
   featureBytes: number;
   /** Optional on-disk feature cache folder. */
   featureDir?: string;
+  /** Share a feature cache across evaluations (e.g. the UI re-running an eval); default: a new one. */
+  cache?: FeatureCache;
   /** Encode off the main thread (EncoderPool.encode); default: this.backbone in-process. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
 }
@@ -28,7 +30,7 @@ export class EpisodeInputs {
   backboneMs = 0;
 
   constructor(readonly ds: SegDataset, readonly backbone: Backbone, readonly opts: EpisodeInputsOptions) {
-    this.features = new FeatureCache(opts.featureBytes, opts.featureDir);
+    this.features = opts.cache ?? new FeatureCache(opts.featureBytes, opts.featureDir);
   }
 
   async featuresOf(id: string): Promise<FeatureEntry> {

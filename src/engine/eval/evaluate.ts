@@ -13,7 +13,7 @@ import type { Backbone } from '../nets/backbone';
 import { Rng } from '../prng';
 import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
 import { EpisodeInputs } from './episodeInputs';
-import type { FeatureCacheStats, FeatureEntry } from './featureCache';
+import type { FeatureCache, FeatureCacheStats, FeatureEntry } from './featureCache';
 
 export type AnnotationKind = 'dense' | 'scribble' | 'box';
 
@@ -43,6 +43,8 @@ export interface EvalHooks {
   /** Feature-cache budget (bytes) and optional disk folder. */
   featureBytes?: number;
   featureDir?: string;
+  /** A feature cache shared with other evaluations (its own budget and folder apply). */
+  featureCache?: FeatureCache;
   /** Off-thread encoder (EncoderPool.encode) and how many episodes ahead to prefetch for it. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
   prefetchEpisodes?: number;
@@ -122,7 +124,9 @@ export async function evaluate(
     featureBytes: hooks.featureBytes ?? 2 * 1024 ** 3,
     featureDir: hooks.featureDir,
     encode: hooks.encode,
+    cache: hooks.featureCache,
   });
+  const statsAtStart = { ...inputs.features.stats };
   const ahead = hooks.encode ? (hooks.prefetchEpisodes ?? 4) : 0;
   const imagesOf = (e: Episode) => [...e.supports.flat(), ...e.queries];
   const out: [number, number] = [settings.size, settings.size];
@@ -195,7 +199,14 @@ export async function evaluate(
       seconds,
       episodesPerSecond: scored / seconds,
       backboneSeconds: inputs.backboneMs / 1000,
-      featureCache: { ...inputs.features.stats },
+      // this evaluation's share of the (possibly shared) cache's counters
+      featureCache: {
+        ...inputs.features.stats,
+        hits: inputs.features.stats.hits - statsAtStart.hits,
+        diskHits: inputs.features.stats.diskHits - statsAtStart.diskHits,
+        misses: inputs.features.stats.misses - statsAtStart.misses,
+        evictions: inputs.features.stats.evictions - statsAtStart.evictions,
+      },
     },
   };
 }

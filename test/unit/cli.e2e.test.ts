@@ -1,0 +1,108 @@
+// End to end through the real CLI (bin/protolab.js on the compiled engine): sample → eval (JSON +
+// records) → masks → score → segment, plus the errors a user meets first.
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { decodeIndexPng } from '../../src/engine/image/png';
+
+const BIN = path.resolve(__dirname, '../../../bin/protolab.js');
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('protolab CLI end to end (sample data)', function () {
+  this.timeout(600000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-e2e-'));
+  const data = path.join(dir, 'sample');
+
+  before(() => {
+    const r = cli(['sample', '--out', data, '--train', '20', '--val', '40']);
+    assert.strictEqual(r.code, 0, r.stderr);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('eval prints the table and writes JSON with every setting and one record per episode', () => {
+    const json = path.join(dir, 'r.json'), rec = path.join(dir, 'r.jsonl');
+    const r = cli(['eval', '--data', data, '--dataset', 'voc', '--fold', '1', '--ways', '1', '--shots', '1', '--episodes', '12', '--runs', '2',
+      '--size', '128', '--backbone', 'mobilenetv2', '--json', json, '--records', rec, '--workers', '2']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stdout, /baseline: all background/);
+    assert.match(r.stdout, /mIoU per run/);
+    const res = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.ok(typeof res.miou === 'number' && res.miou > 0 && res.miou <= 1);
+    assert.ok(typeof res.fbiou === 'number');
+    assert.deepStrictEqual(
+      { fold: res.settings.fold, ways: res.settings.ways, shots: res.settings.shots, episodes: res.settings.episodes, runs: res.settings.runs, seed: res.settings.seed, size: res.settings.size, list: res.settings.list },
+      { fold: 1, ways: 1, shots: 1, episodes: 12, runs: 2, seed: 1234, size: 128, list: 'val' },
+    );
+    assert.strictEqual(res.backbone.id, 'mobilenetv2');
+    assert.match(res.backbone.weightsHash, /^[0-9a-f]{12}$/);
+    assert.strictEqual(res.backend, 'wasm');
+    assert.deepStrictEqual(res.data.foldClasses.map((c: { cls: number }) => c.cls), [6, 7, 8, 9, 10]);
+    assert.strictEqual(res.runs.length, 2);
+    // a learned backbone on 1-way 1-shot must beat "label everything as the class"
+    assert.ok(res.miou > res.baselines.allForeground.miou, `mIoU ${res.miou} vs all-fg ${res.baselines.allForeground.miou}`);
+    const lines = fs.readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.strictEqual(lines.length, 24);
+    assert.match(lines[0].id, /^r0e0$/);
+    assert.strictEqual(lines[0].supports[0].length, 1);
+  });
+
+  it('the same seed gives the same result', () => {
+    const a = path.join(dir, 'a.json'), b = path.join(dir, 'b.json');
+    const args = ['eval', '--data', data, '--fold', '0', '--episodes', '6', '--runs', '1', '--size', '96', '--backbone', 'mobilenetv2'];
+    assert.strictEqual(cli([...args, '--json', a]).code, 0);
+    assert.strictEqual(cli([...args, '--json', b, '--workers', '0']).code, 0);
+    const ra = JSON.parse(fs.readFileSync(a, 'utf8')), rb = JSON.parse(fs.readFileSync(b, 'utf8'));
+    assert.strictEqual(ra.miou, rb.miou);
+    assert.deepStrictEqual(ra.runs, rb.runs);
+  });
+
+  it('masks writes what the engine sees; score of masks against themselves is perfect', () => {
+    const out = path.join(dir, 'masks');
+    const r = cli(['masks', '--data', data, '--dataset', 'coco', '--out', out, '--list', 'val']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const pngs = fs.readdirSync(out).filter((f) => f.endsWith('.png'));
+    assert.strictEqual(pngs.length, 40);
+    const json = path.join(dir, 's.json');
+    const s = cli(['score', '--gt', out, '--pred', out, '--json', json]);
+    assert.strictEqual(s.code, 0, s.stderr);
+    const res = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.strictEqual(res.miou, 1);
+    assert.strictEqual(res.fbiou, 1);
+  });
+
+  it('segment writes an index mask per query at the query size, with the support labels', () => {
+    const voc = path.join(data, 'VOCdevkit', 'VOC2012');
+    const ids = fs.readFileSync(path.join(voc, 'ImageSets', 'Segmentation', 'val.txt'), 'utf8').trim().split('\n');
+    const out = path.join(dir, 'seg');
+    const r = cli(['segment', '--support', path.join(voc, 'JPEGImages', `${ids[0]}.jpg`), '--support-mask', path.join(voc, 'SegmentationClass', `${ids[0]}.png`),
+      '--query', path.join(voc, 'JPEGImages', `${ids[1]}.jpg`), '--out', out, '--size', '160']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const pred = decodeIndexPng(fs.readFileSync(path.join(out, `${ids[1]}.png`)), 'pred');
+    const gt = decodeIndexPng(fs.readFileSync(path.join(voc, 'SegmentationClass', `${ids[1]}.png`)), 'gt');
+    assert.deepStrictEqual([pred.width, pred.height], [gt.width, gt.height]);
+    const supportLabels = new Set(decodeIndexPng(fs.readFileSync(path.join(voc, 'SegmentationClass', `${ids[0]}.png`)), 's').data);
+    supportLabels.delete(255);
+    for (const v of new Set(pred.data)) assert.ok(supportLabels.has(v), `label ${v} is not a support label`);
+  });
+
+  it('bad input: a corrupt image names the file; a missing flag names the flag', () => {
+    const bad = path.join(dir, 'bad.jpg');
+    fs.writeFileSync(bad, 'not a jpeg');
+    const voc = path.join(data, 'VOCdevkit', 'VOC2012');
+    const id = fs.readFileSync(path.join(voc, 'ImageSets', 'Segmentation', 'val.txt'), 'utf8').trim().split('\n')[0];
+    const r = cli(['segment', '--support', bad, '--support-mask', path.join(voc, 'SegmentationClass', `${id}.png`), '--query', bad, '--out', path.join(dir, 'x')]);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.stderr, /bad\.jpg: not a readable image/);
+    const m = cli(['eval', '--data', data]);
+    assert.strictEqual(m.code, 2);
+    assert.match(m.stderr, /--fold is required/);
+    const u = cli(['eval', '--data', data, '--fold', '0', '--ways', 'x']);
+    assert.match(u.stderr, /--ways must be an integer/);
+  });
+});
