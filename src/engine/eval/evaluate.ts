@@ -91,6 +91,28 @@ export interface EvalResult {
   timing: { seconds: number; episodesPerSecond: number; backboneSeconds: number; featureCache: FeatureCacheStats };
 }
 
+/**
+ * The support side of an episode: features and the annotation of each shot. Annotation randomness
+ * (which instance's box, where the scribbles go) has its own stream per shot, so dense, box and
+ * scribble evaluations draw identical episodes, and the UI rebuilds exactly what the evaluation used.
+ */
+export async function episodeSupport(ep: Episode, inputs: EpisodeInputs, kind: AnnotationKind, seed: number): Promise<SupportInput[][]> {
+  const annRng = new Rng(seed + ep.run).fork(`annotation:${ep.index}`);
+  const support: SupportInput[][] = [];
+  for (let j = 0; j < ep.classes.length; j++) {
+    const way: SupportInput[] = [];
+    for (let k = 0; k < ep.supports[j].length; k++) {
+      const id = ep.supports[j][k];
+      way.push({
+        features: await inputs.featuresOf(id),
+        annotation: await supportAnnotation(kind, inputs, id, ep.classes[j], ep.classes, annRng.fork(`${j}:${k}`)),
+      });
+    }
+    support.push(way);
+  }
+  return support;
+}
+
 function supportAnnotation(kind: AnnotationKind, inputs: EpisodeInputs, id: string, cls: number, classes: number[], rng: Rng): Promise<SupportAnnotation> {
   return (async () => {
     const mask = await inputs.maskOf(id);
@@ -221,21 +243,7 @@ async function runEpisode(
   bg: FewShotRunMetric,
   fg: FewShotRunMetric,
 ): Promise<EpisodeOutcome[]> {
-  // Annotation randomness (which instance's box, where the scribbles go) has its own stream per shot,
-  // so dense/box/scribble evaluations draw identical episodes.
-  const annRng = new Rng(settings.seed + ep.run).fork(`annotation:${ep.index}`);
-  const support: SupportInput[][] = [];
-  for (let j = 0; j < ep.classes.length; j++) {
-    const way: SupportInput[] = [];
-    for (let k = 0; k < ep.supports[j].length; k++) {
-      const id = ep.supports[j][k];
-      way.push({
-        features: await inputs.featuresOf(id),
-        annotation: await supportAnnotation(settings.annotation, inputs, id, ep.classes[j], ep.classes, annRng.fork(`${j}:${k}`)),
-      });
-    }
-    support.push(way);
-  }
+  const support = await episodeSupport(ep, inputs, settings.annotation, settings.seed);
   const outcomes: EpisodeOutcome[] = [];
   for (let q = 0; q < ep.queries.length; q++) {
     const qid = ep.queries[q];

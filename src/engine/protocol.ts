@@ -1,0 +1,285 @@
+// Typed messages between the extension host and the engine process (DESIGN.md "Process model").
+// The host forks engine/server.js with `serialization: 'advanced'` (structured clone), so images and
+// masks travel as Uint8Array (PNG bytes), never as JSON number arrays. Every request has an `id`; the
+// engine answers with events (`inReplyTo` = that id) while it works and exactly one `result` or
+// `error` at the end. `cancel` names the id of the request to stop.
+//
+// Nothing here imports the engine: the extension imports this file alone.
+
+export const PROTOCOL_VERSION = 1;
+
+export type DatasetKind = 'voc' | 'coco';
+export type ListName = 'train' | 'val' | 'trainaug';
+export type SplitConvention = 'panet' | 'fwb';
+export type AnnotationKind = 'dense' | 'scribble' | 'box';
+export type BackboneId = 'vgg16' | 'mobilenetv2';
+
+/** Where a dataset is and how to read it (the CLI's --data/--dataset/--images/--crowd). */
+export interface DatasetRef {
+  data: string;
+  dataset: DatasetKind;
+  images?: string;
+  crowd?: 'ignore' | 'class';
+}
+
+/** Everything that fixes a set of episodes: same ref ⇒ same episodes, byte for byte. */
+export interface EpisodeSetRef extends DatasetRef {
+  split: SplitConvention;
+  fold: number;
+  ways: number;
+  shots: number;
+  seed: number;
+  list: ListName;
+  minPixels?: number;
+}
+
+/** Which model: a backbone (+ weights) or a ProtoLab checkpoint (method + backbone from its config). */
+export interface ModelRef {
+  backbone?: BackboneId;
+  weights?: string;
+  checkpoint?: string;
+  initSeed?: number;
+  size: number;
+}
+
+export interface DatasetInfo {
+  kind: DatasetKind;
+  root: string;
+  fingerprint: string;
+  /** names[c], c = 0..C; names[0] = 'background' */
+  classNames: string[];
+  lists: ListName[];
+  /** folds[f] = class ordinals of fold f under the requested split convention ('panet' for VOC) */
+  folds: { panet: number[][]; fwb: number[][] };
+}
+
+export interface EpisodeSummary {
+  id: string;
+  run: number;
+  index: number;
+  classes: number[];
+  supports: string[][];
+  queries: string[];
+  key: string;
+}
+
+/** A picture for the UI: PNG bytes of the image at display size, and index masks (PNG, VOC palette). */
+export interface ImagePayload {
+  imageId: string;
+  file: string;
+  width: number;
+  height: number;
+  /** PNG bytes of the RGB image at width×height */
+  image: Uint8Array;
+  /** ground truth, dataset ordinals, 255 ignore (PNG bytes) */
+  gt: Uint8Array;
+}
+
+export interface EpisodeView {
+  episode: EpisodeSummary;
+  classNames: string[];
+  /** supports[way][shot], with the support annotation actually used (1 fg, 0 bg, 255 unlabeled) */
+  supports: Array<Array<ImagePayload & { annotation: Uint8Array }>>;
+  /** one per query, with the prediction in dataset ordinals and per-class IoU of this episode */
+  queries: Array<ImagePayload & { pred: Uint8Array; classIoU: Array<number | null>; fgIoU: number | null }>;
+  model: { backbone: string; weightsHash: string; method: string };
+}
+
+export interface EvaluateParams {
+  set: EpisodeSetRef;
+  model: ModelRef;
+  episodes: number;
+  runs: number;
+  annotation: AnnotationKind;
+  /** Optional files the engine writes atomically when done. */
+  json?: string;
+  records?: string;
+}
+
+export interface TrainParams {
+  data: DatasetRef;
+  fold: number;
+  split: SplitConvention;
+  ways: number;
+  shots: number;
+  steps: number;
+  method: 'panet' | 'metasegnet' | 'pixelmeta';
+  par?: number;
+  freezeBackbone?: boolean;
+  lr?: number;
+  init?: string;
+  weights?: string;
+  backbone?: BackboneId;
+  size?: number;
+  out?: string;
+  resume?: string;
+  checkpointEvery?: number;
+  valEvery?: number;
+  valEpisodes?: number;
+}
+
+export type Request =
+  | { type: 'hello'; id: number; protocol: number }
+  | { type: 'openDataset'; id: number; ref: DatasetRef }
+  | { type: 'listEpisodes'; id: number; set: EpisodeSetRef; run: number; from: number; count: number }
+  | { type: 'episodeView'; id: number; set: EpisodeSetRef; model: ModelRef; annotation: AnnotationKind; episode: string; maxSide?: number }
+  | { type: 'evaluate'; id: number; params: EvaluateParams }
+  | { type: 'train'; id: number; params: TrainParams }
+  | { type: 'cancel'; id: number; target: number }
+  | { type: 'shutdown'; id: number };
+
+export type RequestType = Request['type'];
+
+export type EngineEvent =
+  | { kind: 'progress'; done: number; total: number; note?: string }
+  | { kind: 'log'; line: string }
+  /** one scored query of an evaluation (failure browser rows) */
+  | { kind: 'episode'; record: unknown }
+  /** one training metrics row (step, loss, parts, lr, ms, val mIoU…) */
+  | { kind: 'metrics'; row: Record<string, unknown> }
+  | { kind: 'checkpoint'; path: string; step: number };
+
+export type ErrorKind = 'data' | 'usage' | 'cancelled' | 'internal' | 'protocol';
+
+export type Reply =
+  | { type: 'result'; inReplyTo: number; value: unknown }
+  | { type: 'error'; inReplyTo: number; kind: ErrorKind; message: string; file?: string }
+  | { type: 'event'; inReplyTo: number; event: EngineEvent };
+
+/** Result types by request type (what `result.value` holds). */
+export interface ResultOf {
+  hello: { protocol: number; version: string; backend: string; backendReasons: string[]; pid: number };
+  openDataset: DatasetInfo;
+  listEpisodes: { episodes: EpisodeSummary[]; usableClasses: number[] };
+  episodeView: EpisodeView;
+  evaluate: unknown; // an EvalResult (engine/eval/evaluate.ts), passed through as JSON-like data
+  train: { runDir: string; checkpoint: string; step: number; complete: boolean };
+  cancel: { cancelled: boolean };
+  shutdown: { ok: true };
+}
+
+// ---- validation: every incoming message is checked before use -------------------------------------
+
+export class ProtocolError extends Error {}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const need = (cond: boolean, what: string): void => {
+  if (!cond) throw new ProtocolError(what);
+};
+const int = (o: Obj, k: string, min = 0): number => {
+  need(Number.isInteger(o[k]) && (o[k] as number) >= min, `${k} must be an integer ≥ ${min}`);
+  return o[k] as number;
+};
+const str = (o: Obj, k: string): string => {
+  need(typeof o[k] === 'string' && (o[k] as string).length > 0, `${k} must be a non-empty string`);
+  return o[k] as string;
+};
+const optStr = (o: Obj, k: string): void => need(o[k] === undefined || typeof o[k] === 'string', `${k} must be a string`);
+const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
+
+function checkDatasetRef(o: unknown, where: string): void {
+  need(isObj(o), `${where} must be an object`);
+  const r = o as Obj;
+  str(r, 'data');
+  oneOf(r, 'dataset', ['voc', 'coco']);
+  optStr(r, 'images');
+  need(r.crowd === undefined || r.crowd === 'ignore' || r.crowd === 'class', 'crowd must be ignore|class');
+}
+
+function checkEpisodeSet(o: unknown): void {
+  checkDatasetRef(o, 'set');
+  const s = o as Obj;
+  oneOf(s, 'split', ['panet', 'fwb']);
+  int(s, 'fold');
+  int(s, 'ways', 1);
+  int(s, 'shots', 1);
+  int(s, 'seed');
+  oneOf(s, 'list', ['train', 'val', 'trainaug']);
+  if (s.minPixels !== undefined) int(s, 'minPixels', 1);
+}
+
+function checkModel(o: unknown): void {
+  need(isObj(o), 'model must be an object');
+  const m = o as Obj;
+  need(m.backbone === undefined || m.backbone === 'vgg16' || m.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
+  optStr(m, 'weights');
+  optStr(m, 'checkpoint');
+  int(m, 'size', 16);
+}
+
+/** Check an incoming message's shape; throws ProtocolError saying what is wrong. */
+export function validateRequest(x: unknown): Request {
+  need(isObj(x), 'a request must be an object');
+  const r = x as Obj;
+  int(r, 'id');
+  switch (r.type) {
+    case 'hello':
+      int(r, 'protocol', 1);
+      break;
+    case 'openDataset':
+      checkDatasetRef(r.ref, 'ref');
+      break;
+    case 'listEpisodes':
+      checkEpisodeSet(r.set);
+      int(r, 'run');
+      int(r, 'from');
+      int(r, 'count', 1);
+      break;
+    case 'episodeView':
+      checkEpisodeSet(r.set);
+      checkModel(r.model);
+      oneOf(r, 'annotation', ['dense', 'scribble', 'box']);
+      str(r, 'episode');
+      if (r.maxSide !== undefined) int(r, 'maxSide', 16);
+      break;
+    case 'evaluate': {
+      need(isObj(r.params), 'params must be an object');
+      const p = r.params as Obj;
+      checkEpisodeSet(p.set);
+      checkModel(p.model);
+      int(p, 'episodes', 1);
+      int(p, 'runs', 1);
+      oneOf(p, 'annotation', ['dense', 'scribble', 'box']);
+      optStr(p, 'json');
+      optStr(p, 'records');
+      break;
+    }
+    case 'train': {
+      need(isObj(r.params), 'params must be an object');
+      const p = r.params as Obj;
+      checkDatasetRef(p.data, 'params.data');
+      int(p, 'fold');
+      oneOf(p, 'split', ['panet', 'fwb']);
+      int(p, 'ways', 1);
+      int(p, 'shots', 1);
+      int(p, 'steps', 1);
+      oneOf(p, 'method', ['panet', 'metasegnet', 'pixelmeta']);
+      break;
+    }
+    case 'cancel':
+      int(r, 'target');
+      break;
+    case 'shutdown':
+      break;
+    default:
+      throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
+  }
+  return x as Request;
+}
+
+/** Check a reply's envelope (the host's side of "every message is validated"). */
+export function validateReply(x: unknown): Reply {
+  need(isObj(x), 'a reply must be an object');
+  const r = x as Obj;
+  int(r, 'inReplyTo');
+  if (r.type === 'result') need('value' in r, 'result without value');
+  else if (r.type === 'error') {
+    str(r, 'message');
+    oneOf(r, 'kind', ['data', 'usage', 'cancelled', 'internal', 'protocol']);
+  } else if (r.type === 'event') {
+    need(isObj(r.event), 'event must be an object');
+    oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint']);
+  } else throw new ProtocolError(`unknown reply type ${JSON.stringify(r.type)}`);
+  return x as Reply;
+}

@@ -1,0 +1,159 @@
+// Engine process entry (DESIGN.md "Process model"): the extension host forks this file with an IPC
+// channel (serialization 'advanced'), sends protocol Requests, and gets events + one result or error
+// per request. Long jobs run concurrently with quick ones (listing episodes while an evaluation runs);
+// `cancel` aborts a job at its next episode/step boundary. A crash here never takes the editor down.
+import * as fs from 'fs';
+import * as path from 'path';
+import { selectBackend, type BackendChoice } from './backend';
+import { foldClasses, NUM_FOLDS } from './data/splits';
+import { CancelledError, DataError, UsageError } from './errors';
+import { evaluate } from './eval/evaluate';
+import { panetMethod } from './fewshot/method';
+import { writeFileAtomic } from './fsutil';
+import {
+  PROTOCOL_VERSION, ProtocolError, validateRequest,
+  type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf,
+} from './protocol';
+import { episodeView } from './server/episodeView';
+import { Session } from './server/session';
+
+type Send = (r: Reply) => void;
+
+const version: string = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'dev';
+  }
+})();
+
+export class EngineServer {
+  private readonly jobs = new Map<number, AbortController>();
+  private backend?: Promise<BackendChoice>;
+  readonly session: Session;
+
+  constructor(private readonly send: Send, private readonly opts: { backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; cacheDir?: string } = {}) {
+    this.session = new Session(opts.cacheDir);
+  }
+
+  private ready(): Promise<BackendChoice> {
+    this.backend ??= selectBackend({ prefer: this.opts.backend, log: () => undefined });
+    return this.backend;
+  }
+
+  /** Handle one raw incoming message. Never throws: every failure becomes an `error` reply. */
+  async handle(raw: unknown): Promise<void> {
+    let req: Request;
+    try {
+      req = validateRequest(raw);
+    } catch (e) {
+      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
+      this.send({ type: 'error', inReplyTo: id, kind: 'protocol', message: (e as Error).message });
+      return;
+    }
+    const abort = new AbortController();
+    this.jobs.set(req.id, abort);
+    const event = (ev: EngineEvent) => this.send({ type: 'event', inReplyTo: req.id, event: ev });
+    try {
+      const value = await this.dispatch(req, abort.signal, event);
+      this.send({ type: 'result', inReplyTo: req.id, value });
+    } catch (e) {
+      this.send({ type: 'error', inReplyTo: req.id, ...describe(e) });
+    } finally {
+      this.jobs.delete(req.id);
+    }
+  }
+
+  private async dispatch(req: Request, signal: AbortSignal, event: (e: EngineEvent) => void): Promise<unknown> {
+    switch (req.type) {
+      case 'hello': {
+        if (req.protocol !== PROTOCOL_VERSION) throw new UsageError(`protocol ${req.protocol} requested, engine speaks ${PROTOCOL_VERSION}`);
+        const be = await this.ready();
+        return { protocol: PROTOCOL_VERSION, version, backend: be.name, backendReasons: be.reason, pid: process.pid } satisfies ResultOf['hello'];
+      }
+      case 'openDataset': {
+        const ds = await this.session.dataset(req.ref);
+        const n = ds.classNames.length - 1;
+        const folds = (split: 'panet' | 'fwb') => (n % NUM_FOLDS === 0 ? Array.from({ length: NUM_FOLDS }, (_, f) => foldClasses(ds.kind, n, f, split)) : []);
+        return { kind: ds.kind, root: ds.root, fingerprint: ds.fingerprint, classNames: [...ds.classNames], lists: ds.lists(), folds: { panet: folds('panet'), fwb: folds('fwb') } } satisfies ResultOf['openDataset'];
+      }
+      case 'listEpisodes': {
+        const s = await this.session.sampler(req.set);
+        const episodes = Array.from({ length: req.count }, (_, i) => {
+          const e = s.episode(req.run, req.from + i);
+          return { id: e.id, run: e.run, index: e.index, classes: e.classes, supports: e.supports, queries: e.queries, key: e.key };
+        });
+        return { episodes, usableClasses: s.usableClasses } satisfies ResultOf['listEpisodes'];
+      }
+      case 'episodeView':
+        await this.ready();
+        return episodeView(this.session, req.set, req.model, req.annotation, req.episode, req.maxSide);
+      case 'evaluate': {
+        const be = await this.ready();
+        const p = req.params;
+        const ds = await this.session.dataset(p.set);
+        const backbone = await this.session.model(p.model);
+        let last = 0;
+        const records: string[] = [];
+        const result = await evaluate(
+          ds, backbone, panetMethod,
+          {
+            method: 'panet', dataset: p.set.dataset, split: p.set.split, fold: p.set.fold, ways: p.set.ways, shots: p.set.shots,
+            episodes: p.episodes, runs: p.runs, seed: p.set.seed, size: p.model.size, list: p.set.list, annotation: p.annotation,
+            minPixels: p.set.minPixels ?? 1, queriesPerClass: 1,
+          },
+          be.name,
+          {
+            signal,
+            featureCache: this.session.featureCache(backbone, p.model.size),
+            onProgress: (done, total) => {
+              // at most ~10 progress events a second: the host redraws on each
+              if (done === total || Date.now() - last > 100) {
+                last = Date.now();
+                event({ kind: 'progress', done, total });
+              }
+            },
+            onEpisode: (record) => {
+              if (p.records) records.push(JSON.stringify(record));
+              event({ kind: 'episode', record });
+            },
+          },
+        );
+        if (p.json) writeFileAtomic(p.json, JSON.stringify(result, null, 2) + '\n');
+        if (p.records) writeFileAtomic(p.records, records.map((r) => r + '\n').join(''));
+        return result;
+      }
+      case 'train':
+        throw new UsageError('training from the editor is not available yet (the trainer is not wired into the engine process)');
+      case 'cancel': {
+        const job = this.jobs.get(req.target);
+        job?.abort();
+        return { cancelled: !!job } satisfies ResultOf['cancel'];
+      }
+      case 'shutdown':
+        for (const j of this.jobs.values()) j.abort();
+        setImmediate(() => process.exit(0));
+        return { ok: true } satisfies ResultOf['shutdown'];
+    }
+  }
+}
+
+function describe(e: unknown): { kind: ErrorKind; message: string; file?: string } {
+  if (e instanceof DataError) return { kind: 'data', message: e.message, file: e.file };
+  if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+  if (e instanceof CancelledError) return { kind: 'cancelled', message: e.message };
+  if (e instanceof ProtocolError) return { kind: 'protocol', message: e.message };
+  return { kind: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+}
+
+// Run as a forked child: talk over the IPC channel.
+if (require.main === module) {
+  if (!process.send) {
+    console.error('protolab engine server: start me with child_process.fork (an IPC channel is required)');
+    process.exit(2);
+  }
+  const backend = process.env.PROTOLAB_BACKEND as 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' | undefined;
+  const server = new EngineServer((r) => process.send!(r), { backend, cacheDir: process.env.PROTOLAB_CACHE_DIR || undefined });
+  process.on('message', (m) => void server.handle(m));
+  process.on('disconnect', () => process.exit(0)); // the host went away: do not linger
+}
