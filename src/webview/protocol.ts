@@ -1,0 +1,442 @@
+// Typed messages between the extension host and the ProtoLab webview (the pattern of
+// microsoft/vscode-hexeditor's shared/protocol.ts). The webview posts `ready` first; the host answers
+// with `init` (which view, saved state, settings). Every other webview message is a request with a
+// numeric `id`; the host answers with a message whose `inReplyTo` is that id (or `error`). Long jobs
+// (eval, training) also stream `progress` / `evalRecords` / `runMetrics` / `runStatus`.
+//
+// Images and masks travel as binary (Uint8Array PNG bytes; ArrayBuffer is accepted too because some
+// hosts hand typed arrays over as plain buffers), never as JSON number arrays.
+//
+// Both sides validate every incoming message with validateHostMessage / validateWebviewMessage, which
+// throw WebviewProtocolError naming what is wrong. This file is imported by the extension host AND the
+// browser bundle, so it imports types only (no node, no DOM, no engine code at run time).
+import type {
+  AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention,
+} from '../engine/protocol';
+
+export type { AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention };
+
+export const WEBVIEW_PROTOCOL_VERSION = 1;
+
+export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs';
+export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs'];
+
+export type Bytes = Uint8Array | ArrayBuffer;
+
+/** The knobs the settings bar edits; the host fills in defaults from the VS Code settings. */
+export interface UiSettings {
+  /** dataset root (a configured one; the host knows its kind) */
+  dataset?: string;
+  datasetKind?: DatasetKind;
+  split: SplitConvention;
+  fold: number;
+  ways: number;
+  shots: number;
+  seed: number;
+  list: ListName;
+  size: number;
+  backbone?: BackboneId;
+  /** checkpoint used for predictions and eval (none: backbone + weights) */
+  checkpoint?: string;
+  weights?: string;
+  annotation: AnnotationKind;
+  /** eval protocol: episodes per run and runs (PANet: 1000 × 5) */
+  episodes: number;
+  runs: number;
+}
+
+/** A dataset the user configured (settings bar drop-down). */
+export interface DatasetChoice { label: string; root: string; kind: DatasetKind }
+
+/**
+ * One query image of an episode as the overlay viewer gets it: EpisodeView's, plus an optional
+ * pseudo-mask (weak supervision) as an index PNG in dataset ordinals, 0 = background, 255 = unsure.
+ */
+export type QueryPayload = EpisodeView['queries'][number] & { pseudo?: Bytes };
+export type SupportPayload = EpisodeView['supports'][number][number] & { pseudo?: Bytes };
+/** EpisodeView as the webview receives it (pseudo-masks from weak supervision when the host has them). */
+export interface UiEpisodeView extends Omit<EpisodeView, 'supports' | 'queries'> {
+  supports: SupportPayload[][];
+  queries: QueryPayload[];
+}
+
+/** One scored query of an evaluation (engine EpisodeOutcome: EpisodeRecord + where it came from). */
+export interface EvalRecord {
+  /** `r<run>e<index>` or `r<run>e<index>q<q>` for episodes with several queries */
+  id: string;
+  run?: number;
+  index?: number;
+  classes: number[];
+  classIoU: Array<number | null>;
+  fgIoU: number | null;
+  confusions: Array<{ trueClass: number; predClass: number; pixels: number }>;
+  pixels: number;
+  queries?: string[];
+  supports?: string[][];
+}
+
+export interface MeanStd { mean: number; std: number; n: number }
+
+/** The part of the engine's EvalResult (engine/eval/evaluate.ts) the report view reads. */
+export interface ReportData {
+  createdAt?: string;
+  complete?: boolean;
+  settings: {
+    method?: string; dataset?: string; split?: string; fold?: number; ways?: number; shots?: number;
+    episodes?: number; runs?: number; seed?: number; size?: number; list?: string; annotation?: string;
+  } & Record<string, unknown>;
+  data?: { root?: string; fingerprint?: string; foldClasses: Array<{ cls: number; name: string }> };
+  backbone?: { id?: string; weightsHash?: string; weightsSource?: string };
+  backend?: string;
+  miou: number;
+  fbiou: number;
+  summary?: { mIoU: MeanStd; fbIoU: MeanStd; classIoU: Array<{ cls: number } & MeanStd> };
+  runs?: Array<{ run: number; seed?: number; miou: number | null; fbiou: number | null; classIoU: Array<{ cls: number; name: string; iou: number | null }> }>;
+  baselines?: { allBackground: { miou: number; fbiou: number }; allForeground: { miou: number; fbiou: number } };
+  episodesScored?: number;
+  skipped?: Array<{ episode: string; error: string }>;
+  timing?: { seconds: number; episodesPerSecond: number } & Record<string, unknown>;
+}
+
+/** A report with its records and a label (file name) for the report / compare / failure views. */
+export interface ReportBundle { label: string; result: ReportData; records: EvalRecord[] }
+
+/** The training form. */
+export interface TrainingParams {
+  method: 'panet' | 'metasegnet' | 'pixelmeta';
+  fold: number;
+  ways: number;
+  shots: number;
+  steps: number;
+  lr: number;
+  /** PAR loss weight λ (0 = off) */
+  par: number;
+  freezeBackbone: boolean;
+  /** checkpoint to start from (empty: backbone weights) */
+  init?: string;
+}
+
+/** One training metrics row (engine `metrics` event). */
+export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; lr?: number; valMiou?: number; ms?: number }
+
+export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+export interface RunInfo { runId: string; state: RunState; step?: number; steps?: number; message?: string; checkpoint?: string; params?: Partial<TrainingParams> }
+
+// ---- webview → host -------------------------------------------------------------------------------
+
+export type WebviewMessage =
+  | { type: 'ready'; protocol: number }
+  | { type: 'listEpisodes'; id: number; from: number; count: number; run?: number }
+  | { type: 'openEpisode'; id: number; episodeId: string; annotation: AnnotationKind; query?: number }
+  | { type: 'runEval'; id: number }
+  | { type: 'cancel'; id: number; requestId: number }
+  /** open a saved report (path given, or the host asks with a file picker); `compare` opens it as the second one */
+  | { type: 'openReport'; id: number; path?: string; compare?: boolean }
+  | { type: 'startTraining'; id: number; params: TrainingParams }
+  | { type: 'pauseTraining'; id: number; runId: string }
+  | { type: 'resumeTraining'; id: number; runId: string }
+  | { type: 'cancelTraining'; id: number; runId: string }
+  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> };
+
+export type WebviewMessageType = WebviewMessage['type'];
+export type WebviewRequest = Exclude<WebviewMessage, { type: 'ready' }>;
+
+// ---- host → webview -------------------------------------------------------------------------------
+
+export interface InitMessage {
+  type: 'init';
+  view: ViewKind;
+  /** what the webview saved with setState (the host's serializer hands it back on restore) */
+  state?: unknown;
+  settings: UiSettings;
+  datasetInfo?: DatasetInfo;
+  datasets?: DatasetChoice[];
+  checkpoints?: string[];
+  /** episodes per run in the browser's list (default settings.episodes) */
+  totalEpisodes?: number;
+  /** trust: false disables training in the UI (the host enforces it too) */
+  trusted?: boolean;
+}
+
+export type HostMessage =
+  | InitMessage
+  /** reply to listEpisodes */
+  | { type: 'episodes'; inReplyTo: number; from: number; total: number; episodes: EpisodeSummary[]; run?: number }
+  /** reply to openEpisode */
+  | { type: 'episode'; inReplyTo: number; view: UiEpisodeView }
+  /** reply to setSettings: the settings now in force (and the dataset, if it changed) */
+  | { type: 'settings'; inReplyTo?: number; settings: UiSettings; datasetInfo?: DatasetInfo; totalEpisodes?: number }
+  /** generic reply for requests without data (runEval started, cancel done, training started …) */
+  | { type: 'ack'; inReplyTo: number; runId?: string }
+  | { type: 'progress'; requestId: number; done: number; total: number; note?: string }
+  /** records streamed while an eval runs */
+  | { type: 'evalRecords'; requestId: number; records: EvalRecord[] }
+  /** a finished eval or an opened report; `slot: 'b'` is the second report of a comparison */
+  | { type: 'evalResult'; requestId?: number; label?: string; result: ReportData; records: EvalRecord[]; slot?: 'a' | 'b' }
+  | { type: 'runMetrics'; runId: string; rows: MetricsRow[]; reset?: boolean }
+  | { type: 'runStatus'; run: RunInfo }
+  | { type: 'error'; inReplyTo?: number; message: string };
+
+export type HostMessageType = HostMessage['type'];
+
+// ---- validation -----------------------------------------------------------------------------------
+
+export class WebviewProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebviewProtocolError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const need = (cond: boolean, what: string): void => {
+  if (!cond) throw new WebviewProtocolError(what);
+};
+const int = (o: Obj, k: string, min = 0): number => {
+  need(Number.isInteger(o[k]) && (o[k] as number) >= min, `${k} must be an integer ≥ ${min}`);
+  return o[k] as number;
+};
+const optInt = (o: Obj, k: string, min = 0): void => {
+  if (o[k] !== undefined) int(o, k, min);
+};
+const num = (o: Obj, k: string): void => need(typeof o[k] === 'number' && Number.isFinite(o[k]), `${k} must be a finite number`);
+const optNum = (o: Obj, k: string): void => {
+  if (o[k] !== undefined && o[k] !== null) num(o, k);
+};
+const str = (o: Obj, k: string): void => need(typeof o[k] === 'string' && (o[k] as string).length > 0, `${k} must be a non-empty string`);
+const optStr = (o: Obj, k: string): void => need(o[k] === undefined || typeof o[k] === 'string', `${k} must be a string`);
+const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
+const arr = (o: Obj, k: string): unknown[] => {
+  need(Array.isArray(o[k]), `${k} must be an array`);
+  return o[k] as unknown[];
+};
+const obj = (o: Obj, k: string): Obj => {
+  need(isObj(o[k]), `${k} must be an object`);
+  return o[k] as Obj;
+};
+const isBytes = (x: unknown): boolean => x instanceof Uint8Array || x instanceof ArrayBuffer;
+const bytes = (o: Obj, k: string, where: string): void => need(isBytes(o[k]), `${where}.${k} must be binary (Uint8Array), not ${Array.isArray(o[k]) ? 'a JSON array' : typeof o[k]}`);
+const optBytes = (o: Obj, k: string, where: string): void => {
+  if (o[k] !== undefined) bytes(o, k, where);
+};
+
+const SPLITS = ['panet', 'fwb'] as const;
+const LISTS = ['train', 'val', 'trainaug'] as const;
+const ANNOTATIONS = ['dense', 'scribble', 'box'] as const;
+const BACKBONES = ['vgg16', 'mobilenetv2'] as const;
+const METHODS = ['panet', 'metasegnet', 'pixelmeta'] as const;
+const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;
+
+/** Partial settings (setSettings) or full settings (init / settings) — `full` requires every field. */
+function checkSettings(o: unknown, full: boolean): void {
+  need(isObj(o), 'settings must be an object');
+  const s = o as Obj;
+  const has = (k: string): boolean => full || s[k] !== undefined;
+  optStr(s, 'dataset');
+  if (s.datasetKind !== undefined) oneOf(s, 'datasetKind', ['voc', 'coco']);
+  if (has('split')) oneOf(s, 'split', SPLITS);
+  if (has('fold')) int(s, 'fold');
+  if (has('ways')) int(s, 'ways', 1);
+  if (has('shots')) int(s, 'shots', 1);
+  if (has('seed')) int(s, 'seed');
+  if (has('list')) oneOf(s, 'list', LISTS);
+  if (has('size')) int(s, 'size', 16);
+  if (s.backbone !== undefined) oneOf(s, 'backbone', BACKBONES);
+  optStr(s, 'checkpoint');
+  optStr(s, 'weights');
+  if (has('annotation')) oneOf(s, 'annotation', ANNOTATIONS);
+  if (has('episodes')) int(s, 'episodes', 1);
+  if (has('runs')) int(s, 'runs', 1);
+}
+
+function checkTraining(o: unknown): void {
+  need(isObj(o), 'params must be an object');
+  const p = o as Obj;
+  oneOf(p, 'method', METHODS);
+  int(p, 'fold');
+  int(p, 'ways', 1);
+  int(p, 'shots', 1);
+  int(p, 'steps', 1);
+  num(p, 'lr');
+  need((p.lr as number) > 0, 'lr must be > 0');
+  num(p, 'par');
+  need((p.par as number) >= 0, 'par must be ≥ 0');
+  need(typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
+  optStr(p, 'init');
+}
+
+/** Check a message the webview posted (the extension host's side). */
+export function validateWebviewMessage(x: unknown): WebviewMessage {
+  need(isObj(x), 'a webview message must be an object');
+  const m = x as Obj;
+  if (m.type === 'ready') {
+    int(m, 'protocol', 1);
+    return x as WebviewMessage;
+  }
+  int(m, 'id');
+  switch (m.type) {
+    case 'listEpisodes':
+      int(m, 'from');
+      int(m, 'count', 1);
+      need((m.count as number) <= 1000, 'count must be ≤ 1000');
+      optInt(m, 'run');
+      break;
+    case 'openEpisode':
+      str(m, 'episodeId');
+      oneOf(m, 'annotation', ANNOTATIONS);
+      optInt(m, 'query');
+      break;
+    case 'runEval':
+      break;
+    case 'cancel':
+      int(m, 'requestId');
+      break;
+    case 'openReport':
+      optStr(m, 'path');
+      need(m.compare === undefined || typeof m.compare === 'boolean', 'compare must be a boolean');
+      break;
+    case 'startTraining':
+      checkTraining(m.params);
+      break;
+    case 'pauseTraining':
+    case 'resumeTraining':
+    case 'cancelTraining':
+      str(m, 'runId');
+      break;
+    case 'setSettings':
+      checkSettings(m.settings, false);
+      break;
+    default:
+      throw new WebviewProtocolError(`unknown webview message type ${JSON.stringify(m.type)}`);
+  }
+  return x as WebviewMessage;
+}
+
+function checkImage(o: unknown, where: string): Obj {
+  need(isObj(o), `${where} must be an object`);
+  const p = o as Obj;
+  str(p, 'imageId');
+  int(p, 'width', 1);
+  int(p, 'height', 1);
+  bytes(p, 'image', where);
+  bytes(p, 'gt', where);
+  optBytes(p, 'pseudo', where);
+  return p;
+}
+
+function checkEpisodeView(o: unknown): void {
+  need(isObj(o), 'view must be an object');
+  const v = o as Obj;
+  const ep = obj(v, 'episode');
+  str(ep, 'id');
+  need(arr(ep, 'classes').every((c) => Number.isInteger(c)), 'episode.classes must be integers');
+  need(arr(v, 'classNames').every((c) => typeof c === 'string'), 'classNames must be strings');
+  arr(v, 'supports').forEach((way, w) => {
+    need(Array.isArray(way), `supports[${w}] must be an array`);
+    (way as unknown[]).forEach((s, k) => bytes(checkImage(s, `supports[${w}][${k}]`), 'annotation', `supports[${w}][${k}]`));
+  });
+  arr(v, 'queries').forEach((q, i) => {
+    const p = checkImage(q, `queries[${i}]`);
+    bytes(p, 'pred', `queries[${i}]`);
+    need(Array.isArray(p.classIoU), `queries[${i}].classIoU must be an array`);
+  });
+}
+
+function checkRecord(o: unknown, i: number): void {
+  need(isObj(o), `records[${i}] must be an object`);
+  const r = o as Obj;
+  str(r, 'id');
+  need(arr(r, 'classes').every((c) => Number.isInteger(c)), `records[${i}].classes must be integers`);
+  need(arr(r, 'classIoU').every((c) => c === null || typeof c === 'number'), `records[${i}].classIoU must be numbers or null`);
+  need(r.fgIoU === null || typeof r.fgIoU === 'number', `records[${i}].fgIoU must be a number or null`);
+  need(arr(r, 'confusions').every((c) => isObj(c) && Number.isInteger(c.trueClass) && Number.isInteger(c.predClass) && typeof c.pixels === 'number'),
+    `records[${i}].confusions must be {trueClass, predClass, pixels}`);
+}
+
+function checkReport(o: unknown): void {
+  need(isObj(o), 'result must be an object');
+  const r = o as Obj;
+  need(typeof r.miou === 'number', 'result.miou must be a number');
+  need(typeof r.fbiou === 'number', 'result.fbiou must be a number');
+  obj(r, 'settings');
+  if (r.data !== undefined) arr(obj(r, 'data'), 'foldClasses');
+}
+
+/** Check a message the host posted (the webview's side). */
+export function validateHostMessage(x: unknown): HostMessage {
+  need(isObj(x), 'a host message must be an object');
+  const m = x as Obj;
+  switch (m.type) {
+    case 'init':
+      oneOf(m, 'view', VIEW_KINDS);
+      checkSettings(m.settings, true);
+      if (m.datasetInfo !== undefined) need(isObj(m.datasetInfo) && Array.isArray((m.datasetInfo as Obj).classNames), 'datasetInfo.classNames must be an array');
+      if (m.datasets !== undefined) need(arr(m, 'datasets').every((d) => isObj(d) && typeof d.root === 'string'), 'datasets must be {label, root, kind}');
+      if (m.checkpoints !== undefined) need(arr(m, 'checkpoints').every((c) => typeof c === 'string'), 'checkpoints must be strings');
+      optInt(m, 'totalEpisodes');
+      break;
+    case 'episodes':
+      int(m, 'inReplyTo');
+      int(m, 'from');
+      int(m, 'total');
+      need(arr(m, 'episodes').every((e) => isObj(e) && typeof e.id === 'string' && Array.isArray(e.classes)), 'episodes must be {id, classes, …}');
+      break;
+    case 'episode':
+      int(m, 'inReplyTo');
+      checkEpisodeView(m.view);
+      break;
+    case 'settings':
+      optInt(m, 'inReplyTo');
+      checkSettings(m.settings, true);
+      optInt(m, 'totalEpisodes');
+      break;
+    case 'ack':
+      int(m, 'inReplyTo');
+      optStr(m, 'runId');
+      break;
+    case 'progress':
+      int(m, 'requestId');
+      int(m, 'done');
+      int(m, 'total');
+      optStr(m, 'note');
+      break;
+    case 'evalRecords':
+      int(m, 'requestId');
+      arr(m, 'records').forEach(checkRecord);
+      break;
+    case 'evalResult':
+      optInt(m, 'requestId');
+      optStr(m, 'label');
+      checkReport(m.result);
+      arr(m, 'records').forEach(checkRecord);
+      need(m.slot === undefined || m.slot === 'a' || m.slot === 'b', 'slot must be a|b');
+      break;
+    case 'runMetrics':
+      str(m, 'runId');
+      arr(m, 'rows').forEach((r, i) => {
+        need(isObj(r), `rows[${i}] must be an object`);
+        const row = r as Obj;
+        int(row, 'step');
+        num(row, 'loss');
+        for (const k of ['seg', 'par', 'lr', 'valMiou', 'ms']) optNum(row, k);
+      });
+      break;
+    case 'runStatus': {
+      const run = obj(m, 'run');
+      str(run, 'runId');
+      oneOf(run, 'state', RUN_STATES);
+      optInt(run, 'step');
+      optInt(run, 'steps');
+      optStr(run, 'message');
+      break;
+    }
+    case 'error':
+      optInt(m, 'inReplyTo');
+      str(m, 'message');
+      break;
+    default:
+      throw new WebviewProtocolError(`unknown host message type ${JSON.stringify(m.type)}`);
+  }
+  return x as HostMessage;
+}

@@ -1,0 +1,415 @@
+// The webview bundle in headless chromium with a mocked host (fake-host.js), on real PNG payloads.
+'use strict';
+const assert = require('assert');
+const fx = require('./fixtures.cjs');
+const { loadTs, startServer, launch, openPage, screenshot } = require('./harness.cjs');
+
+describe('webview protocol and html (node)', () => {
+  const p = loadTs('src/webview/protocol.ts');
+  const { webviewHtml } = loadTs('src/webview/html.ts');
+
+  it('accepts well-formed webview messages and rejects malformed ones with a reason', () => {
+    for (const m of [
+      { type: 'ready', protocol: 1 },
+      { type: 'listEpisodes', id: 1, from: 0, count: 100 },
+      { type: 'openEpisode', id: 2, episodeId: 'r0e1', annotation: 'scribble' },
+      { type: 'startTraining', id: 3, params: { method: 'panet', fold: 0, ways: 1, shots: 1, steps: 10, lr: 0.001, par: 1, freezeBackbone: false } },
+      { type: 'setSettings', id: 4, settings: { fold: 2 } },
+      { type: 'cancel', id: 5, requestId: 2 },
+    ]) assert.strictEqual(p.validateWebviewMessage(m), m);
+    const bad = [
+      [null, /object/], [{ type: 'ready' }, /protocol/], [{ type: 'listEpisodes', id: 1, from: -1, count: 5 }, /from/],
+      [{ type: 'openEpisode', id: 1, episodeId: 'r0e1', annotation: 'pencil' }, /annotation/],
+      [{ type: 'startTraining', id: 1, params: { method: 'panet', fold: 0, ways: 1, shots: 1, steps: 10, lr: -1, par: 1, freezeBackbone: false } }, /lr/],
+      [{ type: 'setSettings', id: 1, settings: { ways: 0 } }, /ways/], [{ type: 'nope', id: 1 }, /unknown/],
+    ];
+    for (const [m, re] of bad) assert.throws(() => p.validateWebviewMessage(m), (e) => e instanceof p.WebviewProtocolError && re.test(e.message));
+  });
+
+  it('rejects images sent as JSON number arrays', () => {
+    const view = { episode: { id: 'r0e1', classes: [1] }, classNames: ['background', 'a'], supports: [], model: {},
+      queries: [{ imageId: 'x', width: 1, height: 1, image: [1, 2], gt: new Uint8Array(1), pred: new Uint8Array(1), classIoU: [] }] };
+    assert.throws(() => p.validateHostMessage({ type: 'episode', inReplyTo: 1, view }), /binary/);
+    view.queries[0].image = new Uint8Array(2);
+    assert.ok(p.validateHostMessage({ type: 'episode', inReplyTo: 1, view }));
+  });
+
+  it('webviewHtml sets a strict CSP with the nonce and no unsafe-inline', () => {
+    const html = webviewHtml({ scriptUri: 'https://x/main.js', cssUri: 'https://x/main.css', nonce: 'abcdefghijklmnop1234', cspSource: 'https://x' });
+    assert.match(html, /default-src 'none'/);
+    assert.match(html, /script-src 'nonce-abcdefghijklmnop1234'/);
+    assert.doesNotMatch(html, /unsafe-inline|unsafe-eval/);
+    assert.match(html, /<script nonce="abcdefghijklmnop1234" src="https:\/\/x\/main.js">/);
+    assert.throws(() => webviewHtml({ scriptUri: 'a', cssUri: 'b', nonce: 'short', cspSource: 'c' }), /nonce/);
+  });
+});
+
+describe('webview in headless chromium (mocked host)', function () {
+  this.timeout(60000);
+  let server, url, browser, fixtures, current;
+
+  before(async () => {
+    fixtures = await fx.build();
+    ({ server, url } = await startServer());
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+  afterEach(async () => {
+    if (!current) return;
+    const { log, context } = current;
+    current = null;
+    await context.close();
+    const csp = [...log.errors, ...log.warnings].filter((t) => /Content Security Policy|Refused to/i.test(t));
+    assert.deepStrictEqual(csp, [], 'CSP violations');
+    assert.deepStrictEqual(log.pageErrors, [], 'uncaught page errors');
+  });
+
+  async function open(auto) {
+    current = await openPage(browser, url);
+    if (auto) await current.page.evaluate((a) => window.__host.configure(a), auto);
+    return current;
+  }
+  const deliver = (page, msg) => page.evaluate((m) => window.__host.deliver(m), msg);
+  const posted = (page, type) => page.evaluate((t) => window.__host.of(t), type);
+  const init = (page, view, extra = {}) => deliver(page, { type: 'init', view, settings: fx.settings, datasetInfo: fx.datasetInfo, datasets: [{ label: 'VOC 2012', root: fx.settings.dataset, kind: 'voc' }], checkpoints: ['runs/panet-f2/ckpt-1000.safetensors'], ...extra });
+  const pixel = (page, sel, [x, y]) => page.evaluate(({ sel, x, y }) => Array.from(document.querySelector(sel).getContext('2d').getImageData(x, y, 1, 1).data), { sel, x, y });
+  const setOpacity = (page, v) => page.evaluate((v) => {
+    const s = document.querySelector('input.opacity');
+    s.value = String(v);
+    s.dispatchEvent(new Event('input'));
+  }, v);
+  const toggle = (page, layer) => page.click(`vscode-checkbox[data-layer="${layer}"]`);
+  const swatch = (page, key) => page.evaluate((k) => {
+    const m = /rgb\((\d+), (\d+), (\d+)\)/.exec(getComputedStyle(document.querySelector(`.legend-item[data-key="${k}"] .swatch`)).backgroundColor);
+    return m.slice(1).map(Number);
+  }, key);
+  const Q = 'canvas.query-canvas[data-query="0"]';
+
+  async function openFixtureEpisode(page) {
+    await init(page, 'episodes', { totalEpisodes: 10000 });
+    await page.waitForSelector('.vlist-row[data-episode="r0e3"]');
+    await page.click('.vlist-row[data-episode="r0e3"]');
+    await page.waitForFunction((sel) => { const c = document.querySelector(sel); return c && c.width === 160; }, Q);
+  }
+
+  it('posts the ready handshake first and nothing else before init', async () => {
+    const { page } = await open();
+    await page.waitForTimeout(100);
+    const all = await page.evaluate(() => window.__host.posted);
+    assert.deepStrictEqual(all, [{ type: 'ready', protocol: 1 }]);
+    assert.strictEqual(await page.evaluate(() => window.__host.acquired), 1);
+  });
+
+  it('virtualises 10 000 episodes: few rows in the DOM, scrolling fetches further pages', async () => {
+    const { page } = await open({ total: 10000 });
+    await init(page, 'episodes', { totalEpisodes: 10000 });
+    await page.waitForSelector('.vlist-row[data-episode="r0e0"]');
+    const rows = await page.locator('.vlist-row').count();
+    assert.ok(rows > 10 && rows < 80, `${rows} rows in the DOM`);
+    const first = await posted(page, 'listEpisodes');
+    assert.deepStrictEqual(first.map((m) => m.from), [0]);
+    // scroll to the middle: the page covering row 5000 is asked for, and its rows render
+    await page.evaluate(() => { document.querySelector('.vlist').scrollTop = 5000 * 30; });
+    await page.waitForSelector('.vlist-row[data-episode="r0e5000"]');
+    const froms = (await posted(page, 'listEpisodes')).map((m) => m.from);
+    assert.ok(froms.includes(5000), `pages asked: ${froms}`);
+    assert.ok(froms.length <= 4, `only visible pages are fetched (${froms})`);
+    assert.ok((await page.locator('.vlist-row').count()) < 80);
+    // smooth: scrolling through 100 positions keeps every frame's work small
+    const ms = await page.evaluate(async () => {
+      const el = document.querySelector('.vlist');
+      const t0 = performance.now();
+      for (let i = 0; i < 100; i++) {
+        el.scrollTop = i * 2900;
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+      return (performance.now() - t0) / 100;
+    });
+    assert.ok(ms < 50, `${ms.toFixed(1)} ms per scrolled frame`);
+  });
+
+  it('selecting an episode posts openEpisode and draws its query and supports', async () => {
+    const { page } = await open({ total: 10000, episodeView: fixtures.episodeView });
+    await openFixtureEpisode(page);
+    const reqs = await posted(page, 'openEpisode');
+    assert.strictEqual(reqs.length, 1);
+    assert.strictEqual(reqs[0].episodeId, 'r0e3');
+    assert.strictEqual(reqs[0].annotation, 'dense');
+    assert.strictEqual(await page.locator('canvas.support-canvas').count(), 2);
+    const legend = await page.locator('.legend-item').allTextContents();
+    assert.deepStrictEqual(legend, ['person', 'dog']);
+  });
+
+  it('overlay toggles change the canvas pixels; opacity blends', async () => {
+    const { page } = await open({ total: 10000, episodeView: fixtures.episodeView });
+    await openFixtureEpisode(page);
+    await setOpacity(page, 100);
+    const person = await swatch(page, 'c15');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.tp)).slice(0, 3), person, 'prediction drawn at a TP pixel');
+    const imgAtFn = (await pixel(page, Q, fx.PX.fn)).slice(0, 3);
+    assert.notDeepStrictEqual(imgAtFn, person, 'no prediction at an FN pixel');
+    await toggle(page, 'pred');
+    const bare = (await pixel(page, Q, fx.PX.tp)).slice(0, 3);
+    assert.notDeepStrictEqual(bare, person, 'prediction off ⇒ image shows');
+    await toggle(page, 'gt');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.fn)).slice(0, 3), person, 'ground truth drawn at an FN pixel');
+    assert.notDeepStrictEqual((await pixel(page, Q, fx.PX.fp)).slice(0, 3), person, 'no truth at an FP pixel');
+    await setOpacity(page, 50);
+    const half = (await pixel(page, Q, fx.PX.fn)).slice(0, 3);
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(half[i] - (imgAtFn[i] + person[i]) / 2) <= 2, `50% opacity blends (${half} vs ${imgAtFn}/${person})`);
+    await toggle(page, 'gt');
+    await toggle(page, 'pseudo');
+    await setOpacity(page, 100);
+    assert.deepStrictEqual((await pixel(page, Q, [50, 40])).slice(0, 3), person, 'pseudo-mask drawn');
+    assert.notDeepStrictEqual((await pixel(page, Q, [42, 40])).slice(0, 3), person, 'outside the pseudo-mask');
+    await toggle(page, 'pseudo');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.tp)).slice(0, 3), bare, 'all layers off ⇒ the image');
+  });
+
+  it('error map colours false positives and false negatives differently at the right pixels', async () => {
+    const { page } = await open({ total: 10000, episodeView: fixtures.episodeView });
+    await openFixtureEpisode(page);
+    await setOpacity(page, 100);
+    await toggle(page, 'pred');
+    const tpBefore = (await pixel(page, Q, fx.PX.tp)).slice(0, 3);
+    await toggle(page, 'error');
+    const fp = await swatch(page, 'fp'), fn = await swatch(page, 'fn');
+    assert.deepStrictEqual(fp, [241, 76, 76], 'FP = the theme error colour');
+    assert.deepStrictEqual(fn, [55, 148, 255], 'FN = the theme info colour');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.fp)).slice(0, 3), fp, 'FP pixel (person predicted on background)');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.chairFp)).slice(0, 3), fp, 'FP pixel (dog predicted on a chair, which is background here)');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.fn)).slice(0, 3), fn, 'FN pixel (person predicted as background)');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.tp)).slice(0, 3), tpBefore, 'TP pixel untouched');
+    // count every error pixel against the fixture's geometry
+    const counts = await page.evaluate(({ sel, fp, fn }) => {
+      const d = document.querySelector(sel).getContext('2d').getImageData(0, 0, 160, 120).data;
+      let nfp = 0, nfn = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] === fp[0] && d[i + 1] === fp[1] && d[i + 2] === fp[2]) nfp++;
+        if (d[i] === fn[0] && d[i + 1] === fn[1] && d[i + 2] === fn[2]) nfn++;
+      }
+      return { nfp, nfn };
+    }, { sel: Q, fp, fn });
+    const { gt, pred } = fixtures.raw;
+    let efp = 0, efn = 0;
+    for (let i = 0; i < gt.length; i++) {
+      if (gt[i] === 255) continue;
+      const t = fx.CLASSES.includes(gt[i]) ? gt[i] : 0;
+      if (t === pred[i]) continue;
+      if (t === 0) efp++;
+      else if (pred[i] === 0) efn++;
+    }
+    assert.deepStrictEqual(counts, { nfp: efp, nfn: efn });
+    const legend = await page.locator('.legend-item').allTextContents();
+    assert.ok(legend.includes('false positive') && legend.includes('false negative') && legend.includes('wrong class'), legend.join(','));
+    await setOpacity(page, 60);
+    await toggle(page, 'pred');
+    await screenshot(page, 'episodes-error-map');
+  });
+
+  it('looks right with the prediction overlay (screenshot)', async () => {
+    const { page } = await open({ total: 10000, episodeView: fixtures.episodeView });
+    await openFixtureEpisode(page);
+    // an eval's records give the rows their per-class IoU
+    await deliver(page, { type: 'evalResult', label: 'panet-fold2.json', result: fx.report(), records: fx.records(300) });
+    await page.waitForSelector('.vlist-row[data-episode="r0e3"] .iou-badge');
+    const badge = await page.locator('.vlist-row[data-episode="r0e3"] .iou-badge').first().textContent();
+    assert.strictEqual(badge, '1.0');
+    await toggle(page, 'gt');
+    await screenshot(page, 'episodes');
+  });
+
+  it('runs an eval with progress, streamed IoUs and cancel', async () => {
+    const { page } = await open({ total: 10000, ack: true });
+    await init(page, 'episodes', { totalEpisodes: 10000 });
+    await page.waitForSelector('.vlist-row[data-episode="r0e0"]');
+    await page.click('vscode-button.run-eval');
+    const [req] = await posted(page, 'runEval');
+    assert.ok(req);
+    await deliver(page, { type: 'progress', requestId: req.id, done: 40, total: 5000 });
+    await page.waitForFunction(() => /40 \/ 5000/.test(document.querySelector('.progress-text').textContent));
+    await deliver(page, { type: 'evalRecords', requestId: req.id, records: fx.records(5).map((r) => ({ ...r, classIoU: [0.25, 0.75] })) });
+    await page.waitForSelector('.vlist-row[data-episode="r0e1"] .iou-badge.bad');
+    await screenshot(page, 'episodes-eval-progress');
+    await page.click('vscode-button.cancel-eval');
+    const cancels = await posted(page, 'cancel');
+    assert.deepStrictEqual(cancels.map((c) => c.requestId), [req.id]);
+    await deliver(page, { type: 'error', inReplyTo: req.id, message: 'cancelled' });
+    await page.waitForSelector('.eval-progress[hidden]', { state: 'attached' });
+  });
+
+  it('settings bar posts setSettings and a settings reply resets the list', async () => {
+    const { page } = await open({ total: 10000 });
+    await init(page, 'episodes', { totalEpisodes: 10000 });
+    await page.waitForSelector('.vlist-row[data-episode="r0e0"]');
+    await page.evaluate(() => {
+      const f = document.querySelector('vscode-textfield[data-setting="shots"]');
+      f.value = '5';
+      f.dispatchEvent(new Event('change'));
+    });
+    const [req] = await posted(page, 'setSettings');
+    assert.deepStrictEqual(req.settings, { shots: 5 });
+    await page.evaluate(() => window.__host.configure({ total: 2000 }));
+    await deliver(page, { type: 'settings', inReplyTo: req.id, settings: { ...fx.settings, shots: 5 }, totalEpisodes: 2000 });
+    await page.waitForFunction(() => document.querySelector('.count').textContent === '(2,000)');
+  });
+
+  it('failure browser: worst first, class filter, confusion cell → episodes, click opens', async () => {
+    const { page } = await open({ episodeView: fixtures.episodeView });
+    await init(page, 'failures');
+    await deliver(page, { type: 'evalResult', label: 'panet-fold2.json', result: fx.report(), records: fx.records(300) });
+    await page.waitForSelector('.vlist-row[data-record]');
+    const scores = await page.$$eval('.vlist-row[data-record]', (rs) => rs.map((r) => [r.dataset.record, Number(r.querySelector('.score').textContent)]));
+    assert.strictEqual(scores[0][0], 'r0e3', 'worst episode first');
+    for (let i = 1; i < scores.length; i++) assert.ok(scores[i][1] >= scores[i - 1][1], `sorted: ${scores[i - 1]} then ${scores[i]}`);
+    // heatmap: background row/col and the chair row exist; chair → diningtable holds the sum
+    const cell = page.locator('td.cell[data-true="9"][data-pred="11"]');
+    assert.strictEqual(await cell.getAttribute('data-pixels'), String(900 + 120 + 40));
+    assert.strictEqual(await page.locator('td.cell[data-true="0"][data-pred="0"]').getAttribute('data-pixels'), '0');
+    await cell.click();
+    await page.waitForFunction(() => document.querySelectorAll('.vlist-row[data-record]').length === 3);
+    const ids = await page.$$eval('.vlist-row[data-record]', (rs) => rs.map((r) => r.dataset.record));
+    assert.deepStrictEqual(ids, ['r0e17', 'r0e5', 'r0e42'], 'episodes whose wrong pixels went chair → diningtable, most first');
+    await page.click('.vlist-row[data-record="r0e17"]');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.width === 160, Q);
+    const opens = await posted(page, 'openEpisode');
+    assert.deepStrictEqual(opens.map((o) => [o.episodeId, o.query]), [['r0e17', 0]]);
+    await screenshot(page, 'failures');
+    // clear the cell, then filter by class
+    await page.click('vscode-button.clear-cell');
+    await page.evaluate(() => {
+      const s = document.querySelector('vscode-single-select.class-filter');
+      s.value = '13';
+      s.dispatchEvent(new Event('change'));
+    });
+    await page.waitForFunction(() => /^120 of 300/.test(document.querySelector('.summary').textContent));
+    const classes = await page.$$eval('.vlist-row[data-record]', (rs) => rs.map((r) => r.textContent));
+    assert.ok(classes.every((t) => t.includes('horse')));
+  });
+
+  it('report renders mIoU / FB-IoU with std, per-class bars and baselines', async () => {
+    const { page } = await open();
+    await init(page, 'report');
+    await deliver(page, { type: 'evalResult', label: 'panet-fold2.json', result: fx.report(), records: fx.records(50) });
+    await page.waitForSelector('.card[data-metric="miou"]');
+    assert.strictEqual(await page.textContent('.card[data-metric="miou"] .card-value'), '45.7 ± 1.2');
+    assert.strictEqual(await page.textContent('.card[data-metric="fbiou"] .card-value'), '61.2 ± 0.5');
+    assert.strictEqual(await page.locator('.class-bar').count(), 5);
+    assert.strictEqual(await page.textContent('.class-bar[data-cls="15"] .class-value'), '61.7 ± 1.0');
+    const width = await page.$eval('.class-bar[data-cls="15"] .bar-fill', (e) => e.style.width);
+    assert.strictEqual(width, '61.67%');
+    assert.match(await page.textContent('table.baselines'), /all background0.038.0/);
+    await screenshot(page, 'report');
+  });
+
+  it('compare shows two reports side by side with per-class and per-episode deltas', async () => {
+    const { page } = await open();
+    await init(page, 'compare');
+    await deliver(page, { type: 'evalResult', label: 'A: panet', result: fx.report(0.4567, 0.6123), records: fx.records(50) });
+    await deliver(page, { type: 'evalResult', slot: 'b', label: 'B: pixelmeta', result: fx.report(0.5067, 0.6523), records: fx.records(50, 0.1) });
+    await page.waitForSelector('table.compare-classes');
+    assert.strictEqual(await page.textContent('tr[data-row="miou"] td.delta'), '+5.0');
+    assert.strictEqual(await page.locator('.side-by-side .report').count(), 2);
+    assert.ok((await page.locator('table.compare-episodes tr[data-episode]').count()) > 10);
+    await screenshot(page, 'compare');
+  });
+
+  it('runs dashboard: form posts startTraining, curves follow runMetrics, pause/cancel', async () => {
+    const { page } = await open({ ack: true });
+    await init(page, 'runs');
+    await page.evaluate(() => {
+      const set = (sel, v) => { const f = document.querySelector(sel); f.value = v; f.dispatchEvent(new Event('change')); };
+      set('vscode-textfield.field-steps', '200');
+      set('vscode-textfield.field-lr', '0.0005');
+      set('vscode-single-select.field-method', 'pixelmeta');
+    });
+    await page.click('vscode-button.start-training');
+    await page.waitForSelector('.run-item[data-run="run-1"]');
+    const [start] = await posted(page, 'startTraining');
+    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 1, freezeBackbone: false });
+    await deliver(page, { type: 'runStatus', run: { runId: 'run-1', state: 'running', step: 120, steps: 200 } });
+    const rows = Array.from({ length: 120 }, (_, i) => ({ step: i + 1, loss: 1.2 * Math.exp(-i / 40) + 0.1 + 0.03 * Math.sin(i), seg: Math.exp(-i / 40) + 0.08, par: 0.2 * Math.exp(-i / 30), lr: 5e-4, ...(i % 20 === 19 ? { valMiou: 0.2 + 0.25 * (1 - Math.exp(-i / 50)) } : {}) }));
+    await deliver(page, { type: 'runMetrics', runId: 'run-1', rows: rows.slice(0, 60), reset: true });
+    await deliver(page, { type: 'runMetrics', runId: 'run-1', rows: rows.slice(60) });
+    await page.waitForSelector('.chart .uplot canvas');
+    assert.strictEqual(await page.locator('.chart .uplot').count(), 2);
+    await page.waitForFunction(() => !document.querySelector('vscode-button.run-pause').disabled);
+    await screenshot(page, 'runs');
+    await page.click('vscode-button.run-pause');
+    assert.deepStrictEqual((await posted(page, 'pauseTraining')).map((m) => m.runId), ['run-1']);
+    await deliver(page, { type: 'runStatus', run: { runId: 'run-1', state: 'paused', step: 120, steps: 200 } });
+    await page.waitForFunction(() => !document.querySelector('vscode-button.run-resume').disabled);
+    await page.click('vscode-button.run-resume');
+    await page.click('vscode-button.run-cancel');
+    assert.strictEqual((await posted(page, 'resumeTraining')).length, 1);
+    assert.strictEqual((await posted(page, 'cancelTraining')).length, 1);
+  });
+
+  it('ignores invalid host messages with a console warning and keeps working', async () => {
+    const { page, log } = await open({ total: 10000 });
+    const invalid = [
+      'not an object', { type: 'bogus' }, { type: 'init', view: 'nowhere', settings: fx.settings },
+      { type: 'episodes', inReplyTo: 'x', from: 0, total: 1, episodes: [] },
+      { type: 'progress', requestId: 1, done: -1, total: 5 },
+      { type: 'runMetrics', runId: 'r', rows: [{ step: 1, loss: 'NaN' }] },
+    ];
+    for (const m of invalid) await deliver(page, m);
+    // an episode whose image came as a JSON number array
+    const bad = JSON.parse(JSON.stringify({ ...fixtures.episodeView, queries: [] }));
+    bad.queries = [{ imageId: 'q', width: 2, height: 1, image: [1, 2, 3], gt: [0, 0], pred: [0, 0], classIoU: [] }];
+    await deliver(page, { type: 'episode', inReplyTo: 99, view: bad });
+    await page.waitForTimeout(100);
+    const ignored = log.warnings.filter((w) => /ignored an invalid host message/.test(w));
+    assert.strictEqual(ignored.length, invalid.length + 1, log.warnings.join('\n'));
+    assert.ok(ignored.some((w) => /binary/.test(w)));
+    await init(page, 'episodes', { totalEpisodes: 10000 });
+    await page.waitForSelector('.vlist-row[data-episode="r0e0"]');
+  });
+
+  it('restores the view state after a reload (getState) and from the serializer (init.state)', async () => {
+    const { page, context } = await open({ total: 10000, episodeView: fixtures.episodeView });
+    await openFixtureEpisode(page);
+    await toggle(page, 'error');
+    await setOpacity(page, 80);
+    await page.evaluate(() => { document.querySelector('.vlist').scrollTop = 40 * 30; });
+    await page.waitForFunction(() => window.__host && JSON.parse(sessionStorage.getItem('protolab-test-state')).episodes.scrollTop === 1200);
+    const saved = await page.evaluate(() => JSON.parse(sessionStorage.getItem('protolab-test-state')));
+    assert.strictEqual(saved.episodes.selected, 'r0e3');
+    assert.deepStrictEqual(saved.viewer, { gt: false, pred: true, pseudo: false, error: true, opacity: 0.8 });
+    // 1) the webview reloads: getState() has it
+    await page.reload();
+    await page.waitForFunction(() => window.__host && window.__host.posted.length > 0);
+    await page.evaluate((a) => window.__host.configure(a), { total: 10000, episodeView: fixtures.episodeView });
+    await init(page, 'episodes', { totalEpisodes: 10000 });
+    await page.waitForFunction((sel) => document.querySelector(sel)?.width === 160, Q);
+    assert.deepStrictEqual((await posted(page, 'openEpisode')).map((m) => m.episodeId), ['r0e3']);
+    assert.strictEqual(await page.$eval('vscode-checkbox[data-layer="error"]', (e) => e.checked), true);
+    assert.strictEqual(await page.$eval('input.opacity', (e) => e.value), '80');
+    await page.waitForFunction(() => document.querySelector('.vlist').scrollTop === 1200);
+    await context.close();
+    // 2) VS Code restarts: a fresh webview (empty getState) gets the state from the panel serializer
+    current = await openPage(browser, url);
+    const p2 = current.page;
+    await p2.evaluate((a) => window.__host.configure(a), { total: 10000, episodeView: fixtures.episodeView });
+    assert.strictEqual(await p2.evaluate(() => sessionStorage.getItem('protolab-test-state')), null);
+    await init(p2, 'episodes', { totalEpisodes: 10000, state: saved });
+    await p2.waitForFunction((sel) => document.querySelector(sel)?.width === 160, Q);
+    assert.deepStrictEqual((await posted(p2, 'openEpisode')).map((m) => m.episodeId), ['r0e3']);
+    assert.strictEqual(await p2.$eval('vscode-checkbox[data-layer="error"]', (e) => e.checked), true);
+  });
+
+  it('restores a report view from saved state without the host resending it', async () => {
+    const { page } = await open();
+    await init(page, 'report');
+    await deliver(page, { type: 'evalResult', label: 'panet-fold2.json', result: fx.report(), records: fx.records(20) });
+    await page.waitForSelector('.card[data-metric="miou"]');
+    await page.reload();
+    await page.waitForFunction(() => window.__host && window.__host.posted.length > 0);
+    await init(page, 'report');
+    await page.waitForSelector('.card[data-metric="miou"]');
+    assert.strictEqual(await page.textContent('.card[data-metric="miou"] .card-value'), '45.7 ± 1.2');
+  });
+});
