@@ -21,10 +21,18 @@ type Send = (r: Reply) => void;
 
 const version: string = (() => {
   try {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
+    // out/src/engine/server.js (tsc) sits three levels below package.json, dist/engine/server.js (bundle) two.
+    for (const up of [['..', '..', '..'], ['..', '..']]) {
+      const pj = path.join(__dirname, ...up, 'package.json');
+      if (fs.existsSync(pj)) {
+        const j = JSON.parse(fs.readFileSync(pj, 'utf8'));
+        if (j.name === 'protolab') return j.version as string;
+      }
+    }
   } catch {
-    return 'dev';
+    /* unreadable package.json: report 'dev' */
   }
+  return 'dev';
 })();
 
 export class EngineServer {
@@ -32,12 +40,15 @@ export class EngineServer {
   private backend?: Promise<BackendChoice>;
   readonly session: Session;
 
-  constructor(private readonly send: Send, private readonly opts: { backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; cacheDir?: string } = {}) {
+  constructor(
+    private readonly send: Send,
+    private readonly opts: { backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; cacheDir?: string; wasmDir?: string; tfjsNodePath?: string } = {},
+  ) {
     this.session = new Session(opts.cacheDir);
   }
 
   private ready(): Promise<BackendChoice> {
-    this.backend ??= selectBackend({ prefer: this.opts.backend, log: () => undefined });
+    this.backend ??= selectBackend({ prefer: this.opts.backend, wasmDir: this.opts.wasmDir, tfjsNodePath: this.opts.tfjsNodePath, log: () => undefined });
     return this.backend;
   }
 
@@ -153,7 +164,14 @@ if (require.main === module) {
     process.exit(2);
   }
   const backend = process.env.PROTOLAB_BACKEND as 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' | undefined;
-  const server = new EngineServer((r) => process.send!(r), { backend, cacheDir: process.env.PROTOLAB_CACHE_DIR || undefined });
+  // The extension host passes its settings as environment: the bundled .wasm dir (dist/engine), a
+  // user's tfjs-node install (only in trusted workspaces), the feature cache dir.
+  const server = new EngineServer((r) => process.send!(r), {
+    backend,
+    cacheDir: process.env.PROTOLAB_CACHE_DIR || undefined,
+    wasmDir: process.env.PROTOLAB_WASM_DIR || undefined,
+    tfjsNodePath: process.env.PROTOLAB_TFJS_NODE_PATH || undefined,
+  });
   process.on('message', (m) => void server.handle(m));
   process.on('disconnect', () => process.exit(0)); // the host went away: do not linger
 }

@@ -1,0 +1,71 @@
+// Extension entry: wires the engine host, the three views, the commands and the webview serializers,
+// and returns a small API for integration tests (test/integration). Nothing here touches tensors.
+import * as vscode from 'vscode';
+import { VIEW_KINDS } from '../webview/protocol';
+import { registerCommands } from './commands';
+import type { EngineClient } from './engineClient';
+import { EngineHost } from './engineHost';
+import { ProtoLabPanel } from './panels/panel';
+import { Services } from './services';
+import { CheckpointsTree } from './trees/checkpoints';
+import { DatasetsTree } from './trees/datasets';
+import { RunsTree } from './trees/runs';
+import { ArtifactStore } from './trees/store';
+
+export interface ProtoLabApi {
+  readonly engine: EngineClient;
+  readonly trees: { datasets: DatasetsTree; checkpoints: CheckpointsTree; runs: RunsTree };
+  readonly lastReportPath: string | undefined;
+  panels(): ProtoLabPanel[];
+  services: Services;
+}
+
+let host: EngineHost | undefined;
+
+export function activate(ctx: vscode.ExtensionContext): ProtoLabApi {
+  host = new EngineHost(ctx);
+  const store = new ArtifactStore();
+  const datasets = new DatasetsTree(host);
+  const checkpoints = new CheckpointsTree(store);
+  const runs = new RunsTree(store);
+  const svc = new Services(ctx, host, datasets, store);
+  svc.panels = () => ProtoLabPanel.all;
+
+  ctx.subscriptions.push(
+    store,
+    vscode.window.registerTreeDataProvider('protolab.datasets', datasets),
+    vscode.window.registerTreeDataProvider('protolab.checkpoints', checkpoints),
+    vscode.window.registerTreeDataProvider('protolab.runs', runs),
+    ...registerCommands(svc),
+    ...VIEW_KINDS.map((view) =>
+      vscode.window.registerWebviewPanelSerializer(`protolab.${view}`, {
+        deserializeWebviewPanel: async (panel, state) => {
+          ProtoLabPanel.revive(svc, view, panel, state);
+        },
+      }),
+    ),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('protolab.datasets') || e.affectsConfiguration('protolab.defaults.split')) datasets.refresh();
+      if (e.affectsConfiguration('protolab.checkpointPaths')) store.refresh();
+    }),
+  );
+  // The engine starts on first use (expanding a dataset, opening a panel): activation stays instant.
+  const h = host;
+  return {
+    get engine() {
+      return h.engine;
+    },
+    trees: { datasets, checkpoints, runs },
+    get lastReportPath() {
+      return svc.lastReportPath;
+    },
+    panels: () => [...ProtoLabPanel.all],
+    services: svc,
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  // shutdown, then kill after the grace period: no engine process outlives the window
+  await host?.dispose();
+  host = undefined;
+}
