@@ -1,4 +1,4 @@
-// `protolab eval|segment|score|masks|sample` — the engine without VS Code. Each command lives in
+// `protolab eval|train|segment|score|masks|sample` — the engine without VS Code. Each command lives in
 // commands/<name>.ts; this file only dispatches and turns errors into messages and exit codes.
 import { CancelledError, DataError, UsageError } from './errors';
 import { evalCommand, evalHelp } from './commands/eval';
@@ -6,9 +6,11 @@ import { masksCommand, masksHelp } from './commands/masks';
 import { sampleCommand, sampleHelp } from './commands/sample';
 import { scoreCommand, scoreHelp } from './commands/score';
 import { segmentCommand, segmentHelp } from './commands/segment';
+import { trainCommand, trainHelp } from './commands/train';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   eval: { run: evalCommand, help: evalHelp },
+  train: { run: trainCommand, help: trainHelp },
   segment: { run: segmentCommand, help: segmentHelp },
   score: { run: scoreCommand, help: scoreHelp },
   masks: { run: masksCommand, help: masksHelp },

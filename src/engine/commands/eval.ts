@@ -8,18 +8,27 @@ import { UsageError } from '../errors';
 import { EncoderPool } from '../eval/encoderPool';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { evalTable } from '../eval/report';
-import { panetMethod } from '../fewshot/method';
+import type { FewShotMethod } from '../fewshot/method';
+import { createMethod, METHOD_IDS } from '../fewshot/registry';
+import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
+import { readTrainMeta } from '../train/checkpoint';
+import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
+import { resolveCheckpoint } from '../train/runDir';
 import { writeFileAtomic } from '../fsutil';
-import { backboneFromFlags, backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags } from './common';
+import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags } from './common';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
     [--backbone vgg16|mobilenetv2] [--weights FILE] [--annotation dense|scribble|box]
+    [--method panet|metasegnet|pixelmeta] [--checkpoint CKPT|RUNDIR]
     [--backend tensorflow|webgpu|wasm|cpu] [--json OUT] [--records OUT.jsonl]
     [--images DIR] [--crowd ignore|class] [--cache-dir DIR] [--feature-cache DIR] [--min-pixels 1]
     [--workers N (encoder threads on wasm/cpu; default: cores, ≤ 4)] [--cache-mb 2048]
-  Evaluates PANet by the papers' protocol: runs × episodes, per-class TP/FP/FN summed over each run,
-  mIoU over the fold's classes, FB-IoU, mean ± std over runs, with trivial baselines on the same episodes.
+  --checkpoint: a ProtoLab training checkpoint, or a run dir (its latest checkpoint); the method, its
+  settings and the backbone come from the checkpoint (and --size defaults to the training size).
+  Evaluates a few-shot method (default PANet on the given backbone weights) by the papers' protocol:
+  runs × episodes, per-class TP/FP/FN summed over each run, mIoU over the fold's classes, FB-IoU,
+  mean ± std over runs, with trivial baselines on the same episodes.
   --data: the folder holding VOCdevkit/ and/or coco/, those folders themselves, or (coco) one JSON file.
   Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.`;
 
@@ -33,14 +42,22 @@ export async function evalCommand(argv: string[]): Promise<number> {
       episodes: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
       list: { type: 'string' }, annotation: { type: 'string' }, json: { type: 'string' }, records: { type: 'string' },
       'feature-cache': { type: 'string' }, 'min-pixels': { type: 'string' }, method: { type: 'string' },
-      'cache-mb': { type: 'string' }, workers: { type: 'string' },
+      'cache-mb': { type: 'string' }, workers: { type: 'string' }, checkpoint: { type: 'string' },
     },
     'eval',
   );
   if (v.help) return console.log(evalHelp), 0;
   if (v.fold === undefined) throw new UsageError('protolab eval: --fold is required (0-3)');
+  // A checkpoint brings its own method, backbone and training size.
+  const ckptFile = typeof v.checkpoint === 'string' ? resolveCheckpoint(v.checkpoint) : undefined;
+  const ckpt = ckptFile ? readTrainMeta(ckptFile) : undefined;
+  if (ckpt) {
+    const clash = ['method', 'backbone', 'weights', 'init-seed'].filter((f) => v[f] !== undefined);
+    if (clash.length) throw new UsageError(`--checkpoint sets the method and backbone itself; drop ${clash.map((f) => `--${f}`).join(' ')}`);
+  }
+  const trainedSize = typeof ckpt?.config.size === 'number' ? ckpt.config.size : 417;
   const settings: EvalSettings = {
-    method: oneOf(v, 'method', ['panet'] as const, 'panet'),
+    method: ckpt ? ckpt.method : oneOf(v, 'method', METHOD_IDS, 'panet'),
     dataset: oneOf(v, 'dataset', ['voc', 'coco'] as const, 'voc'),
     split: oneOf(v, 'split', ['panet', 'fwb'] as const, 'panet'),
     fold: int(v, 'fold', 0, 0, 3),
@@ -49,7 +66,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     episodes: int(v, 'episodes', 1000, 1),
     runs: int(v, 'runs', 5, 1, 100),
     seed: int(v, 'seed', 1234),
-    size: int(v, 'size', 417, 32, 2048),
+    size: int(v, 'size', trainedSize, 32, 2048),
     list: oneOf(v, 'list', ['val', 'train', 'trainaug'] as const, 'val'),
     annotation: oneOf(v, 'annotation', ['dense', 'scribble', 'box'] as const, 'dense'),
     minPixels: int(v, 'min-pixels', 1, 1),
@@ -60,13 +77,23 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const ds = await openDatasetFromFlags(v, 'eval');
   const backend = await backendFromFlags(v);
-  const backbone = await backboneFromFlags(v, 'vgg16');
+  const backboneOpts: CreateBackboneOptions = ckpt && ckptFile ? checkpointBackboneOptions(ckptFile, ckpt) : backboneOptionsFromFlags(v, 'vgg16');
+  const backbone = await createBackbone(backboneOpts);
+  let method: FewShotMethod & { dispose?: () => void };
+  try {
+    method = ckpt && ckptFile
+      ? methodFromCheckpoint(ckptFile, ckpt, backbone.channels)
+      : createMethod(settings.method, undefined, backbone.channels, int(v, 'init-seed', 1));
+  } catch (e) {
+    backbone.dispose();
+    throw e;
+  }
   // tfjs-wasm is single-threaded in Node: one encoder worker per core uses them all. Native and GPU
   // backends parallelise inside, so they encode in-process.
   const cpuLike = backend.name === 'wasm' || backend.name === 'cpu';
   const workers = int(v, 'workers', cpuLike ? Math.min(4, os.availableParallelism()) : 0, 0, 64);
   const pool = workers > 1 && cpuLike
-    ? await EncoderPool.create(workers, backboneOptionsFromFlags(v, 'vgg16'), backend.name as 'wasm' | 'cpu')
+    ? await EncoderPool.create(workers, backboneOpts, backend.name as 'wasm' | 'cpu')
     : undefined;
 
   const recordsFile = typeof v.records === 'string' ? path.resolve(v.records) : undefined;
@@ -84,7 +111,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const bar = progressBar('eval');
   try {
-    const result = await evaluate(ds, backbone, panetMethod, settings, backend.name, {
+    const result = await evaluate(ds, backbone, method, settings, backend.name, {
       signal: abort.signal,
       featureBytes: int(v, 'cache-mb', 2048, 64) * 1024 * 1024,
       featureDir: v['feature-cache'] as string | undefined,
@@ -112,6 +139,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
+    method.dispose?.();
     backbone.dispose();
     await pool?.close();
   }

@@ -1,0 +1,62 @@
+// The metrics log, RUNDIR/metrics.jsonl: one JSON object per line, appended as training goes.
+//   {"kind":"train","step":12,"loss":0.41,"parts":{"seg":0.3,"par":0.11},"lr":0.001,"ms":830,"episode":"r0e11"}
+//   {"kind":"val","step":100,"miou":0.31,"fbiou":0.55,"episodes":50,"ms":9000}
+// `step` counts the updates done (1 = after the first). On resume the rows after the checkpoint's step
+// are dropped (they will be produced again), so the file reads as one uninterrupted run.
+import * as fs from 'fs';
+import { writeFileAtomic } from '../fsutil';
+
+export interface TrainRow {
+  kind: 'train';
+  step: number;
+  loss: number;
+  parts: Record<string, number>;
+  lr: number;
+  ms: number;
+  episode: string;
+}
+
+export interface ValRow {
+  kind: 'val';
+  step: number;
+  miou: number;
+  fbiou: number;
+  episodes: number;
+  ms: number;
+}
+
+export type MetricsRow = TrainRow | ValRow;
+
+export class MetricsLog {
+  constructor(readonly file: string) {}
+
+  append(row: MetricsRow): void {
+    fs.appendFileSync(this.file, JSON.stringify(row) + '\n');
+  }
+
+  read(): MetricsRow[] {
+    return readMetrics(this.file);
+  }
+
+  /** Keep only rows of steps ≤ step (atomically rewritten). */
+  truncateAfter(step: number): void {
+    if (!fs.existsSync(this.file)) return;
+    const keep = this.read().filter((r) => r.step <= step);
+    writeFileAtomic(this.file, keep.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
+}
+
+/** Rows of a metrics file; a torn last line (a crash mid-append) is dropped. */
+export function readMetrics(file: string): MetricsRow[] {
+  if (!fs.existsSync(file)) return [];
+  const rows: MetricsRow[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      rows.push(JSON.parse(line) as MetricsRow);
+    } catch {
+      /* torn line */
+    }
+  }
+  return rows;
+}
