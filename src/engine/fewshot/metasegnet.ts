@@ -12,6 +12,7 @@
 // The logit scale s is learned (MetaOptNet's learnable scale): ridge outputs live near [0, 1], too flat
 // for a softmax cross-entropy without it. It does not change the argmax.
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from '../nets/variable';
 import { UsageError } from '../errors';
 import { Rng } from '../prng';
 import { IGNORE } from '../types';
@@ -93,7 +94,7 @@ export function createMetaSegNet(config: Partial<MetaSegNetConfig> = {}, channel
 
   const rng = new Rng(seed);
   const embedding: EmbeddingParams = initEmbedding(cfg, rng.fork('embedding'));
-  const params: Record<string, tf.Variable> = { ...embedding, scale: tf.variable(tf.scalar(cfg.initScale), true) };
+  const params: Record<string, tf.Variable> = { ...embedding, scale: newVariable(() => tf.scalar(cfg.initScale)) };
 
   const logits: MetaSegNet['logits'] = (support, queries, outSize, sampleRng) => {
     if (!support.length || support.some((way) => !way.length)) throw new RangeError('MetaSegNet: every way needs at least one support shot');

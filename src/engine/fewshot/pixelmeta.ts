@@ -30,6 +30,7 @@
 //   - Inference samples with a fresh Rng(seed) per call: the same episode gives the same labels in any
 //     evaluation order.
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from '../nets/variable';
 import type { FeatureEntry } from '../eval/featureCache';
 import { Rng } from '../prng';
 import { annotationWeights, SupportAnnotation } from './annotations';
@@ -192,8 +193,8 @@ function initParams(cfg: PixelMetaConfig, channels: number, seed: number): Recor
   for (let l = 0; l < 3; l++) {
     const fanIn = dims[l], fanOut = dims[l + 1], std = Math.sqrt((l < 2 ? 2 : 1) / fanIn);
     const w = Float32Array.from({ length: fanIn * fanOut }, () => rng.normal() * std);
-    params[`pixelmeta.w${l + 1}`] = tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${tag}.w${l + 1}`);
-    params[`pixelmeta.b${l + 1}`] = tf.variable(tf.zeros([fanOut]), true, `${tag}.b${l + 1}`);
+    params[`pixelmeta.w${l + 1}`] = newVariable(() => tf.tensor2d(w, [fanIn, fanOut]), true, `${tag}.w${l + 1}`);
+    params[`pixelmeta.b${l + 1}`] = newVariable(() => tf.zeros([fanOut]), true, `${tag}.b${l + 1}`);
   }
   return params;
 }

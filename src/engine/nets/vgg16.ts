@@ -8,6 +8,7 @@
 // so 417 → 53 and 321 → 41.
 // Parameters use ProtoLab names 'convB_I.weight' ([3,3,in,out], tfjs layout) and 'convB_I.bias'.
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from './variable';
 import { Rng } from '../prng';
 import { conv3x3 } from './conv';
 import { maxPool3x3, maxPool3x3OutSize } from './pool';
@@ -70,7 +71,7 @@ export class Vgg16 {
           if (a.shape.length !== shape.length || a.shape.some((d, i) => d !== shape[i])) {
             throw new Error(`Vgg16: ${key} has shape [${a.shape}], expected [${shape}]`);
           }
-          this.params[key] = tf.variable(tf.tensor(a.data as Float32Array, [...shape], 'float32'), true);
+          this.params[key] = newVariable(() => tf.tensor(a.data as Float32Array, [...shape], 'float32'));
         }
       }
     } catch (e) {

@@ -6,6 +6,7 @@
 // Written out rather than tf.train.momentum because the momentum buffers must be saved in checkpoints and
 // restored bit for bit (exact resume), and tfjs's optimizer has no weight decay.
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from '../nets/variable';
 
 export interface SgdOptions {
   momentum: number;
@@ -18,8 +19,7 @@ export class SgdMomentum {
 
   constructor(readonly params: Record<string, tf.Variable>, readonly opts: SgdOptions) {
     this.buffers = {};
-    // tidy: tf.variable keeps the initial tensor's data, the tensor object itself must go.
-    for (const [name, p] of Object.entries(params)) this.buffers[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+    for (const [name, p] of Object.entries(params)) this.buffers[name] = newVariable(() => tf.zerosLike(p), false);
   }
 
   /**

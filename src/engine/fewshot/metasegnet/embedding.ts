@@ -16,6 +16,7 @@
 // 1×1 convolutions are written as matMuls: their gradients exist on every backend (wasm lacks
 // Conv2DBackpropFilter).
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from '../../nets/variable';
 import type { Rng } from '../../prng';
 
 export interface EmbeddingDims {
@@ -31,12 +32,12 @@ export function initEmbedding(dims: EmbeddingDims, rng: Rng): EmbeddingParams {
   const { channels: c, localDim: dl, globalDim: dg } = dims;
   const normal = (n: number, std: number) => Float32Array.from({ length: n }, () => rng.normal() * std);
   return {
-    'embed.local.weight': tf.variable(tf.tensor2d(normal(c * dl, Math.sqrt(2 / c)), [c, dl]), true),
-    'embed.local.bias': tf.variable(tf.zeros([dl]), true),
+    'embed.local.weight': newVariable(() => tf.tensor2d(normal(c * dl, Math.sqrt(2 / c)), [c, dl])),
+    'embed.local.bias': newVariable(() => tf.zeros([dl])),
     // fan-in 2C for the fused [F(x); GAP(F)] input of the global branch
-    'embed.global.pixel': tf.variable(tf.tensor2d(normal(c * dg, Math.sqrt(1 / c)), [c, dg]), true),
-    'embed.global.context': tf.variable(tf.tensor2d(normal(c * dg, Math.sqrt(1 / c)), [c, dg]), true),
-    'embed.global.bias': tf.variable(tf.zeros([dg]), true),
+    'embed.global.pixel': newVariable(() => tf.tensor2d(normal(c * dg, Math.sqrt(1 / c)), [c, dg])),
+    'embed.global.context': newVariable(() => tf.tensor2d(normal(c * dg, Math.sqrt(1 / c)), [c, dg])),
+    'embed.global.bias': newVariable(() => tf.zeros([dg])),
   };
 }
 
