@@ -8,11 +8,12 @@ import { selectBackend, type BackendChoice } from './backend';
 import { foldClasses, NUM_FOLDS } from './data/splits';
 import { CancelledError, DataError, UsageError } from './errors';
 import { evaluate } from './eval/evaluate';
-import { panetMethod } from './fewshot/method';
+import { resolveCheckpoint } from './train/runDir';
+import { resolveTrainConfig, Trainer, type TrainConfigInput } from './train/trainer';
 import { writeFileAtomic } from './fsutil';
 import {
   PROTOCOL_VERSION, ProtocolError, validateRequest,
-  type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf,
+  type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf, type TrainParams,
 } from './protocol';
 import { episodeView } from './server/episodeView';
 import { Session } from './server/session';
@@ -75,6 +76,36 @@ export class EngineServer {
     }
   }
 
+  /** Episodic training (train/trainer.ts): progress + metrics rows + checkpoints as events; cancel stops
+   *  at a step boundary with a checkpoint that `resume` continues exactly. */
+  private async train(p: TrainParams, signal: AbortSignal, event: (e: EngineEvent) => void): Promise<ResultOf['train']> {
+    const be = await this.ready();
+    const ds = await this.session.dataset(p.data);
+    const log = (line: string) => event({ kind: 'log', line });
+    let trainer: Trainer;
+    let runDir: string;
+    if (p.resume) {
+      runDir = path.resolve(p.resume);
+      trainer = await Trainer.resume(ds, runDir, { backendName: be.name, log, steps: p.steps });
+    } else {
+      if (!p.out) throw new UsageError('train needs `out` (the run folder) or `resume`');
+      const cfg = resolveTrainConfig(trainInput(p), ds);
+      runDir = path.resolve(p.out);
+      trainer = await Trainer.create(ds, cfg, { runDir, backendName: be.name, log });
+    }
+    const total = trainer.config.steps;
+    const out = await trainer.run({
+      signal,
+      onStep: (r) => {
+        event({ kind: 'metrics', row: { ...r } });
+        event({ kind: 'progress', done: r.step, total });
+      },
+      onValidation: (r) => event({ kind: 'metrics', row: { ...r } }),
+      onCheckpoint: (file, step) => event({ kind: 'checkpoint', path: file, step }),
+    }).finally(() => trainer.dispose());
+    return { runDir, checkpoint: out.checkpoint ?? '', step: out.step, complete: !out.cancelled };
+  }
+
   private async dispatch(req: Request, signal: AbortSignal, event: (e: EngineEvent) => void): Promise<unknown> {
     switch (req.type) {
       case 'hello': {
@@ -103,13 +134,13 @@ export class EngineServer {
         const be = await this.ready();
         const p = req.params;
         const ds = await this.session.dataset(p.set);
-        const backbone = await this.session.model(p.model);
+        const { backbone, method, methodId } = await this.session.model(p.model);
         let last = 0;
         const records: string[] = [];
         const result = await evaluate(
-          ds, backbone, panetMethod,
+          ds, backbone, method,
           {
-            method: 'panet', dataset: p.set.dataset, split: p.set.split, fold: p.set.fold, ways: p.set.ways, shots: p.set.shots,
+            method: methodId, dataset: p.set.dataset, split: p.set.split, fold: p.set.fold, ways: p.set.ways, shots: p.set.shots,
             episodes: p.episodes, runs: p.runs, seed: p.set.seed, size: p.model.size, list: p.set.list, annotation: p.annotation,
             minPixels: p.set.minPixels ?? 1, queriesPerClass: 1,
           },
@@ -135,7 +166,7 @@ export class EngineServer {
         return result;
       }
       case 'train':
-        throw new UsageError('training from the editor is not available yet (the trainer is not wired into the engine process)');
+        return this.train(req.params, signal, event);
       case 'cancel': {
         const job = this.jobs.get(req.target);
         job?.abort();
@@ -147,6 +178,28 @@ export class EngineServer {
         return { ok: true } satisfies ResultOf['shutdown'];
     }
   }
+}
+
+export function trainInput(p: TrainParams): TrainConfigInput {
+  return {
+    method: p.method,
+    methodConfig: p.par === undefined ? {} : { par: p.par },
+    dataset: p.data.dataset,
+    split: p.split,
+    fold: p.fold,
+    ways: p.ways,
+    shots: p.shots,
+    steps: p.steps,
+    lr: p.lr,
+    freezeBackbone: p.freezeBackbone,
+    backbone: p.backbone,
+    size: p.size,
+    weights: p.weights,
+    init: p.init ? resolveCheckpoint(p.init) : undefined,
+    checkpointEvery: p.checkpointEvery,
+    valEvery: p.valEvery,
+    valEpisodes: p.valEpisodes,
+  };
 }
 
 function describe(e: unknown): { kind: ErrorKind; message: string; file?: string } {

@@ -115,6 +115,30 @@ describe('engine server process', function () {
     assert.strictEqual((await c.call({ type: 'hello', protocol: 1 })).protocol, 1);
   });
 
+  it('train streams metrics, progress and checkpoints; its checkpoint evaluates with its own method', async () => {
+    const out = path.join(dir, 'runs', 'msn');
+    const params = {
+      data: { data: dir, dataset: 'voc' }, fold: 2, split: 'panet', ways: 1, shots: 1, steps: 3, method: 'metasegnet',
+      freezeBackbone: true, backbone: 'mobilenetv2', size: 64, out, checkpointEvery: 2, valEvery: 0,
+    };
+    const { id, reply } = c.start({ type: 'train', params });
+    const r = (await reply) as { type: string; value: { runDir: string; checkpoint: string; step: number; complete: boolean }; message?: string };
+    assert.strictEqual(r.type, 'result', r.message);
+    assert.deepStrictEqual([r.value.step, r.value.complete, r.value.runDir], [3, true, out]);
+    assert.ok(fs.existsSync(r.value.checkpoint));
+    const ev = c.events.get(id)!.map((e) => (e as { event: { kind: string; row?: { kind?: string }; step?: number } }).event);
+    assert.strictEqual(ev.filter((e) => e.kind === 'metrics' && e.row?.kind === 'train').length, 3);
+    assert.deepStrictEqual(ev.filter((e) => e.kind === 'checkpoint').map((e) => e.step), [2, 3]);
+    const res = await c.call({ type: 'evaluate', params: { set, model: { checkpoint: out, size: 64 }, episodes: 4, runs: 1, annotation: 'dense' } });
+    assert.strictEqual(res.settings.method, 'metasegnet');
+    assert.strictEqual(res.episodesScored, 4);
+  });
+
+  it('train without an output folder is a usage error', async () => {
+    const r = await c.start({ type: 'train', params: { data: { data: dir, dataset: 'voc' }, fold: 0, split: 'panet', ways: 1, shots: 1, steps: 1, method: 'panet' } }).reply;
+    assert.strictEqual((r as { kind: string }).kind, 'usage');
+  });
+
   it('a missing dataset is a data error naming the path', async () => {
     const r = await c.start({ type: 'openDataset', ref: { data: path.join(dir, 'nope'), dataset: 'voc' } }).reply;
     assert.strictEqual(r.type, 'error');

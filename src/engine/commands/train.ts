@@ -5,7 +5,7 @@ import { int, num, oneOf, parse } from '../cli/args';
 import { fmtSecs, progressBar } from '../cli/progress';
 import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
-import { CONFIG_FILE, readJson, resolveCheckpoint } from '../train/runDir';
+import { CONFIG_FILE, defaultRunDir, readJson, resolveCheckpoint } from '../train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfig, type TrainConfigInput } from '../train/trainer';
 import { backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags } from './common';
 
@@ -151,7 +151,3 @@ function parseSteps(s: string): number[] {
   return xs.sort((a, b) => a - b);
 }
 
-function defaultRunDir(c: TrainConfig): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return path.join('runs', `${c.method}-${c.dataset}-fold${c.fold}-${c.ways}w${c.shots}s-${stamp}`);
-}

@@ -8,7 +8,6 @@ import { EpisodeInputs } from '../eval/episodeInputs';
 import { episodeSupport } from '../eval/evaluate';
 import { FewShotRunMetric } from '../eval/metrics';
 import type { Annotation } from '../fewshot/annotations';
-import { panetMethod } from '../fewshot/method';
 import { toOrdinals } from '../fewshot/panet';
 import { encodeIndexPng } from '../image/png';
 import { resizeMaskNearest } from '../image/resize';
@@ -49,7 +48,7 @@ export async function episodeView(
   const sampler = await session.sampler(set);
   const { run, index } = EpisodeSampler.parseId(episodeId);
   const ep = sampler.episode(run, index);
-  const backbone = await session.model(model);
+  const { backbone, method, methodId } = await session.model(model);
   const inputs = new EpisodeInputs(ds, backbone, { size: model.size, featureBytes: 0, cache: session.featureCache(backbone, model.size) });
   const support = await episodeSupport(ep, inputs, annotation, set.seed);
   const numClasses = ds.classNames.length - 1;
@@ -69,7 +68,7 @@ export async function episodeView(
   const queries: EpisodeView['queries'] = [];
   for (const qid of ep.queries) {
     const gt = await inputs.maskOf(qid);
-    const pred = await panetMethod.predict(support, await inputs.featuresOf(qid), [model.size, model.size]);
+    const pred = await method.predict(support, await inputs.featuresOf(qid), [model.size, model.size]);
     const rec = new FewShotRunMetric(ep.classes, numClasses).addEpisode({ id: ep.id, classes: ep.classes, gt: gt.data, pred });
     const { p, size } = await payload(ds, qid, maxSide);
     const predOrd: IndexMask = { width: model.size, height: model.size, data: toOrdinals(pred, ep.classes) };
@@ -80,6 +79,6 @@ export async function episodeView(
     classNames: [...ds.classNames],
     supports,
     queries,
-    model: { backbone: backbone.id, weightsHash: backbone.weightsHash, method: 'panet' },
+    model: { backbone: backbone.id, weightsHash: backbone.weightsHash, method: methodId },
   };
 }

@@ -6,9 +6,18 @@ import { EpisodeSampler } from '../data/episodes';
 import { openDataset } from '../data/open';
 import { foldClasses } from '../data/splits';
 import { FeatureCache } from '../eval/featureCache';
+import { panetMethod, type FewShotMethod } from '../fewshot/method';
 import { createBackbone, type Backbone } from '../nets/backbone';
 import type { DatasetRef, EpisodeSetRef, ModelRef } from '../protocol';
-import { UsageError } from '../errors';
+import { loadTrainedModel } from '../train/load';
+
+/** A backbone and the few-shot method on top of it: PANet for plain weights, or a checkpoint's own. */
+export interface LoadedModel {
+  backbone: Backbone;
+  method: FewShotMethod;
+  methodId: string;
+  dispose(): void;
+}
 
 const key = (x: unknown) => crypto.createHash('sha1').update(JSON.stringify(x)).digest('hex');
 
@@ -18,7 +27,7 @@ const FEATURE_BYTES = 1024 * 1024 * 1024;
 export class Session {
   private readonly datasets = new Map<string, Promise<SegDataset>>();
   private readonly samplers = new Map<string, Promise<EpisodeSampler>>();
-  private backbone?: { key: string; model: Promise<Backbone> };
+  private loaded?: { key: string; model: Promise<LoadedModel> };
   private readonly caches = new Map<string, FeatureCache>();
 
   constructor(readonly cacheDir?: string) {}
@@ -53,17 +62,23 @@ export class Session {
     return p;
   }
 
-  /** One backbone at a time stays loaded (VGG-16 is 59 MB of weights); switching models replaces it. */
-  async model(ref: ModelRef): Promise<Backbone> {
-    if (ref.checkpoint) throw new UsageError('checkpoints are evaluated through the trainer\'s registry (not wired into the engine process yet)');
-    const opts = { id: ref.backbone ?? 'mobilenetv2', weights: ref.weights, seed: ref.initSeed ?? 1 } as const;
-    const k = key(opts);
-    if (this.backbone?.key !== k) {
-      const old = this.backbone?.model;
-      this.backbone = { key: k, model: createBackbone(opts) };
-      old?.then((b) => b.dispose()).catch(() => undefined);
+  /** One model at a time stays loaded (VGG-16 is 59 MB of weights); switching models replaces it. A
+   *  checkpoint brings its own method and backbone (train/load.ts); plain weights mean PANet. */
+  async model(ref: ModelRef): Promise<LoadedModel> {
+    const k = key(ref.checkpoint ? { checkpoint: ref.checkpoint } : { id: ref.backbone ?? 'mobilenetv2', weights: ref.weights, seed: ref.initSeed ?? 1 });
+    if (this.loaded?.key !== k) {
+      const old = this.loaded?.model;
+      const model: Promise<LoadedModel> = ref.checkpoint
+        ? loadTrainedModel(ref.checkpoint).then((m) => ({ backbone: m.backbone, method: m.method, methodId: m.meta.method, dispose: () => m.dispose() }))
+        : createBackbone({ id: ref.backbone ?? 'mobilenetv2', weights: ref.weights, seed: ref.initSeed ?? 1 })
+            .then((b) => ({ backbone: b, method: panetMethod, methodId: 'panet', dispose: () => b.dispose() }));
+      model.catch(() => {
+        if (this.loaded?.model === model) this.loaded = undefined; // retry next time
+      });
+      this.loaded = { key: k, model };
+      old?.then((m) => m.dispose()).catch(() => undefined);
     }
-    return this.backbone.model;
+    return this.loaded.model;
   }
 
   featureCache(backbone: Backbone, size: number): FeatureCache {

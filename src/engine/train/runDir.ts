@@ -80,3 +80,9 @@ export function resolveCheckpoint(p: string): string {
   if (!latest) throw new DataError(abs, `run dir has no checkpoint yet (no ${LATEST_FILE}, nothing in ${CHECKPOINT_DIR}/)`);
   return latest.file;
 }
+
+/** runs/<method>-<dataset>-fold<F>-<W>w<S>s-<UTC time>: sortable, and says what the run is. */
+export function defaultRunDir(c: { method: string; dataset: string; fold: number; ways: number; shots: number }, parent = 'runs'): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return path.join(parent, `${c.method}-${c.dataset}-fold${c.fold}-${c.ways}w${c.shots}s-${stamp}`);
+}
