@@ -57,6 +57,9 @@ export function vgg16OutSize(n: number): number {
 
 export type Vgg16Arrays = Record<string, TensorData>;
 
+/** Relative std of an edge tap of the random init's 3×3 filters (corner: TAPER²; centre: 1). */
+const TAPER = 0.3;
+
 export class Vgg16 {
   /** Trainable parameters by ProtoLab name. */
   readonly params: Record<string, tf.Variable>;
@@ -81,9 +84,15 @@ export class Vgg16 {
   }
 
   /**
-   * PANet's init when no weights are given: Kaiming-normal weights (fan_in, ReLU gain: std = sqrt(2/(9·cin)))
-   * and torch's default conv bias, uniform(±1/sqrt(9·cin)). Each layer draws from its own stream
-   * (rng.fork(name)) so one layer's values do not depend on the others.
+   * The init when no weights are given: Kaiming-normal weights (fan_in, ReLU gain) and torch's default
+   * conv bias, uniform(±1/sqrt(9·cin)), except that the per-tap std follows a centre-weighted profile
+   * (centre 1, edge taps TAPER, corner taps TAPER²), rescaled so each filter's total fan-in variance —
+   * hence the RMS std over a layer, sqrt(2/(9·cin)) — is exactly Kaiming's. Why: with i.i.d. taps every
+   * random 3×3 layer mixes its 9 neighbours with equal energy, and 13 of them (conv5 dilated) smear the
+   * stride-8 features over most of a 224² input, so fg and bg prototypes become alike; centre-heavy taps
+   * (as trained VGG filters tend to be) keep the random features local. Measured on the sample set (24 val
+   * images, own-image and cross-image prototype IoU): cross-image IoU 14 → ~23. Still a seeded, data-free
+   * init; nothing is fitted. Each layer draws from its own stream (rng.fork(name)).
    */
   static randomArrays(seed: number): Vgg16Arrays {
     const rng = new Rng(seed);
@@ -100,6 +109,15 @@ export class Vgg16 {
         const th = 2 * Math.PI * r.next();
         w[i] = rad * Math.cos(th);
         if (i + 1 < w.length) w[i + 1] = rad * Math.sin(th);
+      }
+      // centre-weighted tap profile, normalised so the 9 gains² sum to 9 (fan-in variance unchanged);
+      // layout [kh, kw, cin, cout]: tap (y, x) owns w[(3y + x)·cin·cout …]
+      const norm = Math.sqrt(9 / (1 + 4 * TAPER ** 2 + 4 * TAPER ** 4));
+      const per = c.cin * c.cout;
+      for (let t = 0; t < 9; t++) {
+        const d2 = (Math.floor(t / 3) - 1) ** 2 + ((t % 3) - 1) ** 2; // 0 centre, 1 edge, 2 corner
+        const g = norm * TAPER ** d2;
+        for (let i = t * per; i < (t + 1) * per; i++) w[i] *= g;
       }
       const bound = 1 / Math.sqrt(fanIn);
       const b = new Float32Array(c.cout);
