@@ -159,6 +159,7 @@ describe('sample dataset', function () {
     const voc = await openDataset({ data: path.join(tmp, 'a'), dataset: 'voc', cacheDir });
     const coco = await openDataset({ data: path.join(tmp, 'a'), dataset: 'coco', cacheDir });
     assert.deepStrictEqual(coco.classNames, SAMPLE_CLASS_NAMES);
+    assert.deepStrictEqual(voc.classNames, SAMPLE_CLASS_NAMES, 'VOC export names its classes (class_names.txt)');
     for (const list of ['train', 'val'] as const) {
       const vids = await voc.imageIds(list), cids = await coco.imageIds(list);
       assert.strictEqual(vids.length, cids.length);

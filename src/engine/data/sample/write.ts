@@ -11,7 +11,7 @@ import { writeFileAtomicAsync } from '../../fsutil';
 import { encodeIndexPng } from '../../image/png';
 import { Rng } from '../../prng';
 import { rleEncode } from '../coco/rle';
-import { SAMPLE_CLASSES, SAMPLE_COCO_IDS } from './classes';
+import { SAMPLE_CLASS_NAMES, SAMPLE_CLASSES, SAMPLE_COCO_IDS } from './classes';
 import { renderScene } from './scene';
 import type { Scene, SceneSpec } from './scene';
 
@@ -218,6 +218,9 @@ export async function writeSampleDataset(opts: SampleOptions): Promise<SampleRes
     writeFileAtomicAsync(path.join(sets, 'train.txt'), ids(trainNums)),
     writeFileAtomicAsync(path.join(sets, 'val.txt'), ids(valNums)),
     writeFileAtomicAsync(path.join(sets, 'trainval.txt'), ids([...trainNums, ...valNums].sort((a, b) => a - b))),
+    // labelme's convention (the VOC reader honours it): the classes' own names instead of VOC's, so
+    // tables and the UI say "stripes-trapezoid", not "chair", for class 9.
+    writeFileAtomicAsync(path.join(vocRoot, 'class_names.txt'), ['_background_', ...SAMPLE_CLASS_NAMES.slice(1)].join('\n') + '\n'),
     writeFileAtomicAsync(path.join(cocoRoot, 'annotations', 'instances_train2014.json'), cocoJson('train', coco.train)),
     writeFileAtomicAsync(path.join(cocoRoot, 'annotations', 'instances_val2014.json'), cocoJson('val', coco.val)),
   ]);
