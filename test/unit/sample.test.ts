@@ -47,8 +47,8 @@ describe('sample dataset', function () {
   it('is byte-identical for the same seed and differs for another seed', async () => {
     await writeSampleDataset({ out: path.join(tmp, 'b'), seed: 7, ...small });
     const ha = hashTree(path.join(tmp, 'a')), hb = hashTree(path.join(tmp, 'b'));
-    // 22 images x (jpg + 2 png) in VOC, 22 jpg in COCO, 3 lists, 2 JSON
-    assert.strictEqual(ha.size, 22 * 4 + 3 + 2);
+    // 22 images x (jpg + 2 png) in VOC, 22 jpg in COCO, 3 lists, class_names.txt, 2 JSON
+    assert.strictEqual(ha.size, 22 * 4 + 3 + 1 + 2);
     assert.deepStrictEqual([...hb.entries()], [...ha.entries()]);
     await writeSampleDataset({ out: path.join(tmp, 'c'), seed: 8, ...small });
     const hc = hashTree(path.join(tmp, 'c'));
