@@ -35,7 +35,7 @@ async function pickDataset(svc: Services, root?: string): Promise<DatasetSetting
     return undefined;
   }
   if (all.length === 1) return all[0];
-  const p = await vscode.window.showQuickPick(all.map((d) => ({ label: d.name, description: `${d.kind.toUpperCase()} · ${d.path}`, d })), { title: 'Dataset' });
+  const p = await vscode.window.showQuickPick(all.map((d) => ({ label: d.name, description: `${d.kind.toUpperCase()} · ${d.path}`, d })), { title: 'Dataset', ignoreFocusOut: true });
   return p?.d;
 }
 
@@ -43,7 +43,7 @@ async function pickFold(svc: Services, ds: DatasetSetting): Promise<number | und
   const info = await svc.datasets.info(ds);
   const split = readSettings().split;
   const folds = info.folds[split].length ? info.folds[split] : info.folds.panet;
-  const p = await vscode.window.showQuickPick(folds.map((cls, f) => ({ label: `fold ${f}`, description: cls.map((c) => info.classNames[c]).join(', '), f })), { title: `${ds.name}: fold` });
+  const p = await vscode.window.showQuickPick(folds.map((cls, f) => ({ label: `fold ${f}`, description: cls.map((c) => info.classNames[c]).join(', '), f })), { title: `${ds.name}: fold`, ignoreFocusOut: true });
   return p?.f;
 }
 
