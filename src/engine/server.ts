@@ -183,7 +183,8 @@ export class EngineServer {
 export function trainInput(p: TrainParams): TrainConfigInput {
   return {
     method: p.method,
-    methodConfig: p.par === undefined ? {} : { par: p.par },
+    // λ (PAR) is PANet's; the other methods have their own settings
+    methodConfig: p.par === undefined || p.method !== 'panet' ? {} : { par: p.par },
     dataset: p.data.dataset,
     split: p.split,
     fold: p.fold,

@@ -141,6 +141,9 @@ async function main() {
     await wb.runCommand('ProtoLab: Start Training');
     runs = await wb.frameWith('.view-runs .train-form', { timeout: 60000 });
     await runs.$eval('vscode-textfield.field-steps', (el, n) => { el.value = String(n); el.dispatchEvent(new Event('change')); }, TRAIN_STEPS);
+    // MetaSegNet's head trains on frozen features: the quickest real run for a 2-core CI machine (PANet has
+    // no parameters of its own, so with a frozen backbone it has nothing to train).
+    await runs.$eval('vscode-single-select.field-method', (el) => { el.value = 'metasegnet'; el.dispatchEvent(new Event('change')); });
     await runs.$eval('vscode-checkbox.field-freezeBackbone', (el) => { el.checked = true; el.dispatchEvent(new Event('change')); });
     await runs.click('vscode-button.start-training');
     const state = await until(async () => {
