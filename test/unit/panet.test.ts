@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { tf, useTestBackend } from './helpers/tf';
+import { jsCos, jsMaskedAverage, jsUpsample, randImg, type Img } from './helpers/reference';
 import { ANN_BG, ANN_FG, ANN_UNLABELED, Annotation, denseAnnotation } from '../../src/engine/fewshot/annotations';
 import { resizeBilinearAdjoint, resizeBilinearHalfPixel } from '../../src/engine/fewshot/bilinear';
 import { cosineLogits } from '../../src/engine/fewshot/cosine';
@@ -7,43 +8,7 @@ import { panetEpisode, panetLogits, toEpisodeLabels, toOrdinals } from '../../sr
 import { maskedAveragePool, prototypes, SupportShot } from '../../src/engine/fewshot/prototypes';
 import { Rng } from '../../src/engine/prng';
 
-// ---- independent plain-JS reference: torch's bilinear (align_corners=False) and PANet's pipeline ----
-type Img = { h: number; w: number; c: number; v: Float64Array }; // HWC
-function jsUpsample(x: Img, H: number, W: number): Img {
-  const out = new Float64Array(H * W * x.c);
-  const src = (o: number, inS: number, outS: number): [number, number, number] => {
-    let s = (o + 0.5) * (inS / outS) - 0.5;
-    if (s < 0) s = 0;
-    const a = Math.floor(s), b = a + 1 < inS ? a + 1 : inS - 1;
-    return [a, b, s - a];
-  };
-  for (let y = 0; y < H; y++) {
-    const [y0, y1, ly] = src(y, x.h, H);
-    for (let xx = 0; xx < W; xx++) {
-      const [x0, x1, lx] = src(xx, x.w, W);
-      for (let k = 0; k < x.c; k++) {
-        const g = (yy: number, xc: number): number => x.v[(yy * x.w + xc) * x.c + k];
-        out[(y * W + xx) * x.c + k] = (1 - ly) * ((1 - lx) * g(y0, x0) + lx * g(y0, x1)) + ly * ((1 - lx) * g(y1, x0) + lx * g(y1, x1));
-      }
-    }
-  }
-  return { h: H, w: W, c: x.c, v: out };
-}
-/** getFeatures of the official code: upsample, then Σ F·m / (Σ m + 1e-5). */
-function jsMaskedAverage(f: Img, m: Float64Array, H: number, W: number): number[] {
-  const up = jsUpsample(f, H, W), p = new Array(f.c).fill(0);
-  let area = 0;
-  for (let i = 0; i < H * W; i++) { area += m[i]; for (let k = 0; k < f.c; k++) p[k] += up.v[i * f.c + k] * m[i]; }
-  return p.map((s) => s / (area + 1e-5));
-}
-function jsCos(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
-  return d / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-8);
-}
-function randImg(rng: Rng, h: number, w: number, c: number): Img {
-  return { h, w, c, v: Float64Array.from({ length: h * w * c }, () => rng.normal()) };
-}
+// ---- test helpers (the plain-JS references live in helpers/reference.ts) ----
 const toTensor = (x: Img): tf.Tensor4D => tf.tensor4d(Float32Array.from(x.v), [1, x.h, x.w, x.c]);
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.strictEqual(a.length, b.length);

@@ -4,44 +4,14 @@
 // reference takes a hard argmax, so its numeric gradient is the gradient with the prediction detached.
 import * as assert from 'assert';
 import { tf, useTestBackend } from './helpers/tf';
+import { jsCos as cos, jsMaskedAverage as maskedAverage, jsUpsample as upsample, randImg, type Img } from './helpers/reference';
 import { ANN_BG, ANN_FG, ANN_UNLABELED, type Annotation } from '../../src/engine/fewshot/annotations';
 import { crossEntropyMean, createPanetTrainable, guardedCosineLogits, panetLoss } from '../../src/engine/fewshot/panetTrain';
 import type { TrainEpisode } from '../../src/engine/fewshot/trainable';
 import { ensureGradients } from '../../src/engine/gradients';
 import { Rng } from '../../src/engine/prng';
 
-type Img = { h: number; w: number; c: number; v: Float64Array }; // HWC
 
-function upsample(x: Img, H: number, W: number): Img {
-  const out = new Float64Array(H * W * x.c);
-  const src = (o: number, inS: number, outS: number): [number, number, number] => {
-    const s = Math.max((o + 0.5) * (inS / outS) - 0.5, 0);
-    const a = Math.min(Math.floor(s), inS - 1), b = Math.min(a + 1, inS - 1);
-    return [a, b, s - a];
-  };
-  for (let y = 0; y < H; y++) {
-    const [y0, y1, ly] = src(y, x.h, H);
-    for (let xx = 0; xx < W; xx++) {
-      const [x0, x1, lx] = src(xx, x.w, W);
-      for (let k = 0; k < x.c; k++) {
-        const g = (yy: number, xc: number) => x.v[(yy * x.w + xc) * x.c + k];
-        out[(y * W + xx) * x.c + k] = (1 - ly) * ((1 - lx) * g(y0, x0) + lx * g(y0, x1)) + ly * ((1 - lx) * g(y1, x0) + lx * g(y1, x1));
-      }
-    }
-  }
-  return { h: H, w: W, c: x.c, v: out };
-}
-function maskedAverage(f: Img, m: ArrayLike<number>, H: number, W: number): number[] {
-  const up = upsample(f, H, W), p = new Array<number>(f.c).fill(0);
-  let area = 0;
-  for (let i = 0; i < H * W; i++) { area += m[i]; for (let k = 0; k < f.c; k++) p[k] += up.v[i * f.c + k] * m[i]; }
-  return p.map((s) => s / (area + 1e-5));
-}
-function cos(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
-  return d / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-8);
-}
 /** α·cos logits at feature resolution, [h·w][P] as an Img with c = P. */
 function distLogits(f: Img, protos: number[][]): Img {
   const v = new Float64Array(f.h * f.w * protos.length);
@@ -105,9 +75,6 @@ function reference(ep: RefEpisode, lambda: number): { seg: number; par: number; 
   return { seg, par, total: seg + lambda * par };
 }
 
-function randImg(rng: Rng, h: number, w: number, c: number): Img {
-  return { h, w, c, v: Float64Array.from({ length: h * w * c }, () => rng.normal()) };
-}
 function randAnn(rng: Rng, H: number, W: number): Annotation {
   const data = Uint8Array.from({ length: H * W }, () => { const r = rng.next(); return r < 0.35 ? ANN_FG : r < 0.85 ? ANN_BG : ANN_UNLABELED; });
   return { width: W, height: H, data };

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { tf, useTestBackend } from './helpers/tf';
+import { jsUpsample, randImg, type Img } from './helpers/reference';
 import { ANN_BG, ANN_FG, ANN_UNLABELED, Annotation, SoftAnnotation } from '../../src/engine/fewshot/annotations';
 import { annotationCandidates, createPixelMeta, knnVotes, PixelMetaMethod, sampleSupport, sampleWithoutReplacement } from '../../src/engine/fewshot/pixelmeta';
 import type { TrainEpisode } from '../../src/engine/fewshot/trainable';
@@ -8,28 +9,6 @@ import { ensureGradients } from '../../src/engine/gradients';
 import { Rng } from '../../src/engine/prng';
 
 // ---- independent plain-JS references (float64) ----
-type Img = { h: number; w: number; c: number; v: Float64Array }; // HWC
-/** torch F.interpolate(bilinear, align_corners=False), written out directly. */
-function jsUpsample(x: Img, H: number, W: number): Img {
-  const out = new Float64Array(H * W * x.c);
-  const src = (o: number, inS: number, outS: number): [number, number, number] => {
-    let s = (o + 0.5) * (inS / outS) - 0.5;
-    if (s < 0) s = 0;
-    const a = Math.min(Math.floor(s), inS - 1), b = a + 1 < inS ? a + 1 : inS - 1;
-    return [a, b, s - a];
-  };
-  for (let y = 0; y < H; y++) {
-    const [y0, y1, ly] = src(y, x.h, H);
-    for (let xx = 0; xx < W; xx++) {
-      const [x0, x1, lx] = src(xx, x.w, W);
-      for (let k = 0; k < x.c; k++) {
-        const g = (yy: number, xc: number): number => x.v[(yy * x.w + xc) * x.c + k];
-        out[(y * W + xx) * x.c + k] = (1 - ly) * ((1 - lx) * g(y0, x0) + lx * g(y0, x1)) + ly * ((1 - lx) * g(y1, x0) + lx * g(y1, x1));
-      }
-    }
-  }
-  return { h: H, w: W, c: x.c, v: out };
-}
 const pixel = (x: Img, i: number): number[] => Array.from(x.v.subarray(i * x.c, (i + 1) * x.c));
 type Mlp = { w: number[][][]; b: number[][] }; // w[l][in][out]
 async function readMlp(m: PixelMetaMethod): Promise<Mlp> {
@@ -50,9 +29,6 @@ function jsEmbed(mlp: Mlp, x: number[]): number[] {
   return a;
 }
 const sqd = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0);
-function randImg(rng: Rng, h: number, w: number, c: number): Img {
-  return { h, w, c, v: Float64Array.from({ length: h * w * c }, () => rng.normal()) };
-}
 const entry = (x: Img): FeatureEntry => ({ shape: [x.h, x.w, x.c], data: Float32Array.from(x.v) });
 function randAnnotation(rng: Rng, H: number, W: number): Annotation {
   return { width: W, height: H, data: Uint8Array.from({ length: H * W }, () => { const r = rng.next(); return r < 0.3 ? ANN_FG : r < 0.8 ? ANN_BG : ANN_UNLABELED; }) };
