@@ -5,6 +5,7 @@
 'use strict';
 const path = require('path');
 const Mocha = require('mocha');
+const { runWithSummary } = require('./mocha-summary.cjs');
 const fs = require('fs');
 
 // node 20 has no fs.globSync: a small walk is enough for 'dir/**/*.test.js'.
@@ -27,11 +28,4 @@ if (files.length === 0) {
 }
 const mocha = new Mocha({ timeout: 180000, reporter: 'spec' });
 files.forEach((f) => mocha.addFile(f));
-let passed = 0, failed = 0, skipped = 0;
-const runner = mocha.run(() => {
-  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(failed > 0 ? 1 : 0);
-});
-runner.on('pass', () => passed++);
-runner.on('fail', () => failed++);
-runner.on('pending', () => skipped++);
+runWithSummary(mocha);

@@ -7,6 +7,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const Mocha = require('mocha');
+const { runWithSummary } = require('./mocha-summary.cjs');
 
 const root = path.resolve(__dirname, '..');
 if (!process.argv.includes('--no-build')) execFileSync(process.execPath, [path.join(root, 'scripts/build-webview.mjs')], { stdio: 'inherit', cwd: root });
@@ -20,11 +21,4 @@ const dir = path.join(root, 'test/webview');
 const grep = process.argv.find((a) => a.startsWith('--grep='))?.slice('--grep='.length);
 const mocha = new Mocha({ timeout: 60000, reporter: 'spec', ...(grep ? { grep } : {}) });
 fs.readdirSync(dir).filter((f) => f.endsWith('.test.cjs')).sort().forEach((f) => mocha.addFile(path.join(dir, f)));
-let passed = 0, failed = 0, skipped = 0;
-const runner = mocha.run(() => {
-  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(failed > 0 ? 1 : 0);
-});
-runner.on('pass', () => passed++);
-runner.on('fail', () => failed++);
-runner.on('pending', () => skipped++);
+runWithSummary(mocha);

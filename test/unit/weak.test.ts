@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { jsUpsample as jsUpsampleImg } from './helpers/reference';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -13,24 +14,9 @@ import type { RawImage } from '../../src/engine/types';
 import { Rng } from '../../src/engine/prng';
 
 // ---- independent references ----
-/** torch F.interpolate(bilinear, align_corners=False) of one map, written out directly. */
-function jsUpsample(m: ArrayLike<number>, h: number, w: number, H: number, W: number): Float64Array {
-  const out = new Float64Array(H * W);
-  const src = (o: number, inS: number, outS: number): [number, number, number] => {
-    let s = (o + 0.5) * (inS / outS) - 0.5;
-    if (s < 0) s = 0;
-    const a = Math.min(Math.floor(s), inS - 1), b = a + 1 < inS ? a + 1 : inS - 1;
-    return [a, b, s - a];
-  };
-  for (let y = 0; y < H; y++) {
-    const [y0, y1, ly] = src(y, h, H);
-    for (let x = 0; x < W; x++) {
-      const [x0, x1, lx] = src(x, w, W);
-      out[y * W + x] = (1 - ly) * ((1 - lx) * m[y0 * w + x0] + lx * m[y0 * w + x1]) + ly * ((1 - lx) * m[y1 * w + x0] + lx * m[y1 * w + x1]);
-    }
-  }
-  return out;
-}
+/** torch F.interpolate(bilinear, align_corners=False) of one map (helpers/reference.ts). */
+const jsUpsample = (m: ArrayLike<number>, h: number, w: number, H: number, W: number): Float64Array =>
+  jsUpsampleImg({ h, w, c: 1, v: Float64Array.from(m) }, H, W).v;
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void => {
   assert.strictEqual(a.length, b.length, what);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
