@@ -3,7 +3,9 @@
 //  1. PANet untrained vs trained end to end (PAR on, λ = 1; and w/o PAR, λ = 0): novel-fold (fold 0)
 //     1-way 1-shot mIoU on the SAME validation episodes (seeded), with the trivial baselines;
 //  2. exact resume: a run cancelled mid-way and resumed vs the uninterrupted run, step by step;
-//  3. MetaSegNet and PixelMeta trained on frozen features (their heads), untrained vs trained.
+//  3. MetaSegNet and PixelMeta trained on frozen features (their heads), untrained vs trained;
+//  4. PixelMeta from image-level labels only (weak supervision: pseudo masks at training and test, the
+//     built-in parts), untrained vs trained, with the pseudo masks' own IoU against the truth.
 // Flags: --size 96 --steps 300 --lr 1e-2 --episodes 100 --head-steps 100 --head-lr 1e-2 --data DIR
 //        (an existing sample/VOC root; default: a fresh sample in a temp folder) --backend wasm|cpu|…
 //        --skip-heads --keep (keep the temp folder)
@@ -18,6 +20,7 @@ import { openDataset } from '../src/engine/data/open';
 import { writeSampleDataset } from '../src/engine/data/sample';
 import { evaluate, type EvalResult, type EvalSettings } from '../src/engine/eval/evaluate';
 import { createMethod, type MethodId } from '../src/engine/fewshot/registry';
+import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource } from '../src/engine/fewshot/weak/pseudoSource';
 import { createBackbone } from '../src/engine/nets/backbone';
 import { loadTrainedModel } from '../src/engine/train/load';
 import { readMetrics, type TrainRow } from '../src/engine/train/log';
@@ -41,7 +44,7 @@ const { values } = parseArgs({
 const size = Number(values.size), steps = Number(values.steps), lr = Number(values.lr), episodes = Number(values.episodes);
 const headSteps = Number(values['head-steps']), headLr = Number(values['head-lr']);
 
-interface Row { model: string; steps: number; miou: number; fbiou: number; loss: string; seconds: number }
+interface Row { model: string; steps: number; miou: number; fbiou: number; loss: string; seconds: number; pseudo?: number }
 const rows: Row[] = [];
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -64,12 +67,15 @@ async function main(): Promise<void> {
     const base = (over: Partial<TrainConfigInput>) => resolveTrainConfig({
       dataset: 'voc', fold: 0, ways: 1, shots: 1, size, steps, lr, lrSteps: [Math.round(steps * 2 / 3)], checkpointEvery: 0, valEvery: 0, initSeed: 1, ...over,
     }, ds);
-    const evalUntrained = async (id: MethodId, label: string) => {
+    let weakSource: (PseudoMaskSource & { dispose(): void }) | undefined;
+    const evalHooks = (pseudo?: boolean) => (pseudo ? { pseudo: weakSource } : {});
+    const evalSettings = (id: MethodId, pseudo?: boolean): EvalSettings => ({ ...settings, method: id, annotation: pseudo ? 'pseudo' : 'dense' });
+    const evalUntrained = async (id: MethodId, label: string, pseudo?: boolean) => {
       const t0 = performance.now();
       const bb = await createBackbone({ id: 'vgg16', seed: 1 });
       const m = createMethod(id, undefined, bb.channels, 1);
       try {
-        const r = await evaluate(ds, bb, m, { ...settings, method: id }, be.name);
+        const r = await evaluate(ds, bb, m, evalSettings(id, pseudo), be.name, evalHooks(pseudo));
         push(label, 0, r, '', t0);
         return r;
       } finally {
@@ -80,7 +86,8 @@ async function main(): Promise<void> {
     const train = async (label: string, cfg: ReturnType<typeof base>) => {
       const t0 = performance.now();
       const dir = path.join(tmp, label.replace(/\W+/g, '-'));
-      const t = await Trainer.create(ds, cfg, { runDir: dir, backendName: be.name });
+      const weak = cfg.supervision === 'image-labels';
+      const t = await Trainer.create(ds, cfg, { runDir: dir, backendName: be.name, pseudo: weak ? weakSource : undefined });
       try {
         await t.run({ onStep: (r) => say(`  ${label} step ${r.step}/${cfg.steps} loss ${r.loss.toFixed(4)} ${JSON.stringify(r.parts)} ${r.ms} ms`) });
       } finally {
@@ -91,7 +98,7 @@ async function main(): Promise<void> {
       const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const model = await loadTrainedModel(dir);
       try {
-        const r = await evaluate(ds, model.backbone, model.method, { ...settings, method: cfg.method }, be.name);
+        const r = await evaluate(ds, model.backbone, model.method, evalSettings(cfg.method, weak), be.name, evalHooks(weak));
         push(label, cfg.steps, r, `${avg(losses.slice(0, k)).toFixed(3)} → ${avg(losses.slice(-k)).toFixed(3)}`, t0);
       } finally {
         model.dispose();
@@ -135,12 +142,31 @@ async function main(): Promise<void> {
       }
     }
 
+    if (!values['skip-heads']) {
+      say(`\n4. PixelMeta from image-level labels only (pseudo masks: ${JSON.stringify(WEAK_DEFAULTS)}, built-in parts), ${headSteps} steps, lr ${Math.min(headLr, 1e-3)}`);
+      weakSource = await createPseudoMaskSource(WEAK_DEFAULTS, ds.classNames);
+      try {
+        await evalUntrained('pixelmeta', 'pixelmeta untrained, image labels', true);
+        await train('pixelmeta trained, image labels (frozen backbone)', base({
+          method: 'pixelmeta', freezeBackbone: true, steps: headSteps, lr: Math.min(headLr, 1e-3), lrSteps: [], supervision: 'image-labels',
+        }));
+      } catch (e) {
+        say(`pixelmeta (image labels): ${(e as Error).stack ?? e}`);
+        rows.push({ model: `pixelmeta, image labels: FAILED (${(e as Error).message.split('\n')[0]})`, steps: 0, miou: NaN, fbiou: NaN, loss: '', seconds: 0 });
+      } finally {
+        weakSource.dispose();
+      }
+    }
+
     console.log(`\nProtoLab training benchmark — sample set (${ds.root}), backend ${be.name}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}`);
     console.log(`eval: fold 0 (novel classes 1–5), 1-way 1-shot, ${episodes} val episodes (seed 1234, identical for every row), ${size}² input`);
     console.log(`trivial baselines on these episodes: all-background mIoU ${pct(untrained.baselines.allBackground.miou)}, all-foreground ${pct(untrained.baselines.allForeground.miou)}\n`);
     const w = Math.max(...rows.map((r) => r.model.length));
-    console.log(`${'model'.padEnd(w)}  steps   mIoU  FB-IoU  loss (first → last 20%)   time`);
-    for (const r of rows) console.log(`${r.model.padEnd(w)}  ${String(r.steps).padStart(5)}  ${pct(r.miou).padStart(5)}  ${pct(r.fbiou).padStart(6)}  ${r.loss.padEnd(24)} ${r.seconds.toFixed(0).padStart(5)}s`);
+    console.log(`${'model'.padEnd(w)}  steps   mIoU  FB-IoU  loss (first → last 20%)   time  pseudo-mask mIoU`);
+    for (const r of rows) {
+      console.log(`${r.model.padEnd(w)}  ${String(r.steps).padStart(5)}  ${pct(r.miou).padStart(5)}  ${pct(r.fbiou).padStart(6)}  ${r.loss.padEnd(24)} ${r.seconds.toFixed(0).padStart(5)}s` +
+        (r.pseudo === undefined ? '' : `  ${pct(r.pseudo)}`));
+    }
     console.log(`\nresume: cancelled at step ${resumedAt}, resumed to 4: losses ${identical ? 'bit-identical to' : `differ from (max |Δ| ${maxDiff.toExponential(2)})`} the uninterrupted run's first 4 steps`);
     console.log(`total ${((performance.now() - t00) / 1000).toFixed(0)} s; tensors alive at the end: ${tf.memory().numTensors}`);
   } finally {
@@ -150,7 +176,7 @@ async function main(): Promise<void> {
 }
 
 function push(model: string, steps: number, r: EvalResult, loss: string, t0: number): void {
-  rows.push({ model, steps, miou: r.miou, fbiou: r.fbiou, loss, seconds: (performance.now() - t0) / 1000 });
+  rows.push({ model, steps, miou: r.miou, fbiou: r.fbiou, loss, seconds: (performance.now() - t0) / 1000, pseudo: r.weak?.pseudoMasks.miou });
   say(`  ${model}: mIoU ${pct(r.miou)} FB-IoU ${pct(r.fbiou)}`);
 }
 

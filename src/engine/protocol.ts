@@ -11,7 +11,9 @@ export const PROTOCOL_VERSION = 1;
 export type DatasetKind = 'voc' | 'coco';
 export type ListName = 'train' | 'val' | 'trainaug';
 export type SplitConvention = 'panet' | 'fwb';
-export type AnnotationKind = 'dense' | 'scribble' | 'box';
+export const ANNOTATION_KINDS: readonly AnnotationKind[] = ['dense', 'scribble', 'box', 'pseudo'];
+/** 'pseudo': weak supervision — supports known by their image-level label only, annotated by pseudo masks. */
+export type AnnotationKind = 'dense' | 'scribble' | 'box' | 'pseudo';
 export type BackboneId = 'vgg16' | 'mobilenetv2';
 
 /** Where a dataset is and how to read it (the CLI's --data/--dataset/--images/--crowd). */
@@ -81,7 +83,7 @@ export interface EpisodeView {
   /** supports[way][shot], with the support annotation actually used (1 fg, 0 bg, 255 unlabeled) */
   supports: Array<Array<ImagePayload & { annotation: Uint8Array }>>;
   /** one per query, with the prediction in dataset ordinals and per-class IoU of this episode */
-  queries: Array<ImagePayload & { pred: Uint8Array; classIoU: Array<number | null>; fgIoU: number | null }>;
+  queries: Array<ImagePayload & { pred: Uint8Array; classIoU: Array<number | null>; fgIoU: number | null; pseudo?: Uint8Array }>;
   model: { backbone: string; weightsHash: string; method: string };
 }
 
@@ -229,7 +231,7 @@ export function validateRequest(x: unknown): Request {
     case 'episodeView':
       checkEpisodeSet(r.set);
       checkModel(r.model);
-      oneOf(r, 'annotation', ['dense', 'scribble', 'box']);
+      oneOf(r, 'annotation', ANNOTATION_KINDS);
       str(r, 'episode');
       if (r.maxSide !== undefined) int(r, 'maxSide', 16);
       break;
@@ -240,7 +242,7 @@ export function validateRequest(x: unknown): Request {
       checkModel(p.model);
       int(p, 'episodes', 1);
       int(p, 'runs', 1);
-      oneOf(p, 'annotation', ['dense', 'scribble', 'box']);
+      oneOf(p, 'annotation', ANNOTATION_KINDS);
       optStr(p, 'json');
       optStr(p, 'records');
       break;

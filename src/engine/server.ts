@@ -148,6 +148,7 @@ export class EngineServer {
           {
             signal,
             featureCache: this.session.featureCache(backbone, p.model.size),
+            pseudo: p.annotation === 'pseudo' ? await this.session.pseudo(ds) : undefined,
             onProgress: (done, total) => {
               // at most ~10 progress events a second: the host redraws on each
               if (done === total || Date.now() - last > 100) {

@@ -86,7 +86,7 @@ export function readSettings(): Settings {
     backbone: c.get('defaults.backbone') === 'vgg16' ? 'vgg16' : 'mobilenetv2',
     weights: weights ? resolvePath(weights) : undefined,
     split: c.get('defaults.split') === 'fwb' ? 'fwb' : 'panet',
-    annotation: ((a) => (a === 'scribble' || a === 'box' ? a : 'dense'))(c.get('defaults.annotation')),
+    annotation: ((a) => (a === 'scribble' || a === 'box' || a === 'pseudo' ? a : 'dense'))(c.get('defaults.annotation')),
     episodes: clampInt(c.get('eval.episodes'), 100, 1, 100000),
     runs: clampInt(c.get('eval.runs'), 1, 1, 100),
     reportsDir: str('eval.reportsDir') ?? '.protolab/reports',

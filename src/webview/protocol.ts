@@ -223,7 +223,7 @@ const optBytes = (o: Obj, k: string, where: string): void => {
 
 const SPLITS = ['panet', 'fwb'] as const;
 const LISTS = ['train', 'val', 'trainaug'] as const;
-const ANNOTATIONS = ['dense', 'scribble', 'box'] as const;
+const ANNOTATIONS = ['dense', 'scribble', 'box', 'pseudo'] as const;
 const BACKBONES = ['vgg16', 'mobilenetv2'] as const;
 const METHODS = ['panet', 'metasegnet', 'pixelmeta'] as const;
 const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;

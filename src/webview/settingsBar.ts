@@ -35,7 +35,7 @@ export function settingsBar(ctx: AppContext, onChange: (patch: Partial<UiSetting
     ['Ways', numberField('ways', 'Ways', s.ways, 1)],
     ['Shots', numberField('shots', 'Shots', s.shots, 1)],
     ['Seed', numberField('seed', 'Seed', s.seed, 0)],
-    ['Support', select('annotation', 'Support annotation', [['dense', 'dense'], ['scribble', 'scribble'], ['box', 'box']], s.annotation)],
+    ['Support', select('annotation', 'Support annotation', [['dense', 'dense'], ['scribble', 'scribble'], ['box', 'box'], ['pseudo', 'image labels (pseudo masks)']], s.annotation)],
   ];
   const bar = h('div', { class: 'settings-bar', role: 'toolbar', 'aria-label': 'Episode settings' });
   for (const [label, el] of controls) {

@@ -89,6 +89,26 @@ describe('engine server process', function () {
     assert.ok(q.classIoU.length === 1);
   });
 
+  it('weak supervision (annotation pseudo): evaluate reports the pseudo masks; episodeView shows the same support mask and the query\'s pseudo mask', async () => {
+    const { reply, id } = c.start({ type: 'evaluate', params: { set, model: { backbone: 'mobilenetv2', size: 96 }, episodes: 3, runs: 1, annotation: 'pseudo' } });
+    const r = await reply;
+    assert.strictEqual(r.type, 'result');
+    const result = (r as { value: any }).value;
+    assert.strictEqual(result.weak.parts.cam, 'nsfwjs-mobilenetv2');
+    const rec = c.events.get(id)!.filter((e) => e.type === 'event' && e.event.kind === 'episode').map((e) => (e as any).event.record)[0];
+    assert.ok(Array.isArray(rec.pseudoIoU));
+    const v = await c.call({ type: 'episodeView', set, model: { backbone: 'mobilenetv2', size: 96 }, annotation: 'pseudo', episode: rec.id });
+    assert.deepStrictEqual(v.queries[0].classIoU, rec.classIoU); // same pseudo supports as the evaluation
+    const q = v.queries[0];
+    assert.ok(q.pseudo instanceof Uint8Array);
+    const pm = decodeIndexPng(q.pseudo, 'pseudo');
+    assert.deepStrictEqual([pm.width, pm.height], [q.width, q.height]);
+    const cls = v.episode.classes[0];
+    assert.ok([...new Set(pm.data)].every((x) => x === 0 || x === cls), 'the query pseudo mask is in dataset ordinals (0 or its class)');
+    const dense = await c.call({ type: 'episodeView', set, model: { backbone: 'mobilenetv2', size: 96 }, annotation: 'dense', episode: rec.id });
+    assert.strictEqual(dense.queries[0].pseudo, undefined);
+  });
+
   it('evaluate streams progress and episode events, writes the JSON, and its per-episode IoU matches episodeView', async () => {
     const json = path.join(dir, 'out', 'eval.json');
     const { id, reply } = c.start({ type: 'evaluate', params: { set, model: { backbone: 'mobilenetv2', size: 128 }, episodes: 8, runs: 1, annotation: 'dense', json } });

@@ -1,6 +1,9 @@
 // Flags shared by commands that run a model: dataset opening, backbone and backend selection.
+import * as fs from 'fs';
 import * as path from 'path';
-import { int, oneOf, required, type Options } from '../cli/args';
+import { int, num, oneOf, required, type Options } from '../cli/args';
+import { DataError, UsageError } from '../errors';
+import { WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import type { SegDataset } from '../data/dataset';
 import { openDataset } from '../data/open';
 import { selectBackend, type BackendChoice } from '../backend';
@@ -57,4 +60,53 @@ export function backboneOptionsFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2
 
 export function backboneFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2'): Promise<Backbone> {
   return createBackbone(backboneOptionsFromFlags(v, dflt));
+}
+
+/** Weak supervision (image-level labels → pseudo masks): the pluggable parts of weak.ts, from flags. */
+export const weakOptions: Options = {
+  supervision: { type: 'string' },
+  vectors: { type: 'string' },
+  classifier: { type: 'string' },
+  'classifier-classes': { type: 'string' },
+  'no-saliency': { type: 'boolean' },
+  'pseudo-threshold': { type: 'string' },
+};
+
+export const weakHelp = `  --supervision masks|image-labels: image-labels = weak supervision: each support (and, in training,
+    each query) is known only by its class name; its mask is a pseudo mask made from Grad-CAM of a
+    classifier (built-in: nsfwjs MobileNetV2; --classifier MODEL.json --classifier-classes NAMES.txt,
+    one name per line in output order), weighted per CAM class by word similarity to the label
+    (built-in: WordNet Wu-Palmer; --vectors FILE: GloVe/word2vec/fastText text), gated by a saliency
+    map (built-in: feature contrast to the image border; --no-saliency: none) and thresholded
+    (--pseudo-threshold 0.25).`;
+
+/** The weak-supervision config the flags ask for, or undefined when supervision is by masks. */
+export function weakConfigFromFlags(v: Values): WeakConfig | undefined {
+  if (oneOf(v, 'supervision', ['masks', 'image-labels'] as const, 'masks') !== 'image-labels') {
+    const given = Object.keys(weakOptions).filter((k) => k !== 'supervision' && v[k] !== undefined);
+    if (given.length) throw new UsageError(`${given.map((k) => `--${k}`).join(' ')} only apply with --supervision image-labels`);
+    return undefined;
+  }
+  const threshold = num(v, 'pseudo-threshold', WEAK_DEFAULTS.threshold);
+  if (!(threshold > 0 && threshold <= 1)) throw new UsageError(`--pseudo-threshold must be in (0, 1] (got ${threshold})`);
+  let classifier: WeakConfig['classifier'];
+  if (v.classifier !== undefined || v['classifier-classes'] !== undefined) {
+    const modelJson = required(v, 'classifier', 'weak supervision');
+    const namesFile = path.resolve(required(v, 'classifier-classes', 'weak supervision (--classifier needs its class names)'));
+    let text: string;
+    try {
+      text = fs.readFileSync(namesFile, 'utf8');
+    } catch (e) {
+      throw new DataError(namesFile, `cannot read the classifier's class names: ${(e as Error).message}`);
+    }
+    const names = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    if (!names.length) throw new DataError(namesFile, 'no class names in it (one per line expected)');
+    classifier = { modelJson: path.resolve(modelJson), classNames: names };
+  }
+  return {
+    ...(typeof v.vectors === 'string' ? { vectors: path.resolve(v.vectors) } : {}),
+    ...(classifier ? { classifier } : {}),
+    saliency: v['no-saliency'] !== true,
+    threshold,
+  };
 }

@@ -15,11 +15,14 @@ import { readTrainMeta } from '../train/checkpoint';
 import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
 import { resolveCheckpoint } from '../train/runDir';
 import { writeFileAtomic } from '../fsutil';
-import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags } from './common';
+import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
+import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
     [--backbone vgg16|mobilenetv2] [--weights FILE] [--annotation dense|scribble|box]
+    [--supervision masks|image-labels [--vectors FILE] [--classifier MODEL.json --classifier-classes FILE]
+     [--no-saliency] [--pseudo-threshold 0.25]]
     [--method panet|metasegnet|pixelmeta] [--checkpoint CKPT|RUNDIR]
     [--backend tensorflow|webgpu|wasm|cpu] [--json OUT] [--records OUT.jsonl]
     [--images DIR] [--crowd ignore|class] [--cache-dir DIR] [--feature-cache DIR] [--min-pixels 1]
@@ -30,6 +33,8 @@ export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split pa
   runs × episodes, per-class TP/FP/FN summed over each run, mIoU over the fold's classes, FB-IoU,
   mean ± std over runs, with trivial baselines on the same episodes.
   --data: the folder holding VOCdevkit/ and/or coco/, those folders themselves, or (coco) one JSON file.
+${weakHelp}
+    The report adds the pseudo masks' own IoU against the ground truth; --records gives it per support.
   Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -38,6 +43,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     {
       ...datasetOptions,
       ...modelOptions,
+      ...weakOptions,
       split: { type: 'string' }, fold: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' },
       episodes: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
       list: { type: 'string' }, annotation: { type: 'string' }, json: { type: 'string' }, records: { type: 'string' },
@@ -55,6 +61,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const clash = ['method', 'backbone', 'weights', 'init-seed'].filter((f) => v[f] !== undefined);
     if (clash.length) throw new UsageError(`--checkpoint sets the method and backbone itself; drop ${clash.map((f) => `--${f}`).join(' ')}`);
   }
+  // A run trained from image-level labels is evaluated the same way unless the flags say otherwise.
+  const weakFromCkpt = ckpt?.config.supervision === 'image-labels' && v.supervision === undefined && v.annotation === undefined;
   const trainedSize = typeof ckpt?.config.size === 'number' ? ckpt.config.size : 417;
   const settings: EvalSettings = {
     method: ckpt ? ckpt.method : oneOf(v, 'method', METHOD_IDS, 'panet'),
@@ -68,17 +76,26 @@ export async function evalCommand(argv: string[]): Promise<number> {
     seed: int(v, 'seed', 1234),
     size: int(v, 'size', trainedSize, 32, 2048),
     list: oneOf(v, 'list', ['val', 'train', 'trainaug'] as const, 'val'),
-    annotation: oneOf(v, 'annotation', ['dense', 'scribble', 'box'] as const, 'dense'),
+    annotation: v.supervision === 'image-labels' || weakFromCkpt ? 'pseudo' : oneOf(v, 'annotation', ['dense', 'scribble', 'box'] as const, 'dense'),
     minPixels: int(v, 'min-pixels', 1, 1),
     queriesPerClass: 1,
   };
   if (settings.dataset === 'voc' && v.split !== undefined && settings.split !== 'panet') {
     throw new UsageError('--split fwb applies to COCO-20i only; PASCAL-5i has one convention');
   }
+  if (v.supervision === 'image-labels' && v.annotation !== undefined) {
+    throw new UsageError('--annotation and --supervision image-labels exclude each other: weak supervision has no masks to draw scribbles or boxes from');
+  }
   const ds = await openDatasetFromFlags(v, 'eval');
   const backend = await backendFromFlags(v);
   const backboneOpts: CreateBackboneOptions = ckpt && ckptFile ? checkpointBackboneOptions(ckptFile, ckpt) : backboneOptionsFromFlags(v, 'vgg16');
-  const backbone = await createBackbone(backboneOpts);
+  if (weakFromCkpt) process.stderr.write('the checkpoint was trained from image-level labels: evaluating with them too (--supervision masks to use masks)\n');
+  const weak = weakFromCkpt ? (ckpt!.config.weak as WeakConfig | undefined) ?? WEAK_DEFAULTS : weakConfigFromFlags(v);
+  const pseudo = weak ? await createPseudoMaskSource(weak, ds.classNames) : undefined;
+  const backbone = await createBackbone(backboneOpts).catch((e) => {
+    pseudo?.dispose();
+    throw e;
+  });
   let method: FewShotMethod & { dispose?: () => void };
   try {
     method = ckpt && ckptFile
@@ -86,6 +103,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       : createMethod(settings.method, undefined, backbone.channels, int(v, 'init-seed', 1));
   } catch (e) {
     backbone.dispose();
+    pseudo?.dispose();
     throw e;
   }
   // tfjs-wasm is single-threaded in Node: one encoder worker per core uses them all. Native and GPU
@@ -113,6 +131,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   try {
     const result = await evaluate(ds, backbone, method, settings, backend.name, {
       signal: abort.signal,
+      pseudo,
       featureBytes: int(v, 'cache-mb', 2048, 64) * 1024 * 1024,
       featureDir: v['feature-cache'] as string | undefined,
       encode: pool ? (px, size) => pool.encode(px, size) : undefined,
@@ -141,6 +160,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     method.dispose?.();
     backbone.dispose();
+    pseudo?.dispose();
     await pool?.close();
   }
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
 import { CONFIG_FILE, defaultRunDir, readJson, resolveCheckpoint } from '../train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfig, type TrainConfigInput } from '../train/trainer';
-import { backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags } from './common';
+import { backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
 export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F --ways N --shots K --steps S
     [--method panet|metasegnet|pixelmeta] [--par 1] [--freeze-backbone] [--init CKPT|--weights FILE]
@@ -15,17 +15,23 @@ export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F 
     [--momentum 0.9] [--weight-decay 5e-4] [--no-flip] [--size 417] [--backbone vgg16|mobilenetv2]
     [--split panet|fwb] [--list trainaug|train] [--seed 1234] [--init-seed 1] [--checkpoint-every 1000]
     [--val-every 1000] [--val-episodes 100] [--backend tensorflow|webgpu|wasm|cpu] [--cache-mb 1024]
+    [--supervision masks|image-labels [--vectors FILE] [--classifier MODEL.json --classifier-classes FILE]
+     [--no-saliency] [--pseudo-threshold 0.25]]
   Trains on the fold's base classes (PANet's settings by default: SGD momentum 0.9, weight decay 5e-4,
   lr 1e-3 ×0.1 at 10k and 20k, random flips, PAR weight 1; --par 0 = without PAR). Validation mIoU is
   on the fold's novel classes (val list). --freeze-backbone trains only a method's own parameters on
   cached features (metasegnet, pixelmeta; PANet has none). RUNDIR holds config.json, metrics.jsonl,
   checkpoints/ and latest.json; --resume RUNDIR continues from its latest checkpoint exactly (only
-  --steps may change). Evaluate a run with: protolab eval --checkpoint RUNDIR --data DIR --fold F …`;
+  --steps may change). Evaluate a run with: protolab eval --checkpoint RUNDIR --data DIR --fold F …
+${weakHelp}
+    Training then uses masks only for each image's label set: supports and queries get pseudo masks
+    (the paper's setting for --method pixelmeta); validation is weakly supervised too.`;
 
 /** Flags that define a run; on --resume they come from the run's config.json instead. */
 const RUN_FLAGS = [
   'fold', 'ways', 'shots', 'method', 'par', 'freeze-backbone', 'init', 'weights', 'lr', 'lr-steps', 'lr-gamma', 'momentum',
   'weight-decay', 'no-flip', 'size', 'backbone', 'split', 'list', 'seed', 'init-seed', 'checkpoint-every', 'val-every', 'val-episodes',
+  ...Object.keys(weakOptions),
 ];
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -34,6 +40,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     {
       ...datasetOptions,
       ...modelOptions,
+      ...weakOptions,
       split: { type: 'string' }, fold: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' },
       steps: { type: 'string' }, method: { type: 'string' }, par: { type: 'string' }, 'freeze-backbone': { type: 'boolean' },
       init: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, lr: { type: 'string' },
@@ -95,12 +102,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       checkpointEvery: int(v, 'checkpoint-every', 1000, 0),
       valEvery: int(v, 'val-every', 1000, 0),
       valEpisodes: int(v, 'val-episodes', 100, 1),
+      ...((weak) => (weak ? { supervision: 'image-labels' as const, weak } : {}))(weakConfigFromFlags(v)),
     };
     if (v.par !== undefined && input.method !== 'panet') throw new UsageError('--par applies to --method panet');
     const cfg = resolveTrainConfig(input, ds);
     runDir = path.resolve(typeof v.out === 'string' ? v.out : defaultRunDir(cfg));
     trainer = await Trainer.create(ds, cfg, { runDir, backendName: backend.name, featureBytes, log });
-    log(`training ${cfg.method} (${cfg.freezeBackbone ? 'frozen backbone' : 'end to end'}) on ${cfg.dataset} fold ${cfg.fold} base classes, ` +
+    log(`training ${cfg.method} (${cfg.freezeBackbone ? 'frozen backbone' : 'end to end'}${cfg.supervision === 'image-labels' ? ', image-level labels only' : ''}) on ${cfg.dataset} fold ${cfg.fold} base classes, ` +
       `${cfg.ways}-way ${cfg.shots}-shot, ${cfg.steps} steps at ${cfg.size}², backbone ${trainer.backbone.id} (${trainer.backbone.weightsSource}); run dir ${runDir}`);
   }
 

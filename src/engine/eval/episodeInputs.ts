@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SegDataset } from '../data/dataset';
 import type { Backbone } from '../nets/backbone';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
+import type { PseudoMask } from '../fewshot/weak';
+import type { PseudoMaskSource } from '../fewshot/weak/pseudoSource';
+import { DataError } from '../errors';
 import type { IndexMask } from '../types';
 import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from './featureCache';
 
@@ -17,6 +20,8 @@ export interface EpisodeInputsOptions {
   cache?: FeatureCache;
   /** Encode off the main thread (EncoderPool.encode); default: this.backbone in-process. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
+  /** Weak supervision: where pseudo masks come from (annotation 'pseudo'). */
+  pseudo?: PseudoMaskSource;
 }
 
 /** Bytes of resized masks kept (a 417² mask is 170 kB; 256 MB holds ~1500 of them). */
@@ -68,6 +73,19 @@ export class EpisodeInputs {
 
   maskOf(id: string): Promise<IndexMask> {
     return this.memo(`m:${id}`, async () => resizeMaskNearest(await this.ds.loadMask(id), this.opts.size, this.opts.size)) as Promise<IndexMask>;
+  }
+
+  /** The pseudo mask of image `id` for class `cls` (its image-level label), at the input size. */
+  pseudoOf(id: string, cls: number): Promise<PseudoMask> {
+    const src = this.opts.pseudo;
+    if (!src) throw new Error('EpisodeInputs: pseudo masks asked for, but no PseudoMaskSource was given');
+    const label = this.ds.classNames[cls];
+    if (!label) throw new DataError(this.ds.imagePath(id), `class ${cls} has no name, so it has no image-level label`);
+    const n = this.opts.size;
+    return src.mask(`${this.ds.imagePath(id)}@${n}`, async () => {
+      const px = await resizeRgb(await this.ds.loadImage(id), n, n);
+      return { width: n, height: n, data: Uint8Array.from(px) };
+    }, label);
   }
 
   instancesOf(id: string): Promise<IndexMask | null> {

@@ -3,19 +3,25 @@
 // mIoU over the fold's classes and FB-IoU per run, then mean ± std over runs. The trivial baselines
 // (all-background, all-foreground) are scored on the very same episodes so a result can be read against
 // them. Every setting that produced a result is recorded in it.
+// Weak supervision (Pixel-Level Meta-Learner, annotation 'pseudo'): each support image is known only by
+// its image-level label, its annotation is the pseudo mask built from that label, and the pseudo masks'
+// own IoU against the (resized) ground truth is scored alongside, per run, the same way (TP/FP/FN summed).
 import type { ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
-import { CancelledError, DataError } from '../errors';
-import { boxAnnotation, denseAnnotation, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
+import { CancelledError, DataError, UsageError } from '../errors';
+import { ANN_FG, boxAnnotation, denseAnnotation, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
+import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import type { Backbone } from '../nets/backbone';
 import { Rng } from '../prng';
 import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
 import { EpisodeInputs } from './episodeInputs';
 import type { FeatureCache, FeatureCacheStats, FeatureEntry } from './featureCache';
 
-export type AnnotationKind = 'dense' | 'scribble' | 'box';
+/** How the supports are annotated: dense masks, scribbles or boxes made from them (PANet §5.4), or
+ *  'pseudo': image-level labels only, turned into pseudo masks (weak supervision). */
+export type AnnotationKind = 'dense' | 'scribble' | 'box' | 'pseudo';
 
 export interface EvalSettings {
   method: string;
@@ -48,6 +54,8 @@ export interface EvalHooks {
   /** Off-thread encoder (EncoderPool.encode) and how many episodes ahead to prefetch for it. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
   prefetchEpisodes?: number;
+  /** Required for annotation 'pseudo': the pseudo-mask pipeline (weak/pseudoSource.ts). */
+  pseudo?: PseudoMaskSource;
 }
 
 export interface EpisodeOutcome extends EpisodeRecord {
@@ -56,6 +64,8 @@ export interface EpisodeOutcome extends EpisodeRecord {
   key: string;
   supports: string[][];
   queries: string[];
+  /** annotation 'pseudo': IoU of each support's pseudo mask with its class's truth, [way][shot]. */
+  pseudoIoU?: Array<Array<number | null>>;
 }
 
 export interface RunResult {
@@ -88,6 +98,13 @@ export interface EvalResult {
   baselines: { allBackground: BaselineResult; allForeground: BaselineResult };
   episodesScored: number;
   skipped: Array<{ episode: string; error: string }>;
+  /** annotation 'pseudo' only: what made the pseudo masks, and how good they were. */
+  weak?: {
+    supervision: 'image-labels';
+    parts: PseudoMaskParts;
+    /** The support pseudo masks scored as segmentations of their class (mean over runs). */
+    pseudoMasks: { miou: number; fbiou: number; masks: number; classIoU: Array<{ cls: number; name: string; iou: number | null }> };
+  };
   timing: { seconds: number; episodesPerSecond: number; backboneSeconds: number; featureCache: FeatureCacheStats };
 }
 
@@ -116,6 +133,7 @@ export async function episodeSupport(ep: Episode, inputs: EpisodeInputs, kind: A
 function supportAnnotation(kind: AnnotationKind, inputs: EpisodeInputs, id: string, cls: number, classes: number[], rng: Rng): Promise<SupportAnnotation> {
   return (async () => {
     const mask = await inputs.maskOf(id);
+    if (kind === 'pseudo') return (await inputs.pseudoOf(id, cls)).annotation;
     if (kind === 'dense') return denseAnnotation(mask, cls, classes);
     if (kind === 'scribble') return scribbleAnnotation(mask, cls, rng, classes);
     return boxAnnotation(mask, await inputs.instancesOf(id), cls, rng);
@@ -131,6 +149,7 @@ export async function evaluate(
   hooks: EvalHooks = {},
 ): Promise<EvalResult> {
   const t0 = performance.now();
+  if (settings.annotation === 'pseudo' && !hooks.pseudo) throw new UsageError('weak supervision (annotation pseudo) needs a pseudo-mask source');
   const numClasses = ds.classNames.length - 1;
   const classes = foldClasses(ds.kind, numClasses, settings.fold, settings.split);
   const index = await ds.index(settings.list);
@@ -147,6 +166,7 @@ export async function evaluate(
     featureDir: hooks.featureDir,
     encode: hooks.encode,
     cache: hooks.featureCache,
+    pseudo: hooks.pseudo,
   });
   const statsAtStart = { ...inputs.features.stats };
   const ahead = hooks.encode ? (hooks.prefetchEpisodes ?? 4) : 0;
@@ -155,6 +175,7 @@ export async function evaluate(
   const metrics: FewShotRunMetric[] = [];
   const allBg: FewShotRunMetric[] = [];
   const allFg: FewShotRunMetric[] = [];
+  const pseudo: FewShotRunMetric[] = [];
   const skipped: EvalResult['skipped'] = [];
   const total = settings.runs * settings.episodes;
   let done = 0, scored = 0, complete = true;
@@ -163,7 +184,8 @@ export async function evaluate(
     const m = new FewShotRunMetric(classes, numClasses);
     const bg = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     const fg = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
-    metrics.push(m); allBg.push(bg); allFg.push(fg);
+    const ps = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
+    metrics.push(m); allBg.push(bg); allFg.push(fg); pseudo.push(ps);
     for (let i = 0; i < settings.episodes; i++) {
       if (hooks.signal?.aborted) {
         complete = false;
@@ -173,7 +195,7 @@ export async function evaluate(
       // Keep the encoder workers busy with the next episodes' images while this one is scored.
       for (let a = 1; a <= ahead && i + a < settings.episodes; a++) inputs.prefetch(imagesOf(sampler.episode(run, i + a)));
       try {
-        const outcomes = await runEpisode(ep, inputs, method, settings, out, m, bg, fg);
+        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps });
         scored++;
         outcomes.forEach((o) => hooks.onEpisode?.(o));
       } catch (e) {
@@ -195,6 +217,8 @@ export async function evaluate(
     return { miou: s.mIoU.mean, fbiou: s.fbIoU.mean };
   };
   const seconds = (performance.now() - t0) / 1000;
+  const psLive = pseudo.filter((r) => r.episodes > 0);
+  const psSummary = summariseRuns(psLive);
   return {
     tool: 'protolab',
     kind: 'few-shot-eval',
@@ -217,6 +241,18 @@ export async function evaluate(
     baselines: { allBackground: base(allBg), allForeground: base(allFg) },
     episodesScored: scored,
     skipped,
+    weak: settings.annotation === 'pseudo' && hooks.pseudo
+      ? {
+        supervision: 'image-labels',
+        parts: hooks.pseudo.describe(),
+        pseudoMasks: {
+          miou: psSummary.mIoU.mean,
+          fbiou: psSummary.fbIoU.mean,
+          masks: psLive.reduce((s, r) => s + r.episodes, 0),
+          classIoU: meanClassIoU(psLive).map((c) => ({ ...c, name: name(c.cls) })),
+        },
+      }
+      : undefined,
     timing: {
       seconds,
       episodesPerSecond: scored / seconds,
@@ -239,11 +275,24 @@ async function runEpisode(
   method: FewShotMethod,
   settings: EvalSettings,
   out: [number, number],
-  m: FewShotRunMetric,
-  bg: FewShotRunMetric,
-  fg: FewShotRunMetric,
+  { m, bg, fg, ps }: { m: FewShotRunMetric; bg: FewShotRunMetric; fg: FewShotRunMetric; ps: FewShotRunMetric },
 ): Promise<EpisodeOutcome[]> {
   const support = await episodeSupport(ep, inputs, settings.annotation, settings.seed);
+  // Weak supervision: score each support's pseudo mask (1 = its class) against that class's truth.
+  let pseudoIoU: Array<Array<number | null>> | undefined;
+  if (settings.annotation === 'pseudo') {
+    pseudoIoU = [];
+    for (let j = 0; j < ep.classes.length; j++) {
+      const row: Array<number | null> = [];
+      for (let k = 0; k < ep.supports[j].length; k++) {
+        const a = support[j][k].annotation;
+        const gt = await inputs.maskOf(ep.supports[j][k]);
+        const pred = 'data' in a ? Uint8Array.from(a.data, (v) => (v === ANN_FG ? 1 : 0)) : Uint8Array.from(a.fg, (f, i) => (f > a.bg[i] ? 1 : 0));
+        row.push(ps.addEpisode({ id: `${ep.id}s${j}.${k}`, classes: [ep.classes[j]], gt: gt.data, pred }).fgIoU);
+      }
+      pseudoIoU.push(row);
+    }
+  }
   const outcomes: EpisodeOutcome[] = [];
   for (let q = 0; q < ep.queries.length; q++) {
     const qid = ep.queries[q];
@@ -254,7 +303,16 @@ async function runEpisode(
     bg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length) });
     // all-foreground: every pixel labelled with the class this query was drawn for
     fg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length).fill(ep.queryWay[q] + 1) });
-    outcomes.push({ ...record, run: ep.run, index: ep.index, key: ep.key, supports: ep.supports, queries: [qid] });
+    outcomes.push({ ...record, run: ep.run, index: ep.index, key: ep.key, supports: ep.supports, queries: [qid], ...(pseudoIoU ? { pseudoIoU } : {}) });
   }
   return outcomes;
+}
+
+/** Per-class IoU averaged over runs (a class absent from every run stays null). */
+function meanClassIoU(runs: FewShotRunMetric[]): Array<{ cls: number; iou: number | null }> {
+  if (!runs.length) return [];
+  return runs[0].classIoU().map(({ cls }, i) => {
+    const xs = runs.map((r) => r.classIoU()[i].iou).filter((x): x is number => x !== null);
+    return { cls, iou: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null };
+  });
 }

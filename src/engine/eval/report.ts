@@ -7,7 +7,8 @@ export function evalHeader(r: EvalResult): string {
   const s = r.settings;
   return [
     `${s.method.toUpperCase()} ${s.ways}-way ${s.shots}-shot on ${s.dataset.toUpperCase()} fold ${s.fold}` +
-      `${s.dataset === 'coco' ? ` (${s.split} split)` : ''}, ${s.list} list, ${s.annotation} support annotation`,
+      `${s.dataset === 'coco' ? ` (${s.split} split)` : ''}, ${s.list} list, ` +
+      (r.weak ? 'image-level labels only (weak supervision: pseudo-mask supports)' : `${s.annotation} support annotation`),
     `${s.runs} run(s) × ${s.episodes} episodes, seeds ${s.seed}…${s.seed + s.runs - 1}, input ${s.size}², ` +
       `backbone ${r.backbone.id} [${r.backbone.weightsSource}, ${r.backbone.weightsHash}], backend ${r.backend}`,
   ].join('\n');
@@ -34,6 +35,7 @@ export function evalTable(r: EvalResult): string {
     ),
     '',
     `mIoU per run: ${runs}`,
+    ...weakLines(r),
     `${r.episodesScored} episodes in ${r.timing.seconds.toFixed(1)} s (${r.timing.episodesPerSecond.toFixed(2)} episodes/s; backbone ${r.timing.backboneSeconds.toFixed(1)} s, ` +
       `${r.timing.featureCache.misses} images encoded, ${r.timing.featureCache.hits} cache hits)`,
   ];
@@ -44,4 +46,18 @@ export function evalTable(r: EvalResult): string {
     if (r.skipped.length > 10) lines.push(`  … (${r.skipped.length - 10} more in the JSON)`);
   }
   return lines.join('\n');
+}
+
+/** Weak supervision: which parts made the pseudo masks and how close they came to the truth. */
+function weakLines(r: EvalResult): string[] {
+  if (!r.weak) return [];
+  const { parts, pseudoMasks: p } = r.weak;
+  const per = p.classIoU.map((c) => `${c.name} ${pct(c.iou ?? NaN)}`).join(', ');
+  return [
+    `pseudo masks: CAM ${parts.cam}, similarity ${parts.similarity}, saliency ${parts.saliency}, threshold ${parts.threshold}`,
+    ...(parts.unknownLabels.length
+      ? [`  no word similarity for ${parts.unknownLabels.map((n) => `'${n}'`).join(', ')} (CAM weights 0): those masks are the saliency map alone`]
+      : []),
+    `pseudo masks vs ground truth (${p.masks} support masks): mIoU ${pct(p.miou)} %, FB-IoU ${pct(p.fbiou)} % (${per})`,
+  ];
 }

@@ -264,12 +264,23 @@ export function wordnetSimilarity(opts: { dictDir?: string; table?: WordnetTable
   const pos = new Map(table.names.map((n, i) => [n, i]));
   let wn: WordNet | undefined;
   const wordnet = (): WordNet => (wn ??= WordNet.load(opts.dictDir ?? findWordnetDict()));
+  const unknown = new Set<string>();
+  // A name that is no WordNet noun (a custom class such as 'stripes-disc') has no similarity to anything:
+  // 0, as word vectors give for a word they lack; unknown() lists such names so results can say so.
+  const known = (name: string): boolean => {
+    const key = name.trim().toLowerCase();
+    if (pos.has(key) || CLASS_SENSES[key] || wordnet().senses(key).length) return true;
+    unknown.add(name);
+    return false;
+  };
   return {
     id: 'wordnet-wup',
     wordnet,
+    unknown: () => [...unknown],
     sim(a: string, b: string): number {
       const i = pos.get(a.trim().toLowerCase()), j = pos.get(b.trim().toLowerCase());
       if (i !== undefined && j !== undefined) return table.sim[i][j];
+      if (!known(a) || !known(b)) return 0;
       return wordnet().similarity(a, b);
     },
   };

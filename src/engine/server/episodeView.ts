@@ -7,7 +7,7 @@ import { EpisodeSampler } from '../data/episodes';
 import { EpisodeInputs } from '../eval/episodeInputs';
 import { episodeSupport } from '../eval/evaluate';
 import { FewShotRunMetric } from '../eval/metrics';
-import type { Annotation } from '../fewshot/annotations';
+import { ANN_FG, type Annotation } from '../fewshot/annotations';
 import { toOrdinals } from '../fewshot/panet';
 import { encodeIndexPng } from '../image/png';
 import { resizeMaskNearest } from '../image/resize';
@@ -49,7 +49,8 @@ export async function episodeView(
   const { run, index } = EpisodeSampler.parseId(episodeId);
   const ep = sampler.episode(run, index);
   const { backbone, method, methodId } = await session.model(model);
-  const inputs = new EpisodeInputs(ds, backbone, { size: model.size, featureBytes: 0, cache: session.featureCache(backbone, model.size) });
+  const pseudo = annotation === 'pseudo' ? await session.pseudo(ds) : undefined;
+  const inputs = new EpisodeInputs(ds, backbone, { size: model.size, featureBytes: 0, cache: session.featureCache(backbone, model.size), pseudo });
   const support = await episodeSupport(ep, inputs, annotation, set.seed);
   const numClasses = ds.classNames.length - 1;
 
@@ -66,13 +67,21 @@ export async function episodeView(
     supports.push(way);
   }
   const queries: EpisodeView['queries'] = [];
-  for (const qid of ep.queries) {
+  for (const [q, qid] of ep.queries.entries()) {
     const gt = await inputs.maskOf(qid);
     const pred = await method.predict(support, await inputs.featuresOf(qid), [model.size, model.size]);
     const rec = new FewShotRunMetric(ep.classes, numClasses).addEpisode({ id: ep.id, classes: ep.classes, gt: gt.data, pred });
     const { p, size } = await payload(ds, qid, maxSide);
     const predOrd: IndexMask = { width: model.size, height: model.size, data: toOrdinals(pred, ep.classes) };
-    queries.push({ ...p, pred: toDisplay(predOrd, size), classIoU: rec.classIoU, fgIoU: rec.fgIoU });
+    // Weak supervision: the query's own pseudo mask for the class it was drawn for (what training from
+    // image labels would have used), in dataset ordinals, for the viewer's pseudo-mask layer.
+    let pseudoMask: Uint8Array | undefined;
+    if (pseudo) {
+      const cls = ep.classes[ep.queryWay[q]];
+      const a = (await inputs.pseudoOf(qid, cls)).annotation as Annotation;
+      pseudoMask = toDisplay({ width: a.width, height: a.height, data: Uint8Array.from(a.data, (v) => (v === ANN_FG ? cls : 0)) }, size);
+    }
+    queries.push({ ...p, pred: toDisplay(predOrd, size), classIoU: rec.classIoU, fgIoU: rec.fgIoU, ...(pseudoMask ? { pseudo: pseudoMask } : {}) });
   }
   return {
     episode: { id: ep.id, run: ep.run, index: ep.index, classes: ep.classes, supports: ep.supports, queries: ep.queries, key: ep.key },

@@ -10,6 +10,7 @@ import { panetMethod, type FewShotMethod } from '../fewshot/method';
 import { createBackbone, type Backbone } from '../nets/backbone';
 import type { DatasetRef, EpisodeSetRef, ModelRef } from '../protocol';
 import { loadTrainedModel } from '../train/load';
+import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 
 /** A backbone and the few-shot method on top of it: PANet for plain weights, or a checkpoint's own. */
 export interface LoadedModel {
@@ -29,6 +30,7 @@ export class Session {
   private readonly samplers = new Map<string, Promise<EpisodeSampler>>();
   private loaded?: { key: string; model: Promise<LoadedModel> };
   private readonly caches = new Map<string, FeatureCache>();
+  private pseudoSource?: Promise<PseudoMaskSource & { dispose(): void }>;
 
   constructor(readonly cacheDir?: string) {}
 
@@ -79,6 +81,19 @@ export class Session {
       old?.then((m) => m.dispose()).catch(() => undefined);
     }
     return this.loaded.model;
+  }
+
+  /** Weak supervision (annotation 'pseudo'): the built-in pseudo-mask pipeline, loaded on first use and
+   *  kept, so the masks an evaluation made are the ones the episode view shows. */
+  pseudo(ds: SegDataset): Promise<PseudoMaskSource> {
+    if (!this.pseudoSource) {
+      const p = createPseudoMaskSource(WEAK_DEFAULTS, ds.classNames);
+      p.catch(() => {
+        if (this.pseudoSource === p) this.pseudoSource = undefined;
+      });
+      this.pseudoSource = p;
+    }
+    return this.pseudoSource;
   }
 
   featureCache(backbone: Backbone, size: number): FeatureCache {

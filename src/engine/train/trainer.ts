@@ -13,6 +13,10 @@
 //    method's own parameters train (PANet has none, so there is nothing to train: refused).
 //  - checkpoints every N steps, at the end and on cancel (checkpoint.ts, runDir.ts); metrics JSONL;
 //    validation mIoU on the NOVEL classes (the fold's own) through evaluate().
+//  - weak supervision (supervision 'image-labels', Pixel-Level Meta-Learner): masks serve only
+//    as each image's label set (which classes it holds). Each support's annotation is the pseudo mask of its class; each query's labels come from
+//    the pseudo masks of the episode classes it is labelled with (pseudoLabels.ts). Both are made from
+//    the image as the network sees it (resized, flipped). Validation is weakly supervised as well.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +26,9 @@ import { baseClasses, type SplitConvention } from '../data/splits';
 import { DataError, UsageError } from '../errors';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
-import { denseAnnotation } from '../fewshot/annotations';
+import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
+import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
+import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import { toEpisodeLabels } from '../fewshot/panet';
 import { createMethod, METHODS, type MethodId } from '../fewshot/registry';
 import type { TrainableMethod, TrainEpisode } from '../fewshot/trainable';
@@ -73,6 +79,10 @@ export interface TrainConfig {
   init?: string;
   /** Seed of random initialisation (backbone without weights; the method's own parameters). */
   initSeed: number;
+  /** 'image-labels': weak supervision from pseudo masks (see the header); 'masks': dense masks. */
+  supervision: 'masks' | 'image-labels';
+  /** The pseudo-mask pipeline (supervision 'image-labels'). */
+  weak?: WeakConfig;
   /** 0 = only at the end (and on cancel). */
   checkpointEvery: number;
   /** 0 = no periodic validation. */
@@ -101,6 +111,7 @@ export const TRAIN_DEFAULTS = {
   freezeBackbone: false,
   backbone: 'vgg16',
   initSeed: 1,
+  supervision: 'masks',
   checkpointEvery: 1000,
   valEvery: 1000,
   valEpisodes: 100,
@@ -125,6 +136,8 @@ export function resolveTrainConfig(input: TrainConfigInput, ds: SegDataset): Tra
   if (!(cfg.steps >= 1)) throw new UsageError('--steps must be at least 1');
   if (!(cfg.lr > 0)) throw new UsageError('--lr must be > 0');
   if (cfg.weights && cfg.init) throw new UsageError('give --init CKPT or --weights FILE, not both');
+  if (cfg.supervision === 'image-labels') cfg.weak = { ...WEAK_DEFAULTS, ...(cfg.weak ?? {}) };
+  else if (cfg.weak) throw new UsageError('weak-supervision settings given, but supervision is by masks');
   return cfg;
 }
 
@@ -141,6 +154,8 @@ export interface TrainerOptions {
   backendName: string;
   /** Build the backbone (default: createBackbone from the config). The trainer owns what it returns. */
   makeBackbone?: (cfg: TrainConfig) => Promise<Backbone>;
+  /** Weak supervision: the pseudo-mask source (default: built from config.weak). The trainer does not dispose a given one. */
+  pseudo?: PseudoMaskSource;
   /** Feature-cache budget for the frozen mode and validation (bytes). */
   featureBytes?: number;
   log?: (line: string) => void;
@@ -181,6 +196,9 @@ export class Trainer {
   private imageBytes = 0;
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
+  /** Weak supervision: where pseudo masks come from, and whether this trainer made (and so frees) it. */
+  private readonly pseudo?: PseudoMaskSource;
+  private readonly ownPseudo?: { dispose(): void };
 
   private constructor(
     readonly ds: SegDataset,
@@ -190,7 +208,10 @@ export class Trainer {
     readonly data: DataFingerprint,
     index: Awaited<ReturnType<SegDataset['index']>>,
     private readonly opts: TrainerOptions,
+    pseudo?: { source: PseudoMaskSource; owned: boolean; dispose(): void },
   ) {
+    this.pseudo = pseudo?.source;
+    this.ownPseudo = pseudo?.owned ? pseudo : undefined;
     this.sampler = new EpisodeSampler(
       {
         fold: config.fold, classes: data.classes, ways: config.ways, shots: config.shots, queriesPerClass: config.queriesPerClass,
@@ -266,6 +287,7 @@ export class Trainer {
     }
     const backbone = await (opts.makeBackbone ?? defaultBackbone)(cfg);
     let method: TrainableMethod | undefined;
+    let pseudo: { source: PseudoMaskSource; owned: boolean; dispose(): void } | undefined;
     try {
       if (!cfg.freezeBackbone && !backbone.params) {
         throw new UsageError(`the ${backbone.id} backbone has no trainable parameters here; train with --freeze-backbone (and a method with its own parameters) or use --backbone vgg16`);
@@ -276,8 +298,15 @@ export class Trainer {
       const classes = baseClasses(ds.kind, numClasses, cfg.fold, cfg.split);
       const data: DataFingerprint = { kind: ds.kind, root: ds.root, fingerprint: ds.fingerprint, fold: cfg.fold, split: cfg.split, list: cfg.list, classes };
       const index = await ds.index(cfg.list);
-      return new Trainer(ds, resolved, backbone, method, data, index, opts);
+      if (cfg.supervision === 'image-labels' && !opts.pseudo) {
+        const own = await createPseudoMaskSource(cfg.weak ?? WEAK_DEFAULTS, ds.classNames);
+        pseudo = { source: own, owned: true, dispose: () => own.dispose() };
+      } else if (opts.pseudo) {
+        pseudo = { source: opts.pseudo, owned: false, dispose: () => undefined };
+      }
+      return new Trainer(ds, resolved, backbone, method, data, index, opts, pseudo);
     } catch (e) {
+      pseudo?.dispose();
       method?.dispose();
       backbone.dispose();
       throw e;
@@ -377,9 +406,13 @@ export class Trainer {
     const { ep, images, rng } = await this.stepInputs(s);
     const n = this.config.size;
     const classes = ep.classes;
-    const annotations = ep.supports.map((way, j) => way.map((_, k) => denseAnnotation(images[this.supportIndex(ep, j, k)].mask, classes[j], classes)));
     const nSupport = ep.supports.flat().length;
-    const labels = ep.queries.map((_, q) => toEpisodeLabels(images[nSupport + q].mask, classes));
+    const { annotations, labels } = this.pseudo
+      ? await this.weakTargets(ep, images, this.pseudo)
+      : {
+        annotations: ep.supports.map((way, j) => way.map((_, k) => denseAnnotation(images[this.supportIndex(ep, j, k)].mask, classes[j], classes))),
+        labels: ep.queries.map((_, q) => toEpisodeLabels(images[nSupport + q].mask, classes)),
+      };
     const lr = lrAt(s, { lr: this.config.lr, milestones: this.config.lrSteps, gamma: this.config.lrGamma });
 
     const constants: tf.Tensor[] = [];
@@ -428,6 +461,34 @@ export class Trainer {
     }
   }
 
+  /**
+   * Weak supervision: support annotations and query labels from pseudo masks of the images as the network
+   * sees them. The image-level labels of a query are the episode classes present in it (its label set).
+   */
+  private async weakTargets(ep: Episode, images: StepImage[], src: PseudoMaskSource): Promise<{ annotations: SupportAnnotation[][]; labels: Uint8Array[] }> {
+    const n = this.config.size;
+    const pm = (im: StepImage, cls: number) => src.mask(
+      `${this.ds.imagePath(im.id)}@${n}${im.flip ? ':hflip' : ''}`,
+      async () => ({ width: n, height: n, data: Uint8Array.from(im.px) }),
+      this.ds.classNames[cls],
+    );
+    const annotations: SupportAnnotation[][] = [];
+    for (let j = 0; j < ep.supports.length; j++) {
+      const way: SupportAnnotation[] = [];
+      for (let k = 0; k < ep.supports[j].length; k++) way.push((await pm(images[this.supportIndex(ep, j, k)], ep.classes[j])).annotation);
+      annotations.push(way);
+    }
+    const nSupport = ep.supports.flat().length, threshold = src.describe().threshold;
+    const labels: Uint8Array[] = [];
+    for (let q = 0; q < ep.queries.length; q++) {
+      const im = images[nSupport + q];
+      const present = new Set(im.mask.data);
+      const masks = await Promise.all(ep.classes.map((c) => (present.has(c) ? pm(im, c) : Promise.resolve(null))));
+      labels.push(pseudoEpisodeLabels(masks, n * n, threshold));
+    }
+    return { annotations, labels };
+  }
+
   private supportIndex(ep: Episode, way: number, shot: number): number {
     let i = 0;
     for (let j = 0; j < way; j++) i += ep.supports[j].length;
@@ -452,7 +513,7 @@ export class Trainer {
     const c = this.config;
     const settings: EvalSettings = {
       method: this.method.id, dataset: c.dataset, split: c.split, fold: c.fold, ways: c.ways, shots: c.shots,
-      episodes: c.valEpisodes, runs: 1, seed: c.valSeed, size: c.size, list: c.valList, annotation: 'dense',
+      episodes: c.valEpisodes, runs: 1, seed: c.valSeed, size: c.size, list: c.valList, annotation: this.pseudo ? 'pseudo' : 'dense',
       minPixels: c.minPixels, queriesPerClass: 1,
     };
     // A frozen backbone's features never change: validations share the trainer's cache. End to end, the
@@ -461,6 +522,7 @@ export class Trainer {
       signal,
       featureCache: c.freezeBackbone ? this.features : undefined,
       featureBytes: this.opts.featureBytes ?? 1024 ** 3,
+      pseudo: this.pseudo,
     });
     if (!r.complete) return undefined; // cancelled midway: no half-measured row
     const row: ValRecord = { kind: 'val', step: this.stepsDone, miou: r.miou, fbiou: r.fbiou, episodes: r.episodesScored, ms: Math.round(performance.now() - t0) };
@@ -529,6 +591,7 @@ export class Trainer {
     this.backbone.dispose();
     this.features.clear();
     this.images.clear();
+    this.ownPseudo?.dispose();
   }
 }
 

@@ -25,6 +25,8 @@ export interface WordSimilarity {
   readonly id: string;
   /** Similarity of two class names (symmetric; 1 for identical names). */
   sim(a: string, b: string): number;
+  /** Names asked about so far that the source knows nothing of (their similarity to everything is 0). */
+  unknown?(): string[];
 }
 
 /** A class-agnostic saliency map in [0, 1] at h×w (row-major). */

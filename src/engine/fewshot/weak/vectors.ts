@@ -79,6 +79,7 @@ export async function loadVectorSimilarity(file: string, names: readonly string[
     id: `vectors:${abs}`,
     dim,
     missing,
+    unknown: () => [...nameVec].filter(([, v]) => !v).map(([k]) => k),
     sim(a: string, b: string): number {
       const x = vectorOf(a), y = vectorOf(b);
       if (!x || !y) return 0;
