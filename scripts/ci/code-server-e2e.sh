@@ -3,7 +3,8 @@
 #   1. tools (node 24 + code-server, cached outside the clone)  2. build + package the .vsix
 #   3. workspace = generated sample dataset + .vscode/settings.json pointing ProtoLab at it
 #   4. code-server on 127.0.0.1:<free port>, auth none, XDG dirs in a temp folder, .vsix installed
-#   5. test/e2e/drive.cjs: Playwright + Debian chromium drive the workbench (screenshots in test-output/code-server/)
+#   5. test/e2e/drive.cjs: Playwright + Debian chromium drive the workbench: palette, episodes + overlays,
+#      evaluate, a training run, right-click its checkpoint → Evaluate, light theme (screenshots in test-output/code-server/)
 #   6. scripts/ci/run-integration.cjs: mocha integration tests INSIDE the extension host
 # Each stage prints "N passed, N failed, N skipped" and writes test-output/counts/<stage>.json.
 # Exits non-zero on any failure. Always stops its own code-server (by PID, trap EXIT).
@@ -56,7 +57,7 @@ echo "code-server http://127.0.0.1:$PORT/?folder=$WS (log $WORK/cs/server.log)" 
 
 RC=0
 if [[ " $STAGES " == *" drive "* ]]; then
-  t "e2e drive (palette, episode, eval, train)" env CS_URL="http://127.0.0.1:$PORT/?folder=$WS" WS_DIR="$WS" OUT_DIR="$OUT_DIR" \
+  t "e2e drive (palette, episode, eval, train, checkpoint, theme)" env CS_URL="http://127.0.0.1:$PORT/?folder=$WS" WS_DIR="$WS" OUT_DIR="$OUT_DIR" \
     COUNTS_FILE="$COUNTS_DIR/code-server-e2e.json" node ${DRIVE:-test/e2e/drive.cjs} || { RC=1; stage_failed code-server-e2e; }
 fi
 if [[ " $STAGES " == *" integration "* ]]; then

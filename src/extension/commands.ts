@@ -15,6 +15,7 @@ import { pickReports } from './reports';
 import type { Services } from './services';
 import type { DatasetNode } from './trees/datasets';
 import type { CheckpointNode } from './trees/checkpoints';
+import { checkpointMeta } from './trees/scan';
 
 /** Options a script or test may pass instead of clicking. */
 export interface EvaluateOptions { dataset?: string; fold?: number; checkpoint?: string; episodes?: number; runs?: number; ways?: number; shots?: number; open?: boolean }
@@ -90,11 +91,14 @@ export function registerCommands(svc: Services): vscode.Disposable[] {
       else if (isObj(arg) && arg.type === 'fold') Object.assign(o, { dataset: (arg as { ds: DatasetSetting }).ds.path, fold: (arg as { fold: number }).fold });
       else if (isObj(arg)) Object.assign(o, arg);
       const s = readSettings();
-      const ds = await pickDataset(svc, o.dataset);
+      // A training checkpoint is evaluated where it belongs (the novel classes of the fold it trained on)
+      // without asking, when that dataset is configured: right-click → Evaluate is one click.
+      const home = o.checkpoint && o.dataset === undefined && o.fold === undefined ? trainedOn(o.checkpoint, s.datasets) : undefined;
+      const ds = home?.ds ?? (await pickDataset(svc, o.dataset));
       if (!ds) return undefined;
-      const fold = o.fold ?? (await pickFold(svc, ds));
+      const fold = o.fold ?? home?.fold ?? (await pickFold(svc, ds));
       if (fold === undefined) return undefined;
-      const ui = defaultUiSettings(ctx, { dataset: ds.path, fold, split: s.split, ways: o.ways ?? s.ways, shots: o.shots ?? s.shots });
+      const ui = defaultUiSettings(ctx, { dataset: ds.path, fold, split: home?.split ?? s.split, ways: o.ways ?? s.ways, shots: o.shots ?? s.shots });
       const m = modelFor({ backbone: s.backbone, weights: s.weights, size: s.size }, o.checkpoint);
       const out = await runEvaluation(ctx, host, { ds, set: episodeSet(ds, ui), model: m.model, modelLabel: m.label, episodes: o.episodes ?? s.episodes, runs: o.runs ?? s.runs, annotation: s.annotation });
       if (!out) return undefined;
@@ -186,6 +190,24 @@ export function registerCommands(svc: Services): vscode.Disposable[] {
       svc.store.refresh();
     }),
   ];
+}
+
+/** The configured dataset, fold and split a ProtoLab training checkpoint was trained on (from its header). */
+function trainedOn(file: string, datasets: DatasetSetting[]): { ds: DatasetSetting; fold: number; split?: 'panet' | 'fwb' } | undefined {
+  const meta = checkpointMeta(file);
+  const data = isObj(meta?.data) ? meta.data : undefined;
+  const cfg = isObj(meta?.config) ? meta.config : undefined;
+  const root = typeof data?.root === 'string' ? path.resolve(data.root) : undefined;
+  const fold = typeof data?.fold === 'number' ? data.fold : typeof cfg?.fold === 'number' ? cfg.fold : undefined;
+  if (!root || fold === undefined) return undefined;
+  const kind = data?.kind ?? cfg?.dataset;
+  // The engine records the resolved root (VOC: …/VOCdevkit/VOC2012); a setting may name a parent folder.
+  const ds = datasets
+    .filter((d) => d.kind === kind && (root === d.path || root.startsWith(d.path.replace(/[\\/]+$/, '') + path.sep)))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  if (!ds) return undefined;
+  const split = data?.split === 'fwb' || data?.split === 'panet' ? data.split : undefined;
+  return { ds, fold, split };
 }
 
 function openReportPanel(svc: Services, file: string): ProtoLabPanel {

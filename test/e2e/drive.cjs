@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // ProtoLab as a user meets it, in a real VS Code workbench (code-server) driven by Playwright:
-// palette → episode browser on the sample dataset → open an episode → toggle overlays → evaluate from
-// the episode browser and from the palette (report opens) → start a tiny training run and cancel it.
+// palette "ProtoLab: Open" → episode browser on the sample dataset → open an episode → toggle overlays →
+// evaluate from the episode browser and from the palette (report opens) → start a tiny training run
+// (live curve) and cancel it → right-click the run's checkpoint in the Checkpoints view → Evaluate (its
+// report opens) → switch to a light theme: the episode browser follows the theme's colours.
 // Screenshots: OUT_DIR/NN-*.png. Counts: COUNTS_FILE ({suite, passed, failed, skipped, steps}).
 // Started by scripts/ci/code-server-e2e.sh (which serves the workspace and installs the .vsix).
 // Env: CS_URL (workbench URL with ?folder=WS), WS_DIR (that folder), OUT_DIR, COUNTS_FILE,
@@ -41,8 +43,8 @@ async function main() {
 
   await s.step('workbench loads with the sample workspace', () => wb.open(URL));
 
-  await s.step('palette: "ProtoLab: Open Episode Browser" opens the episode browser', async () => {
-    await wb.runCommand('ProtoLab: Open Episode Browser', { timeout: 90000 });
+  await s.step('palette: "ProtoLab: Open" opens the episode browser', async () => {
+    await wb.runCommand('ProtoLab: Open', { timeout: 90000 });
     episodes = await wb.frameWith('.view-episodes', { timeout: 60000 });
   }, { needs: ['workbench loads with the sample workspace'] });
 
@@ -53,7 +55,7 @@ async function main() {
     const ds = await episodes.$eval('[data-setting="dataset"]', (e) => e.value).catch(() => '?');
     await wb.shot('01-episode-browser');
     return `${n} rows rendered ${count.trim()}, dataset ${path.basename(String(ds))}`;
-  }, { needs: ['palette: "ProtoLab: Open Episode Browser" opens the episode browser'] });
+  }, { needs: ['palette: "ProtoLab: Open" opens the episode browser'] });
 
   await s.step('open an episode: query and supports drawn', async () => {
     const first = await episodes.$('[data-episode]');
@@ -185,6 +187,69 @@ async function main() {
     if (st !== 'cancelled') throw new Error(`the run ended as ${st}, not cancelled`);
     return ((await runs.textContent('.run-status')) || '').trim().slice(0, 100);
   }, { needs: ['palette: "ProtoLab: Start Training" starts a tiny run with a live curve'] });
+
+  let ckptReport;
+  await s.step('Checkpoints view: right-click the run\'s checkpoint → "Evaluate" opens its report', async () => {
+    // a clean editor area, so the checkpoint's report opens full width
+    await wb.runCommand('View: Close All Editor Groups');
+    await wb.runCommand('View: Show ProtoLab');
+    const pane = await wb.pane('Checkpoints');
+    // the cancelled run wrote a checkpoint into its run folder (.protolab/runs/<run>/checkpoints/)
+    const group = await wb.treeRow(pane, new RegExp(path.basename(runId).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), { timeout: 30000 });
+    if ((await group.getAttribute('aria-expanded')) === 'false') await group.click();
+    const item = await wb.treeRow(pane, /step-\d+\.safetensors/, { timeout: 15000 });
+    const label = await item.evaluate((e) => [...e.querySelectorAll('.label-name, .label-description')].map((x) => x.textContent.trim()).join(' — '));
+    const before = new Set(page.frames());
+    await wb.contextMenu(item, 'Evaluate', { shot: '10-checkpoint-context-menu' });
+    // no quick picks: the checkpoint says which dataset and fold it was trained on. The report opens
+    // beside the palette's one; wait for the NEW report frame with the checkpoint's method in it.
+    ckptReport = await until(async () => {
+      for (const f of page.frames()) {
+        if (before.has(f)) continue;
+        const v = await f.$eval('.view-report .card[data-metric="miou"] .card-value', (e) => e.textContent).catch(() => null);
+        if (v && /\d/.test(v)) return f;
+      }
+      if (await wb.quickPickOpen()) throw new Error('a quick pick asked for more than one click');
+      return null;
+    }, { timeout: 240000, interval: 500, what: 'the checkpoint\'s report with an mIoU value' });
+    const miou = ((await ckptReport.textContent('.card[data-metric="miou"] .card-value')) || '').trim();
+    const settings = ((await ckptReport.textContent('.view-report .muted')) || '').replace(/\s+/g, ' ').trim();
+    if (!/metasegnet/i.test(settings)) throw new Error(`the report is not the checkpoint's (MetaSegNet) model: ${settings}`);
+    await sleep(500);
+    await wb.shot('11-checkpoint-eval-report');
+    return `${label}: mIoU ${miou}; ${settings.slice(0, 100)}`;
+  }, { needs: ['cancel the training run'] });
+
+  await s.step('light theme: the episode browser follows the workbench colours', async () => {
+    const file = path.join(WS, '.vscode', 'settings.json');
+    const original = fs.readFileSync(file, 'utf8');
+    const bg = async (f) => f.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const sidebarBg = () => page.$eval('.part.sidebar', (e) => getComputedStyle(e).backgroundColor);
+    const lum = (c) => { const m = String(c).match(/\d+(\.\d+)?/g) || ['0', '0', '0']; return (Number(m[0]) + Number(m[1]) + Number(m[2])) / 3; };
+    const darkBg = await sidebarBg().catch(() => null);
+    try {
+      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(original), 'workbench.colorTheme': 'Default Light Modern' }, null, 2) + '\n');
+      await until(async () => (await page.$('.monaco-workbench.vs:not(.vs-dark)')) && lum(await sidebarBg()) > 200, { timeout: 30000, what: 'the workbench to switch to the light theme' });
+      await wb.runCommand('ProtoLab: Open');
+      const ep = await wb.frameWith('.view-episodes [data-episode]', { timeout: 60000 });
+      const light = await until(async () => { const c = await bg(ep); return lum(c) > 200 ? c : null; }, { timeout: 15000, what: 'a light webview background' });
+      // open an episode with ground truth + prediction overlays in the light theme's colours
+      await (await ep.$('[data-episode]')).click();
+      await ep.waitForSelector('canvas.query-canvas', { timeout: 90000 });
+      for (const layer of ['gt', 'pred']) {
+        const box = await ep.$(`vscode-checkbox[data-layer="${layer}"]`);
+        if (box && !(await box.evaluate((b) => b.checked))) await box.click();
+      }
+      await until(async () => { const h = await canvasHash(ep, 'canvas.query-canvas'); return h && h.nonzero > 0; }, { timeout: 30000, what: 'a drawn query canvas' });
+      await sleep(800);
+      const side = await sidebarBg();
+      if (lum(side) <= 200) throw new Error(`the workbench went back to a dark theme (side bar ${side})`);
+      await wb.shot('12-light-theme-episode');
+      return `side bar ${darkBg} → ${side}, episode browser background ${light}`;
+    } finally {
+      fs.writeFileSync(file, original); // the integration stage runs in this workspace next
+    }
+  }, { needs: ['open an episode: query and supports drawn'] });
 
   await s.step('no error notifications', async () => {
     const n = (await wb.notifications()).filter((x) => /error|failed|cannot/i.test(x) && /protolab/i.test(x));

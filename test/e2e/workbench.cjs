@@ -62,7 +62,11 @@ class Workbench {
     await input.fill('>' + text);
     await this.page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 5000 }).catch(() => {});
     await sleep(300);
-    return this.page.$$eval('.quick-input-list .monaco-list-row', (r) => r.map((x) => x.getAttribute('aria-label') || x.textContent || ''));
+    // the row's visible label ("ProtoLab: Open"); aria-labels carry extras (", recently used", keybindings)
+    return this.page.$$eval('.quick-input-list .monaco-list-row', (r) => r.map((x) => {
+      const name = x.querySelector('.label-name');
+      return ((name && name.textContent) || x.getAttribute('aria-label') || x.textContent || '').replace(/\s+/g, ' ').trim();
+    }));
   }
 
   /**
@@ -74,7 +78,8 @@ class Workbench {
     let rows = [];
     while (Date.now() < end) {
       rows = await this.paletteRows(title);
-      const i = rows.findIndex((r) => r === title || r.startsWith(title + ',') || r.startsWith(title + ' '));
+      // exact: "ProtoLab: Open" must not take "ProtoLab: Open Report"
+      const i = rows.findIndex((r) => r === title || r.startsWith(title + ','));
       if (i >= 0) {
         for (let k = 0; k < i; k++) await this.page.keyboard.press('ArrowDown');
         await this.page.keyboard.press('Enter');
@@ -129,6 +134,46 @@ class Workbench {
       }
       return null;
     }, { timeout, what: `a webview frame with ${selector}` });
+  }
+
+  /** The side-bar pane (view) titled `title`, expanded; show its container first ("View: Show ProtoLab"). */
+  async pane(title, { timeout = 30000 } = {}) {
+    const exact = new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i');
+    const pane = this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator('.pane-header h3.title', { hasText: exact }) }).first();
+    const header = pane.locator('.pane-header').first();
+    await header.waitFor({ state: 'visible', timeout });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    return pane;
+  }
+
+  /** A tree row in `pane` whose text matches `re` (waits for it: trees refresh on file events). */
+  async treeRow(pane, re, { timeout = 30000 } = {}) {
+    const row = pane.locator('.monaco-list-row').filter({ hasText: re }).first();
+    await row.waitFor({ state: 'visible', timeout });
+    return row;
+  }
+
+  /**
+   * Right-click `target` (a locator) and click the context-menu entry labelled `label`. The menu is
+   * rendered by the workbench (in a shadow root, which Playwright's CSS locators pierce); retried once
+   * if it closes before the click lands (focus moving in code-server).
+   */
+  async contextMenu(target, label, { shot } = {}) {
+    const item = this.page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label')
+      .filter({ hasText: new RegExp(`^\\s*${label}\\s*$`) }).first();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await target.click({ button: 'right' });
+        await item.waitFor({ state: 'visible', timeout: 5000 });
+        if (shot) await this.shot(shot);
+        await item.click({ timeout: 5000 });
+        return;
+      } catch (e) {
+        if (attempt >= 3) throw new Error(`context menu entry "${label}" could not be clicked: ${e.message.split('\n')[0]}`);
+        await this.page.keyboard.press('Escape');
+        await sleep(1000);
+      }
+    }
   }
 
   /** Status bar text (progress of withProgress in the window location shows here). */

@@ -57,8 +57,15 @@ describe('ProtoLab in a VS Code extension host', function () {
 
   it('contributes its commands and views and exports the test API', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON as { contributes: { commands: Array<{ command: string }> } };
+    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON as {
+      contributes: { commands: Array<{ command: string; title: string; category?: string }>; menus: Record<string, Array<{ command: string; when?: string; group?: string }>> };
+    };
     for (const c of pkg.contributes.commands) assert.ok(all.has(c.command), `${c.command} is registered`);
+    // the palette entry a user is told to run, and right-click → Evaluate on a checkpoint
+    const open = pkg.contributes.commands.find((c) => c.command === 'protolab.open');
+    assert.strictEqual(`${open?.category}: ${open?.title}`, 'ProtoLab: Open');
+    assert.ok(pkg.contributes.menus['view/item/context'].some((m) => m.command === 'protolab.evaluate' && /viewItem == protolab\.checkpoint\b/.test(m.when ?? '') && m.group !== 'inline'),
+      'a checkpoint\'s context menu has Evaluate');
     assert.ok(api.trees.datasets && api.trees.checkpoints && api.trees.runs);
     assert.deepStrictEqual(await api.trees.datasets.getChildren(), [], 'no datasets configured yet');
   });
