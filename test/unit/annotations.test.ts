@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ANN_BG, ANN_FG, ANN_UNLABELED, boxAnnotation, connectedComponents, denseAnnotation, scribbleAnnotation } from '../../src/engine/fewshot/annotations';
+import { ANN_BG, ANN_FG, ANN_UNLABELED, boxAnnotation, connectedComponents, denseAnnotation, foregroundMap, scribbleAnnotation } from '../../src/engine/fewshot/annotations';
 import { openDisk, squaredDistance, thin } from '../../src/engine/fewshot/scribble';
 import { Rng } from '../../src/engine/prng';
 import { IndexMask } from '../../src/engine/types';
@@ -11,6 +11,14 @@ describe('denseAnnotation', () => {
   it('fg = class, bg = not an episode class, 255 and other episode classes unlabeled', () => {
     const m = mask(3, [[0, 1, 2], [3, 255, 1]]);
     assert.deepStrictEqual([...denseAnnotation(m, 1, [1, 2]).data], [B, F, U, B, U, F]);
+  });
+});
+
+describe('foregroundMap', () => {
+  it('value where the annotation says foreground (soft: fg weight above bg), 0 for background and unlabeled', () => {
+    assert.deepStrictEqual([...foregroundMap({ width: 2, height: 2, data: Uint8Array.from([F, B, U, F]) }, 7)], [7, 0, 0, 7]);
+    const soft = { width: 3, height: 1, fg: Float32Array.from([0.6, 0.5, 0.1]), bg: Float32Array.from([0.4, 0.5, 0.2]) };
+    assert.deepStrictEqual([...foregroundMap(soft)], [1, 0, 0]);
   });
 });
 

@@ -1,18 +1,11 @@
 // End to end through the real CLI (bin/protolab.js on the compiled engine): sample → eval (JSON +
 // records) → masks → score → segment, plus the errors a user meets first.
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { decodeIndexPng } from '../../src/engine/image/png';
-
-const BIN = path.resolve(__dirname, '../../../bin/protolab.js');
-
-function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+import { cli } from './helpers/cli';
 
 describe('protolab CLI end to end (sample data)', function () {
   this.timeout(600000);

@@ -2,10 +2,10 @@
 // episodes end to end in seconds: lr schedule, SGD against torch's update written out, exact resume,
 // cancel, tensor bookkeeping, the frozen-backbone rules.
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { cli } from './helpers/cli';
 import { tf, useTestBackend } from './helpers/tf';
 import { tinyBackbone } from './helpers/tinyBackbone';
 import type { SegDataset } from '../../src/engine/data/dataset';
@@ -180,11 +180,6 @@ describe('episodic trainer (sample set, tiny backbone)', function () {
 
 describe('protolab train / eval --checkpoint (CLI, VGG-16 at 32²)', function () {
   this.timeout(600000);
-  const BIN = path.resolve(__dirname, '../../../bin/protolab.js');
-  const cli = (args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 540000 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-train-cli-'));

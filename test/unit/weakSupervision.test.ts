@@ -3,10 +3,10 @@
 // WordNet similarity of names WordNet does not know. The pseudo-mask source is a stand-in with a known
 // mask (left half of the image), so every expected number is computed here from the ground truth.
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { cli } from './helpers/cli';
 import { tf, useTestBackend } from './helpers/tf';
 import { tinyBackbone } from './helpers/tinyBackbone';
 import type { SegDataset } from '../../src/engine/data/dataset';
@@ -21,6 +21,7 @@ import { pseudoEpisodeLabels } from '../../src/engine/fewshot/weak/pseudoLabels'
 import type { PseudoMaskSource } from '../../src/engine/fewshot/weak/pseudoSource';
 import { wordnetSimilarity } from '../../src/engine/fewshot/wordnet';
 import { ensureGradients } from '../../src/engine/gradients';
+import { decodeIndexPng } from '../../src/engine/image/png';
 import { resizeMaskNearest } from '../../src/engine/image/resize';
 import { resolveTrainConfig, Trainer } from '../../src/engine/train/trainer';
 
@@ -171,11 +172,6 @@ describe('weak supervision through evaluate() and the trainer (sample set, tiny 
 
 describe('protolab eval / train --supervision image-labels (CLI, built-in pseudo-mask parts)', function () {
   this.timeout(600000);
-  const BIN = path.resolve(__dirname, '../../../bin/protolab.js');
-  const cli = (args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 540000 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-weak-cli-'));
@@ -186,7 +182,8 @@ describe('protolab eval / train --supervision image-labels (CLI, built-in pseudo
   it('evaluates PixelMeta from image labels, reports the pseudo masks\' IoU; trains from image labels; a checkpoint so trained evaluates the same way', () => {
     const data = path.join(dir, 'data'), json = path.join(dir, 'weak.json'), records = path.join(dir, 'weak.jsonl');
     const common = ['--data', data, '--fold', '0', '--ways', '1', '--shots', '1', '--backend', 'wasm', '--size', '64'];
-    const e = cli(['eval', ...common, '--method', 'pixelmeta', '--supervision', 'image-labels', '--episodes', '3', '--runs', '1', '--json', json, '--records', records]);
+    const pseudoDir = path.join(dir, 'pseudo');
+    const e = cli(['eval', ...common, '--method', 'pixelmeta', '--supervision', 'image-labels', '--episodes', '3', '--runs', '1', '--json', json, '--records', records, '--pseudo-out', pseudoDir]);
     assert.strictEqual(e.code, 0, e.stderr);
     assert.match(e.stdout, /image-level labels only/);
     assert.match(e.stdout, /pseudo masks vs ground truth \(3 support masks\): mIoU \d+\.\d %/);
@@ -198,6 +195,16 @@ describe('protolab eval / train --supervision image-labels (CLI, built-in pseudo
     const lines = fs.readFileSync(records, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.strictEqual(lines.length, 3);
     assert.ok(lines.every((l) => Array.isArray(l.pseudoIoU) && l.pseudoIoU.length === 1));
+    // --pseudo-out: one index PNG per (support image, class) at the input size, in dataset ordinals.
+    const want = [...new Set(lines.map((l) => `${l.supports[0][0]}.${l.classes[0]}.png`))].sort();
+    assert.deepStrictEqual(fs.readdirSync(pseudoDir).sort(), want);
+    for (const f of want) {
+      const m = decodeIndexPng(fs.readFileSync(path.join(pseudoDir, f)), f);
+      const cls = Number(f.split('.')[1]);
+      assert.deepStrictEqual([m.width, m.height], [64, 64]);
+      assert.ok([...new Set(m.data)].every((x) => x === 0 || x === cls), f);
+    }
+    assert.strictEqual(cli(['eval', ...common, '--pseudo-out', pseudoDir]).code, 2);
 
     const bad = cli(['eval', ...common, '--vectors', path.join(dir, 'none.txt')]);
     assert.strictEqual(bad.code, 2);

@@ -15,6 +15,8 @@ import { readTrainMeta } from '../train/checkpoint';
 import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
 import { resolveCheckpoint } from '../train/runDir';
 import { writeFileAtomic } from '../fsutil';
+import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
+import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
@@ -34,7 +36,9 @@ export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split pa
   mean ± std over runs, with trivial baselines on the same episodes.
   --data: the folder holding VOCdevkit/ and/or coco/, those folders themselves, or (coco) one JSON file.
 ${weakHelp}
-    The report adds the pseudo masks' own IoU against the ground truth; --records gives it per support.
+    The report adds the pseudo masks' own IoU against the ground truth; --records gives it per support;
+    --pseudo-out DIR writes each support pseudo mask as DIR/<image id>.<class ordinal>.png (an index PNG
+    at the input size: the class where the mask says foreground, 0 elsewhere), once per image and class.
   Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -48,7 +52,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       episodes: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
       list: { type: 'string' }, annotation: { type: 'string' }, json: { type: 'string' }, records: { type: 'string' },
       'feature-cache': { type: 'string' }, 'min-pixels': { type: 'string' }, method: { type: 'string' },
-      'cache-mb': { type: 'string' }, workers: { type: 'string' }, checkpoint: { type: 'string' },
+      'cache-mb': { type: 'string' }, workers: { type: 'string' }, checkpoint: { type: 'string' }, 'pseudo-out': { type: 'string' },
     },
     'eval',
   );
@@ -86,6 +90,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (v.supervision === 'image-labels' && v.annotation !== undefined) {
     throw new UsageError('--annotation and --supervision image-labels exclude each other: weak supervision has no masks to draw scribbles or boxes from');
   }
+  if (v['pseudo-out'] !== undefined && settings.annotation !== 'pseudo') throw new UsageError('--pseudo-out needs --supervision image-labels');
   const ds = await openDatasetFromFlags(v, 'eval');
   const backend = await backendFromFlags(v);
   const backboneOpts: CreateBackboneOptions = ckpt && ckptFile ? checkpointBackboneOptions(ckptFile, ckpt) : backboneOptionsFromFlags(v, 'vgg16');
@@ -132,6 +137,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const result = await evaluate(ds, backbone, method, settings, backend.name, {
       signal: abort.signal,
       pseudo,
+      onPseudoMask: typeof v['pseudo-out'] === 'string' ? pseudoWriter(path.resolve(v['pseudo-out'])) : undefined,
       featureBytes: int(v, 'cache-mb', 2048, 64) * 1024 * 1024,
       featureDir: v['feature-cache'] as string | undefined,
       encode: pool ? (px, size) => pool.encode(px, size) : undefined,
@@ -163,4 +169,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
     pseudo?.dispose();
     await pool?.close();
   }
+}
+
+/** --pseudo-out: each (image, class) pseudo mask once, as an index PNG in dataset ordinals, written atomically. */
+function pseudoWriter(dir: string): (imageId: string, cls: number, mask: SupportAnnotation) => void {
+  const done = new Set<string>();
+  return (imageId, cls, mask) => {
+    const file = path.join(dir, `${imageId.replace(/[\\/]/g, '_')}.${cls}.png`);
+    if (done.has(file)) return;
+    done.add(file);
+    writeFileAtomic(file, encodeIndexPng({ width: mask.width, height: mask.height, data: foregroundMap(mask, cls) }));
+  };
 }

@@ -10,7 +10,7 @@ import type { ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
 import { CancelledError, DataError, UsageError } from '../errors';
-import { ANN_FG, boxAnnotation, denseAnnotation, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
+import { boxAnnotation, denseAnnotation, foregroundMap, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
 import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import type { Backbone } from '../nets/backbone';
@@ -56,6 +56,8 @@ export interface EvalHooks {
   prefetchEpisodes?: number;
   /** Required for annotation 'pseudo': the pseudo-mask pipeline (weak/pseudoSource.ts). */
   pseudo?: PseudoMaskSource;
+  /** Every support pseudo mask as it is used (image id, its class, the mask at the input size). */
+  onPseudoMask?: (imageId: string, cls: number, mask: SupportAnnotation) => void;
 }
 
 export interface EpisodeOutcome extends EpisodeRecord {
@@ -195,7 +197,7 @@ export async function evaluate(
       // Keep the encoder workers busy with the next episodes' images while this one is scored.
       for (let a = 1; a <= ahead && i + a < settings.episodes; a++) inputs.prefetch(imagesOf(sampler.episode(run, i + a)));
       try {
-        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps });
+        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps }, hooks.onPseudoMask);
         scored++;
         outcomes.forEach((o) => hooks.onEpisode?.(o));
       } catch (e) {
@@ -276,6 +278,7 @@ async function runEpisode(
   settings: EvalSettings,
   out: [number, number],
   { m, bg, fg, ps }: { m: FewShotRunMetric; bg: FewShotRunMetric; fg: FewShotRunMetric; ps: FewShotRunMetric },
+  onPseudoMask?: EvalHooks['onPseudoMask'],
 ): Promise<EpisodeOutcome[]> {
   const support = await episodeSupport(ep, inputs, settings.annotation, settings.seed);
   // Weak supervision: score each support's pseudo mask (1 = its class) against that class's truth.
@@ -286,9 +289,9 @@ async function runEpisode(
       const row: Array<number | null> = [];
       for (let k = 0; k < ep.supports[j].length; k++) {
         const a = support[j][k].annotation;
+        onPseudoMask?.(ep.supports[j][k], ep.classes[j], a);
         const gt = await inputs.maskOf(ep.supports[j][k]);
-        const pred = 'data' in a ? Uint8Array.from(a.data, (v) => (v === ANN_FG ? 1 : 0)) : Uint8Array.from(a.fg, (f, i) => (f > a.bg[i] ? 1 : 0));
-        row.push(ps.addEpisode({ id: `${ep.id}s${j}.${k}`, classes: [ep.classes[j]], gt: gt.data, pred }).fgIoU);
+        row.push(ps.addEpisode({ id: `${ep.id}s${j}.${k}`, classes: [ep.classes[j]], gt: gt.data, pred: foregroundMap(a) }).fgIoU);
       }
       pseudoIoU.push(row);
     }

@@ -49,6 +49,15 @@ export function annotationWeights(a: SupportAnnotation): { fg: Float32Array; bg:
 }
 
 /**
+ * The annotation as a label map: `value` where it says foreground (ANN_FG; a soft annotation: fg weight
+ * above bg weight), 0 elsewhere (background and unlabelled alike). For scoring a pseudo mask against the
+ * truth and for showing or saving it in dataset ordinals.
+ */
+export function foregroundMap(a: SupportAnnotation, value = 1): Uint8Array {
+  return isSoft(a) ? Uint8Array.from(a.fg, (f, i) => (f > a.bg[i] ? value : 0)) : Uint8Array.from(a.data, (v) => (v === ANN_FG ? value : 0));
+}
+
+/**
  * Dense annotation, as PANet's getMask (dataloaders/customized.py): fg = 1[M = cls];
  * bg = 1[M ∉ episode classes]. Deviation: PANet's bg also counts the 255 (VOC border) pixels; here
  * they stay UNLABELED, as the ignore label means "unknown". Pixels of the episode's other classes are

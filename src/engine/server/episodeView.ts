@@ -7,7 +7,7 @@ import { EpisodeSampler } from '../data/episodes';
 import { EpisodeInputs } from '../eval/episodeInputs';
 import { episodeSupport } from '../eval/evaluate';
 import { FewShotRunMetric } from '../eval/metrics';
-import { ANN_FG, type Annotation } from '../fewshot/annotations';
+import { foregroundMap, type Annotation } from '../fewshot/annotations';
 import { toOrdinals } from '../fewshot/panet';
 import { encodeIndexPng } from '../image/png';
 import { resizeMaskNearest } from '../image/resize';
@@ -78,8 +78,8 @@ export async function episodeView(
     let pseudoMask: Uint8Array | undefined;
     if (pseudo) {
       const cls = ep.classes[ep.queryWay[q]];
-      const a = (await inputs.pseudoOf(qid, cls)).annotation as Annotation;
-      pseudoMask = toDisplay({ width: a.width, height: a.height, data: Uint8Array.from(a.data, (v) => (v === ANN_FG ? cls : 0)) }, size);
+      const a = (await inputs.pseudoOf(qid, cls)).annotation;
+      pseudoMask = toDisplay({ width: a.width, height: a.height, data: foregroundMap(a, cls) }, size);
     }
     queries.push({ ...p, pred: toDisplay(predOrd, size), classIoU: rec.classIoU, fgIoU: rec.fgIoU, ...(pseudoMask ? { pseudo: pseudoMask } : {}) });
   }
