@@ -1,17 +1,28 @@
-// Training curves with uPlot, coloured from the theme. One chart per quantity group: losses (total,
-// segmentation, PAR) and validation mIoU, which is sparse (only on validation steps).
+// Training curves with uPlot, coloured from the theme. One chart per quantity group: losses (total and
+// the parts a run logs: segmentation, PAR …) and validation mIoU, which is sparse (only on validation
+// steps). A series is drawn only when the run logs it (MetaSegNet and the pixel-level meta-learner
+// have no PAR term); the chart is rebuilt when the set of series or the theme changes.
 import uPlot from 'uplot';
-import { themePalette } from './colors';
+import { themePalette, type Palette } from './colors';
 import type { MetricsRow } from './protocol';
 
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.documentElement).getPropertyValue(`--vscode-${name}`).trim() || fallback;
 
-export interface CurveSpec { key: keyof MetricsRow; label: string; color: string }
+export interface CurveSpec {
+  key: keyof MetricsRow;
+  label: string;
+  /** the series' colour in the current theme */
+  color: (p: Palette) => string;
+  /** drawn even before any row has it (the chart's main quantity); otherwise only when some row logs it */
+  always?: boolean;
+}
 
 export class Curve {
   readonly el = document.createElement('div');
   private plot: uPlot | null = null;
   private rows: MetricsRow[] = [];
+  /** the specs drawn now (those the rows have) */
+  private shown: CurveSpec[] = [];
 
   constructor(private readonly title: string, private readonly specs: CurveSpec[], private readonly yRange?: [number, number]) {
     this.el.className = 'chart';
@@ -23,6 +34,7 @@ export class Curve {
   private make(): uPlot {
     const fg = cssVar('foreground', '#cccccc');
     const grid = cssVar('editorWidget-border', '#454545');
+    const pal = themePalette();
     const axis: uPlot.Axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     return new uPlot({
       title: this.title,
@@ -30,17 +42,22 @@ export class Curve {
       height: 220,
       scales: { x: { time: false }, y: this.yRange ? { range: this.yRange } : {} },
       axes: [{ ...axis, label: 'step' }, axis],
-      series: [{ label: 'step' }, ...this.specs.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, points: { show: false } }))],
+      series: [{ label: 'step' }, ...this.shown.map((s) => ({ label: s.label, stroke: s.color(pal), width: 2, spanGaps: true, points: { show: false } }))],
       legend: { show: true },
     }, this.data(), this.el);
   }
 
   private data(): uPlot.AlignedData {
     const xs = this.rows.map((r) => r.step);
-    return [xs, ...this.specs.map((s) => this.rows.map((r) => {
+    return [xs, ...this.shown.map((s) => this.rows.map((r) => {
       const v = r[s.key];
       return typeof v === 'number' ? v : null;
     }))] as uPlot.AlignedData;
+  }
+
+  private rebuild(): void {
+    this.plot?.destroy();
+    this.plot = this.make();
   }
 
   set(rows: MetricsRow[]): void {
@@ -48,25 +65,37 @@ export class Curve {
     const byStep = new Map<number, MetricsRow>();
     for (const r of rows) byStep.set(r.step, { ...byStep.get(r.step), ...r });
     this.rows = [...byStep.values()].sort((a, b) => a.step - b.step);
-    if (!this.plot) this.plot = this.make();
+    const shown = this.specs.filter((s) => s.always || this.rows.some((r) => typeof r[s.key] === 'number'));
+    const changed = shown.length !== this.shown.length || shown.some((s, i) => s !== this.shown[i]);
+    this.shown = shown;
+    if (!this.plot || changed) this.rebuild();
     else this.plot.setData(this.data());
+  }
+
+  /** Redraw with the theme's colours (after a theme change). */
+  retheme(): void {
+    if (this.plot) this.rebuild();
   }
 
   /** Points drawn so far (tests read it). */
   get length(): number {
     return this.rows.length;
   }
+
+  /** Labels of the series drawn now. */
+  get series(): string[] {
+    return this.shown.map((s) => s.label);
+  }
 }
 
 export function lossCurve(): Curve {
-  const p = themePalette();
   return new Curve('Loss', [
-    { key: 'loss', label: 'loss', color: p.css(1) },
-    { key: 'seg', label: 'seg', color: p.css(3) },
-    { key: 'par', label: 'PAR', color: p.css(2) },
+    { key: 'loss', label: 'loss', color: (p) => p.css(1), always: true },
+    { key: 'seg', label: 'seg', color: (p) => p.css(3) },
+    { key: 'par', label: 'PAR', color: (p) => p.css(2) },
   ]);
 }
 
 export function valCurve(): Curve {
-  return new Curve('Validation mIoU', [{ key: 'valMiou', label: 'val mIoU', color: themePalette().css(4) }], [0, 1]);
+  return new Curve('Validation mIoU', [{ key: 'valMiou', label: 'val mIoU', color: (p) => p.css(4), always: true }], [0, 1]);
 }

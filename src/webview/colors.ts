@@ -72,3 +72,52 @@ export function themePalette(): Palette {
     fpCss: toCss(fp), fnCss: toCss(fn), swapCss: toCss(swap),
   };
 }
+
+// ---- theme changes --------------------------------------------------------------------------------
+// VS Code switches theme by setting the body's classes (vscode-light / vscode-dark /
+// vscode-high-contrast[-light]) and data-vscode-theme-* attributes, then the --vscode-* variables in
+// <html>'s style attribute, in one task; a MutationObserver's callback runs after that task, when the
+// variables are already the new ones. Everything that read colours at draw time redraws then.
+
+const themeListeners = new Set<() => void>();
+let themeObserver: MutationObserver | null = null;
+let themeKey = '';
+
+const currentThemeKey = (): string => {
+  const b = document.body;
+  return [b?.className ?? '', b?.dataset.vscodeThemeKind ?? '', b?.dataset.vscodeThemeId ?? '', b?.dataset.vscodeThemeName ?? '', document.documentElement.getAttribute('style') ?? ''].join('\u0000');
+};
+
+/**
+ * Call `fn` after each theme change (not when the same styles are applied again). With `owner`, the
+ * listener goes away at the first change after `owner` left the document (a view that was replaced).
+ * Returns a function that removes the listener.
+ */
+export function onThemeChange(fn: () => void, owner?: Element): () => void {
+  if (!themeObserver && document.body) {
+    themeKey = currentThemeKey();
+    themeObserver = new MutationObserver(() => {
+      const key = currentThemeKey();
+      if (key === themeKey) return;
+      themeKey = key;
+      for (const f of [...themeListeners]) {
+        try {
+          f();
+        } catch (e) {
+          console.warn(`ProtoLab: redraw after a theme change failed: ${(e as Error).message}`);
+        }
+      }
+    });
+    themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind', 'data-vscode-theme-id', 'data-vscode-theme-name'] });
+    themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
+  }
+  const listener = (): void => {
+    if (owner && !owner.isConnected) {
+      themeListeners.delete(listener);
+      return;
+    }
+    fn();
+  };
+  themeListeners.add(listener);
+  return () => themeListeners.delete(listener);
+}

@@ -96,6 +96,18 @@ export interface ReportData {
   episodesScored?: number;
   skipped?: Array<{ episode: string; error: string }>;
   timing?: { seconds: number; episodesPerSecond: number } & Record<string, unknown>;
+  /** annotation 'pseudo' only (engine EvalResult.weak): what made the support pseudo masks and how good they were */
+  weak?: WeakReport;
+}
+
+/** Weak supervision in a report: supports known by image-level labels only, turned into pseudo masks. */
+export interface WeakReport {
+  supervision: 'image-labels';
+  /** the parts that made the pseudo masks (engine PseudoMaskParts); unknownLabels: class names the word
+   *  similarity knew nothing of, whose masks are the saliency alone */
+  parts: { cam: string; similarity: string; saliency: string; threshold: number; unknownLabels: string[] };
+  /** the support pseudo masks scored against their ground truth (mean over runs) */
+  pseudoMasks: { miou: number | null; fbiou: number | null; masks: number; classIoU: Array<{ cls: number; name: string; iou: number | null }> };
 }
 
 /** A report with its records and a label (file name) for the report / compare / failure views. */
@@ -361,6 +373,21 @@ function checkReport(o: unknown): void {
   need(typeof r.fbiou === 'number', 'result.fbiou must be a number');
   obj(r, 'settings');
   if (r.data !== undefined) arr(obj(r, 'data'), 'foldClasses');
+  if (r.weak !== undefined && r.weak !== null) checkWeak(obj(r, 'weak'));
+}
+
+function checkWeak(w: Obj): void {
+  need(w.supervision === 'image-labels', 'result.weak.supervision must be image-labels');
+  const p = obj(w, 'parts');
+  for (const k of ['cam', 'similarity', 'saliency']) need(typeof p[k] === 'string', `result.weak.parts.${k} must be a string`);
+  need(typeof p.threshold === 'number' && Number.isFinite(p.threshold), 'result.weak.parts.threshold must be a finite number');
+  need(arr(p, 'unknownLabels').every((n) => typeof n === 'string'), 'result.weak.parts.unknownLabels must be strings');
+  const m = obj(w, 'pseudoMasks');
+  // NaN (no mask scored) arrives as null through JSON
+  for (const k of ['miou', 'fbiou']) need(m[k] === null || typeof m[k] === 'number', `result.weak.pseudoMasks.${k} must be a number`);
+  int(m, 'masks');
+  need(arr(m, 'classIoU').every((c) => isObj(c) && Number.isInteger(c.cls) && (c.iou === null || typeof c.iou === 'number')),
+    'result.weak.pseudoMasks.classIoU must be {cls, name, iou}');
 }
 
 /** Check a message the host posted (the webview's side). */

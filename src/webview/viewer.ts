@@ -1,7 +1,7 @@
 // The overlay viewer: an episode's query (with ground truth / prediction / pseudo-mask / error-map
 // toggles and an opacity slider) and its supports with the annotations the model was given. Shared by
 // the episode browser and the failure browser.
-import { themePalette, type Palette } from './colors';
+import { onThemeChange, themePalette, type Palette } from './colors';
 import { clear, fmtIoU, h } from './dom';
 import { LAYER_ORDER, annotationLayer, classLayer, compose, errorLayer, truthLayer, type LayerKind } from './overlay';
 import { decodeImage, decodeIndexMask, resizeMask, type IndexMask } from './masks';
@@ -57,6 +57,17 @@ export class OverlayViewer {
     this.toolbar.appendChild(h('label', { class: 'opacity-label' }, 'Opacity ', this.slider));
     this.el.append(this.toolbar, this.legend, this.body);
     this.showEmpty('Select an episode to see its images and masks.');
+    // the colours come from the theme: redraw (chips, legend, canvases) when it changes
+    onThemeChange(() => this.retheme(), this.el);
+  }
+
+  /** Read the theme's colours again and redraw what is shown with them. */
+  retheme(): void {
+    this.pal = themePalette();
+    if (!this.view) return;
+    // recolour the class chips in place (no rebuild: the canvases and the scroll position stay)
+    for (const el of this.body.querySelectorAll<HTMLElement>('.swatch[data-swatch]')) this.paintSwatch(el, el.dataset.swatch as string);
+    this.redraw();
   }
 
   showEmpty(text: string): void {
@@ -132,12 +143,16 @@ export class OverlayViewer {
   }
 
   private swatch(c: number | 'fp' | 'fn' | 'swap' | 'other' | 'ignore'): HTMLElement {
-    const el = h('span', { class: 'swatch' });
-    const p = this.pal;
-    el.style.backgroundColor = typeof c === 'number' ? p.css(c)
-      : c === 'fp' ? p.fpCss : c === 'fn' ? p.fnCss : c === 'swap' ? p.swapCss
-      : `rgb(${(c === 'other' ? p.other : p.ignore).slice(0, 3).join(',')})`;
+    const el = h('span', { class: 'swatch', 'data-swatch': c });
+    this.paintSwatch(el, String(c));
     return el;
+  }
+
+  private paintSwatch(el: HTMLElement, key: string): void {
+    const p = this.pal;
+    el.style.backgroundColor = /^\d+$/.test(key) ? p.css(Number(key))
+      : key === 'fp' ? p.fpCss : key === 'fn' ? p.fnCss : key === 'swap' ? p.swapCss
+      : `rgb(${(key === 'other' ? p.other : p.ignore).slice(0, 3).join(',')})`;
   }
 
   private buildLegend(): void {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // ProtoLab as a user meets it, in a real VS Code workbench (code-server) driven by Playwright:
 // palette "ProtoLab: Open" → episode browser on the sample dataset → open an episode → toggle overlays →
-// evaluate from the episode browser and from the palette (report opens) → start a tiny training run
+// evaluate from the episode browser → Support "image labels (pseudo masks)": the pseudo-mask layer →
+// evaluate from the palette (report opens) → start a tiny training run
 // (live curve) and cancel it → right-click the run's checkpoint in the Checkpoints view → Evaluate (its
 // report opens) → switch to a light theme: the episode browser follows the theme's colours.
 // Screenshots: OUT_DIR/NN-*.png. Counts: COUNTS_FILE ({suite, passed, failed, skipped, steps}).
@@ -30,6 +31,19 @@ const canvasHash = (frame, sel) => frame.$eval(sel, (c) => {
   }
   return { hash: h, nonzero, w: c.width, h: c.height };
 });
+
+/**
+ * Set the episode browser's Support (annotation) the way its drop-down does (value + change event) and
+ * wait for the host's answer: the settings bar is rebuilt from the settings in force and the list reloads.
+ */
+async function setSupport(frame, value) {
+  const sel = '[data-setting="annotation"]';
+  await frame.$eval(sel, (el) => { el.dataset.e2eStale = '1'; });
+  await frame.$eval(sel, (el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }, value);
+  await until(async () => (await frame.$eval(`${sel}:not([data-e2e-stale])`, (el) => el.value).catch(() => null)) === value,
+    { timeout: 30000, what: `the host to confirm Support = ${value}` });
+  await until(async () => (await frame.$$('[data-episode]')).length > 0, { timeout: 60000, what: 'the episode list to reload' });
+}
 
 async function main() {
   if (!URL) throw new Error('CS_URL is not set');
@@ -109,6 +123,62 @@ async function main() {
     const badges = await episodes.$$eval('.iou-badge', (b) => b.slice(0, 5).map((x) => x.textContent));
     await wb.shot('06-eval-in-browser');
     return `IoU badges: ${badges.join(' ')}`;
+  }, { needs: ['episode list shows the sample dataset\'s episodes'] });
+
+  await s.step('Support "image labels (pseudo masks)": an episode\'s pseudo-mask layer', async () => {
+    const layers = ['gt', 'pred', 'error', 'pseudo'];
+    const checked = () => episodes.$$eval('vscode-checkbox[data-layer]', (bs) => Object.fromEntries(bs.map((b) => [b.dataset.layer, b.checked])));
+    const before = await checked();
+    const setLayer = async (layer, on) => {
+      const box = await episodes.$(`vscode-checkbox[data-layer="${layer}"]`);
+      if (!box) throw new Error(`no ${layer} toggle`);
+      if ((await box.evaluate((b) => b.checked)) === on) return;
+      await box.click();
+      await until(async () => (await box.evaluate((b) => b.checked)) === on, { timeout: 5000, what: `the ${layer} toggle to turn ${on ? 'on' : 'off'}` });
+    };
+    let result; // the step's summary (or, when Support could not go back to dense, a failure)
+    try {
+      await setSupport(episodes, 'pseudo');
+      const label = ((await episodes.$eval('[data-setting="annotation"]', (el) => el.querySelector('vscode-option[selected]')?.textContent || el.value)) || '').trim();
+      const row = await episodes.$('[data-episode]');
+      const id = await row.getAttribute('data-episode');
+      await row.click();
+      // the first pseudo-mask request loads the pseudo-mask models in the engine (seconds on 2 cores)
+      const t0 = Date.now();
+      const opened = await until(async () => {
+        const empty = ((await episodes.textContent('.viewer-body .empty').catch(() => '')) || '').trim();
+        if (/^Cannot open/.test(empty)) return { error: empty };
+        const title = ((await episodes.textContent('.viewer-title').catch(() => '')) || '');
+        if (!title.includes(id)) return null;
+        const h = await canvasHash(episodes, 'canvas.query-canvas').catch(() => null);
+        return h && h.nonzero > 0 ? { ok: true } : null;
+      }, { timeout: 240000, interval: 500, what: `episode ${id} with pseudo-mask supports` });
+      if (opened.error) throw new Error(opened.error);
+      const loadS = ((Date.now() - t0) / 1000).toFixed(1);
+      const pseudoBox = await episodes.$('vscode-checkbox[data-layer="pseudo"]');
+      if (await pseudoBox.evaluate((b) => b.disabled)) throw new Error('the Pseudo-mask layer is disabled: the episode came without pseudo masks');
+      // the pseudo mask alone over the query (the prediction, in the same class colour, would cover it)
+      for (const l of ['gt', 'pred', 'error']) await setLayer(l, false);
+      const bare = await canvasHash(episodes, 'canvas.query-canvas');
+      await setLayer('pseudo', true);
+      const withPseudo = await until(async () => { const h = await canvasHash(episodes, 'canvas.query-canvas'); return h.hash !== bare.hash ? h : null; },
+        { timeout: 5000, what: 'the query canvas to change with the pseudo-mask layer (an empty pseudo mask?)' });
+      const legend = ((await episodes.textContent('.legend')) || '').replace(/\s+/g, ' ').trim();
+      await sleep(300);
+      await wb.shot('13-pseudo-mask');
+      result = () => `Support "${label}"; ${id} opened in ${loadS}s, Pseudo-mask layer enabled and drawn (query ${withPseudo.w}×${withPseudo.h}); legend: ${legend.slice(0, 60)}`;
+    } finally {
+      // later steps expect dense supports and the layers as they were
+      for (const l of layers) await setLayer(l, Boolean(before[l])).catch(() => {});
+      const back = await setSupport(episodes, 'dense').then(() => null, (e) => e);
+      if (back) {
+        console.log(`           (could not set Support back to dense: ${back.message.split('\n')[0]})`);
+        if (result) result = () => { throw new Error(`could not set Support back to dense: ${back.message}`); };
+      }
+      // focus back to the workbench (the toggles were clicked inside the webview): the next step's quick picks need it
+      await wb.focusWorkbench().catch(() => {});
+    }
+    return result();
   }, { needs: ['episode list shows the sample dataset\'s episodes'] });
 
   await s.step('palette: "ProtoLab: Evaluate" runs the protocol and opens its report', async () => {

@@ -34,6 +34,28 @@ describe('webview protocol and html (node)', () => {
     assert.ok(p.validateHostMessage({ type: 'episode', inReplyTo: 1, view }));
   });
 
+  it('validates the weak-supervision section of a report (optional; malformed ones rejected with a reason)', () => {
+    const msg = (result) => ({ type: 'evalResult', label: 'w.json', result, records: [] });
+    assert.ok(p.validateHostMessage(msg(fx.report())), 'a report without weak');
+    assert.ok(p.validateHostMessage(msg(fx.weakReport())), 'a report with weak');
+    const nanMasks = fx.weakReport();
+    nanMasks.weak.pseudoMasks.miou = null; // NaN written as JSON
+    assert.ok(p.validateHostMessage(msg(nanMasks)));
+    const broken = [
+      [(w) => { w.supervision = 'scribbles'; }, /supervision/],
+      [(w) => { delete w.parts; }, /parts/],
+      [(w) => { w.parts.unknownLabels = 'tvmonitor'; }, /unknownLabels/],
+      [(w) => { w.parts.threshold = '0.25'; }, /threshold/],
+      [(w) => { w.pseudoMasks.fbiou = '52%'; }, /fbiou/],
+      [(w) => { w.pseudoMasks.classIoU = [{ cls: 'x', iou: 1 }]; }, /classIoU/],
+    ];
+    for (const [edit, re] of broken) {
+      const r = fx.weakReport();
+      edit(r.weak);
+      assert.throws(() => p.validateHostMessage(msg(r)), (e) => e instanceof p.WebviewProtocolError && re.test(e.message), re.source);
+    }
+  });
+
   it('webviewHtml sets a strict CSP with the nonce and no unsafe-inline', () => {
     const html = webviewHtml({ scriptUri: 'https://x/main.js', cssUri: 'https://x/main.css', nonce: 'abcdefghijklmnop1234', cspSource: 'https://x' });
     assert.match(html, /default-src 'none'/);
@@ -313,6 +335,7 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.waitForSelector('table.compare-classes');
     assert.strictEqual(await page.textContent('tr[data-row="miou"] td.delta'), '+5.0');
     assert.strictEqual(await page.locator('.side-by-side .report').count(), 2);
+    assert.strictEqual(await page.locator('.weak, tr[data-row="pseudo-miou"]').count(), 0, 'no weak-supervision section without weak results');
     assert.ok((await page.locator('table.compare-episodes tr[data-episode]').count()) > 10);
     await screenshot(page, 'compare');
   });
@@ -329,7 +352,9 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.click('vscode-button.start-training');
     await page.waitForSelector('.run-item[data-run="run-1"]');
     const [start] = await posted(page, 'startTraining');
-    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 1, freezeBackbone: false });
+    // no PAR term in the pixel-level meta-learner: its field is hidden and the run asks for none
+    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 0, freezeBackbone: false });
+    assert.strictEqual(await page.$eval('.row-par', (e) => e.getClientRects().length), 0, 'PAR field hidden');
     await deliver(page, { type: 'runStatus', run: { runId: 'run-1', state: 'running', step: 120, steps: 200 } });
     const rows = Array.from({ length: 120 }, (_, i) => ({ step: i + 1, loss: 1.2 * Math.exp(-i / 40) + 0.1 + 0.03 * Math.sin(i), seg: Math.exp(-i / 40) + 0.08, par: 0.2 * Math.exp(-i / 30), lr: 5e-4, ...(i % 20 === 19 ? { valMiou: 0.2 + 0.25 * (1 - Math.exp(-i / 50)) } : {}) }));
     await deliver(page, { type: 'runMetrics', runId: 'run-1', rows: rows.slice(0, 60), reset: true });
@@ -346,6 +371,141 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.click('vscode-button.run-cancel');
     assert.strictEqual((await posted(page, 'resumeTraining')).length, 1);
     assert.strictEqual((await posted(page, 'cancelTraining')).length, 1);
+  });
+
+  it('report with weak supervision: image-label supports, the parts that made the pseudo masks, their own mIoU / FB-IoU', async () => {
+    const { page } = await open();
+    await init(page, 'report');
+    await deliver(page, { type: 'evalResult', label: 'pixelmeta-weak-fold2.json', result: fx.weakReport(), records: fx.records(50) });
+    await page.waitForSelector('.report .weak');
+    // the model's own numbers stay the headline
+    assert.strictEqual(await page.textContent('.card[data-metric="miou"] .card-value'), '33.1 ± 1.2');
+    assert.match(await page.textContent('.weak-supervision'), /image-level labels only \(pseudo masks\)/);
+    const parts = await page.$$eval('.weak-parts [data-part]', (els) => Object.fromEntries(els.map((e) => [e.dataset.part, e.textContent])));
+    assert.deepStrictEqual(parts, { cam: 'CAM mobilenetv2-imagenet-cam', similarity: 'word similarity wordnet-wup', saliency: 'saliency spectral-residual', threshold: 'threshold 0.25' });
+    assert.strictEqual(await page.textContent('.weak-unknown'), 'No word similarity for pottedplant, tvmonitor: those masks are the saliency alone.');
+    assert.strictEqual(await page.textContent('.card[data-metric="pseudo-miou"] .card-value'), '28.7');
+    assert.strictEqual(await page.textContent('.card[data-metric="pseudo-fbiou"] .card-value'), '52.3');
+    assert.strictEqual(await page.textContent('.card[data-metric="pseudo-masks"] .card-value'), '1234');
+    const classes = await page.$$eval('table.weak-classes tr[data-cls]', (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
+    assert.deepStrictEqual(classes, [['diningtable', '20.0'], ['dog', '25.0'], ['horse', '30.0'], ['motorbike', '35.0'], ['person', '–']]);
+    await screenshot(page, 'report-weak');
+    // no unknown labels ⇒ no note
+    const known = fx.weakReport();
+    known.weak.parts.unknownLabels = [];
+    await deliver(page, { type: 'evalResult', label: 'known.json', result: known, records: [] });
+    await page.waitForFunction(() => document.querySelector('.report h2')?.textContent === 'known.json');
+    assert.strictEqual(await page.locator('.weak').count(), 1);
+    assert.strictEqual(await page.locator('.weak-unknown').count(), 0);
+  });
+
+  it('report without weak supervision shows no pseudo-mask section; compare shows pseudo-mask rows when one side has it', async () => {
+    const { page, context } = await open();
+    await init(page, 'report');
+    await deliver(page, { type: 'evalResult', label: 'panet-fold2.json', result: fx.report(), records: fx.records(50) });
+    await page.waitForSelector('.card[data-metric="miou"]');
+    assert.strictEqual(await page.locator('.weak, .card[data-metric^="pseudo"]').count(), 0);
+    const text = await page.textContent('.report');
+    assert.doesNotMatch(text, /pseudo|image-level|word similarity|saliency/i);
+    await context.close();
+    const { page: p2 } = await open();
+    await init(p2, 'compare');
+    await deliver(p2, { type: 'evalResult', label: 'A: panet dense', result: fx.report(0.4567, 0.6123), records: fx.records(50) });
+    await deliver(p2, { type: 'evalResult', slot: 'b', label: 'B: pixelmeta weak', result: fx.weakReport(0.3312, 0.5588), records: fx.records(50, 0.1) });
+    await p2.waitForSelector('table.compare-classes');
+    const sides = await p2.$$eval('.side-by-side .report', (rs) => rs.map((r) => r.querySelectorAll('.weak').length));
+    assert.deepStrictEqual(sides, [0, 1], 'only report B has the weak-supervision section');
+    const cells = await p2.$$eval('tr[data-row="pseudo-miou"] td', (tds) => tds.map((t) => t.textContent));
+    assert.deepStrictEqual(cells, ['pseudo-mask mIoU', '–', '28.7', '–']);
+    await screenshot(p2, 'compare-weak');
+  });
+
+  it('a theme switch (body class) redraws the episode with the new theme colours', async () => {
+    const { page } = await open({ total: 10000, episodeView: fixtures.episodeView });
+    await page.evaluate(() => document.body.classList.add('vscode-dark'));
+    await openFixtureEpisode(page);
+    await setOpacity(page, 100);
+    await toggle(page, 'error');
+    const chip = () => page.$eval('.viewer-title .chip .swatch', (e) => getComputedStyle(e).backgroundColor);
+    const dark = { person: await swatch(page, 'c15'), fp: await swatch(page, 'fp'), chip: await chip(), tp: (await pixel(page, Q, fx.PX.tp)).slice(0, 3) };
+    assert.deepStrictEqual(dark.tp, dark.person);
+    // Light+ variables that apply once the body says vscode-light (VS Code switches both in one go)
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const l = document.createElement('link');
+      l.rel = 'stylesheet';
+      l.href = '/test/theme-light.css';
+      l.onload = resolve;
+      l.onerror = reject;
+      document.head.appendChild(l);
+    }));
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.tp)).slice(0, 3), dark.tp, 'nothing changed yet');
+    await page.evaluate(() => document.body.classList.replace('vscode-dark', 'vscode-light'));
+    await page.waitForFunction((d) => getComputedStyle(document.querySelector('.legend-item[data-key="c15"] .swatch')).backgroundColor !== `rgb(${d.join(', ')})`, dark.person);
+    const light = { person: await swatch(page, 'c15'), fp: await swatch(page, 'fp') };
+    assert.notDeepStrictEqual(light.person, dark.person, 'person has the light theme colour');
+    assert.deepStrictEqual(light.fp, [229, 20, 0], 'FP = Light+ error colour');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.tp)).slice(0, 3), light.person, 'canvas redrawn: TP pixel in the new person colour');
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.fp)).slice(0, 3), light.fp, 'canvas redrawn: FP pixel in the new error colour');
+    assert.strictEqual(await chip(), `rgb(${light.person.join(', ')})`, 'title chip recoloured');
+    await screenshot(page, 'episodes-light-theme');
+    // and back
+    await page.evaluate(() => document.body.classList.replace('vscode-light', 'vscode-dark'));
+    await page.waitForFunction((d) => getComputedStyle(document.querySelector('.legend-item[data-key="c15"] .swatch')).backgroundColor === `rgb(${d.join(', ')})`, dark.person);
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.tp)).slice(0, 3), dark.tp);
+    assert.deepStrictEqual((await pixel(page, Q, fx.PX.fp)).slice(0, 3), dark.fp);
+  });
+
+  it('runs: PAR λ only for PANet; the loss chart draws only the parts a run logs', async () => {
+    const { page } = await open({ ack: true });
+    await init(page, 'runs');
+    const setMethod = (m) => page.evaluate((m) => {
+      const f = document.querySelector('vscode-single-select.field-method');
+      f.value = m;
+      f.dispatchEvent(new Event('change'));
+    }, m);
+    const parShown = () => page.$eval('.row-par', (e) => e.getClientRects().length > 0);
+    assert.strictEqual(await parShown(), true, 'PANet (default): PAR λ shown');
+    await setMethod('metasegnet');
+    assert.strictEqual(await parShown(), false, 'MetaSegNet: no PAR');
+    await setMethod('pixelmeta');
+    assert.strictEqual(await parShown(), false, 'pixel-level meta-learner: no PAR');
+    await setMethod('panet');
+    assert.strictEqual(await parShown(), true);
+    assert.strictEqual(await page.$eval('vscode-textfield.field-par', (e) => e.value), '1', 'λ kept while hidden');
+    await page.click('vscode-button.start-training');
+    await page.waitForSelector('.run-item[data-run="run-1"]');
+    assert.strictEqual((await posted(page, 'startTraining'))[0].params.par, 1, 'PANet run asks for its λ');
+    await setMethod('metasegnet');
+    await page.click('vscode-button.start-training');
+    await page.waitForFunction(() => window.__host.of('startTraining').length === 2);
+    const second = (await posted(page, 'startTraining'))[1].params;
+    assert.deepStrictEqual([second.method, second.par], ['metasegnet', 0]);
+    // restored form for a non-PANet method keeps the field hidden
+    await page.reload();
+    await page.waitForFunction(() => window.__host && window.__host.posted.length > 0);
+    await init(page, 'runs');
+    await page.waitForSelector('.row-par', { state: 'attached' });
+    assert.strictEqual(await parShown(), false, 'restored MetaSegNet form: no PAR');
+
+    const legend = () => page.evaluate(() => [...document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series .u-label')].map((e) => e.textContent));
+    const rows = (n, parts) => Array.from({ length: n }, (_, i) => ({ step: i + 1, loss: 1 / (i + 1), ...Object.fromEntries(parts.map((k) => [k, 0.5 / (i + 1)])) }));
+    // MetaSegNet logs the segmentation loss only
+    await deliver(page, { type: 'runMetrics', runId: 'metasegnet-run', rows: rows(30, ['seg']), reset: true });
+    await page.click('.run-item[data-run="metasegnet-run"]');
+    await page.waitForSelector('.chart .uplot');
+    assert.deepStrictEqual(await legend(), ['step', 'loss', 'seg']);
+    // a PANet run logs seg + PAR
+    await deliver(page, { type: 'runMetrics', runId: 'panet-run', rows: rows(30, ['seg', 'par']), reset: true });
+    await page.click('.run-item[data-run="panet-run"]');
+    await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 4);
+    assert.deepStrictEqual(await legend(), ['step', 'loss', 'seg', 'PAR']);
+    await screenshot(page, 'runs-panet-par');
+    // the pixel-level meta-learner: the total loss alone
+    await deliver(page, { type: 'runMetrics', runId: 'pixelmeta-run', rows: rows(30, []), reset: true });
+    await page.click('.run-item[data-run="pixelmeta-run"]');
+    await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 2);
+    assert.deepStrictEqual(await legend(), ['step', 'loss']);
+    assert.strictEqual(await page.locator('.chart .uplot').count(), 2, 'one plot per chart (rebuilt, not stacked)');
   });
 
   it('ignores invalid host messages with a console warning and keeps working', async () => {

@@ -60,7 +60,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
         it.iconPath = new vscode.ThemeIcon('symbol-folder');
         it.contextValue = 'protolab.fold';
         it.id = `fold:${n.ds.path}:${n.split}:${n.fold}`;
-        it.command = { command: 'protolab.open', title: 'Open Episode Browser', arguments: [n] };
+        it.command = { command: 'protolab.open', title: 'Open', arguments: [n] };
         return it;
       }
       case 'message': {

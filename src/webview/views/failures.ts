@@ -1,7 +1,7 @@
 // Failure browser: the last eval's episodes sorted worst first (mean IoU of the episode's classes),
 // a class filter, and the confusion heatmap; clicking a cell keeps the episodes whose wrong pixels went
 // there, clicking an episode opens it in the overlay viewer.
-import { themePalette } from '../colors';
+import { onThemeChange, themePalette } from '../colors';
 import { buildConfusion, recordsInCell } from '../confusion';
 import { className, type AppContext, type View } from '../context';
 import { clear, episodeOf, fmtIoU, h, meanDefined, queryOf } from '../dom';
@@ -46,6 +46,8 @@ export class FailuresView implements View {
     );
     this.rebuild();
     if (saved.failures?.selected) this.openRecord(saved.failures.selected);
+    // the heatmap is in the theme's colour (the viewer redraws itself)
+    onThemeChange(() => this.drawHeatmap(buildConfusion(this.records(), this.ctx.reports.a?.result.data?.foldClasses.map((f) => f.cls) ?? [])), this.el);
   }
 
   private records(): EvalRecord[] {

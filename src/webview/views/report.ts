@@ -1,9 +1,9 @@
 // Report: headline mIoU / FB-IoU (mean ± std over runs), per-class bars, baselines and the settings
 // the numbers hold for. Compare: two reports side by side with per-class and per-episode deltas.
-import { themePalette } from '../colors';
+import { onThemeChange, themePalette } from '../colors';
 import { className, type AppContext, type View } from '../context';
 import { clear, episodeOf, fmtIoU, h, meanDefined } from '../dom';
-import type { HostMessage, MeanStd, ReportBundle, ReportData } from '../protocol';
+import type { HostMessage, MeanStd, ReportBundle, ReportData, WeakReport } from '../protocol';
 
 const pct = (x: number | null | undefined): string => fmtIoU(x);
 const pm = (s: MeanStd | undefined, fallback: number): string => (s && s.n > 1 ? `${pct(s.mean)} ± ${pct(s.std)}` : pct(s?.mean ?? fallback));
@@ -34,6 +34,31 @@ function bar(value: number | null, color: string, cls = 'bar'): HTMLElement {
   return track;
 }
 
+/** Weak supervision: the supports were image-level labels only; what made their pseudo masks and how good those were. */
+function weakSection(ctx: AppContext, w: WeakReport): HTMLElement {
+  const p = w.parts, m = w.pseudoMasks;
+  const el = h('div', { class: 'weak' },
+    h('h3', { class: 'section' }, 'Weak supervision'),
+    h('div', { class: 'weak-supervision' }, 'Supports: image-level labels only (pseudo masks), no pixel annotation.'),
+    h('div', { class: 'weak-parts muted' }, 'Pseudo masks made by: ',
+      h('span', { 'data-part': 'cam' }, `CAM ${p.cam}`), ' · ',
+      h('span', { 'data-part': 'similarity' }, `word similarity ${p.similarity}`), ' · ',
+      h('span', { 'data-part': 'saliency' }, `saliency ${p.saliency}`), ' · ',
+      h('span', { 'data-part': 'threshold' }, `threshold ${p.threshold}`)));
+  if (p.unknownLabels.length) el.appendChild(h('div', { class: 'weak-unknown warn' }, `No word similarity for ${p.unknownLabels.join(', ')}: those masks are the saliency alone.`));
+  el.appendChild(h('div', { class: 'cards' },
+    h('div', { class: 'card', 'data-metric': 'pseudo-miou' }, h('div', { class: 'card-label' }, 'Pseudo-mask mIoU'), h('div', { class: 'card-value' }, pct(m.miou))),
+    h('div', { class: 'card', 'data-metric': 'pseudo-fbiou' }, h('div', { class: 'card-label' }, 'Pseudo-mask FB-IoU'), h('div', { class: 'card-value' }, pct(m.fbiou))),
+    h('div', { class: 'card', 'data-metric': 'pseudo-masks' }, h('div', { class: 'card-label' }, 'Masks scored'), h('div', { class: 'card-value' }, String(m.masks)))));
+  el.appendChild(h('div', { class: 'muted' }, 'The support pseudo masks scored against their ground truth (mean over runs); the numbers above are the model\'s on the queries.'));
+  if (m.classIoU.length) {
+    const t = h('table', { class: 'plain weak-classes' }, h('tr', {}, h('th', {}, 'class'), h('th', {}, 'pseudo-mask IoU')));
+    for (const c of m.classIoU) t.appendChild(h('tr', { 'data-cls': c.cls }, h('td', {}, c.name || className(ctx, c.cls)), h('td', {}, pct(c.iou))));
+    el.appendChild(t);
+  }
+  return el;
+}
+
 export function renderReport(ctx: AppContext, b: ReportBundle): HTMLElement {
   const r = b.result, pal = themePalette();
   const el = h('section', { class: 'report' },
@@ -51,6 +76,7 @@ export function renderReport(ctx: AppContext, b: ReportBundle): HTMLElement {
       bar(c.mean, pal.css(c.cls)),
       h('span', { class: 'class-value' }, c.std !== null ? `${pct(c.mean)} ± ${pct(c.std)}` : pct(c.mean))));
   }
+  if (r.weak) el.appendChild(weakSection(ctx, r.weak));
   el.append(h('h3', { class: 'section' }, 'Per class IoU (mean over runs)'), table);
   if (r.baselines) {
     el.append(h('h3', { class: 'section' }, 'Baselines'), h('table', { class: 'plain baselines' },
@@ -86,6 +112,11 @@ export function renderCompare(ctx: AppContext, a: ReportBundle, b: ReportBundle)
     h('tr', { 'data-row': key }, h('td', {}, name), h('td', {}, pct(x)), h('td', {}, pct(y)), deltaCell(x !== null && y !== null ? y - x : null));
   t.appendChild(row('mIoU', a.result.miou, b.result.miou, 'miou'));
   t.appendChild(row('FB-IoU', a.result.fbiou, b.result.fbiou, 'fbiou'));
+  if (a.result.weak || b.result.weak) {
+    // weak supervision on either side: the pseudo masks' own quality (– where a side had real annotations)
+    t.appendChild(row('pseudo-mask mIoU', a.result.weak?.pseudoMasks.miou ?? null, b.result.weak?.pseudoMasks.miou ?? null, 'pseudo-miou'));
+    t.appendChild(row('pseudo-mask FB-IoU', a.result.weak?.pseudoMasks.fbiou ?? null, b.result.weak?.pseudoMasks.fbiou ?? null, 'pseudo-fbiou'));
+  }
   for (const c of classes) {
     const x = ca.get(c)?.mean ?? null, y = cb.get(c)?.mean ?? null;
     t.appendChild(row(ca.get(c)?.name ?? cb.get(c)?.name ?? className(ctx, c), x, y, `c${c}`));
@@ -119,6 +150,11 @@ export class ReportView implements View {
     cmp.addEventListener('click', () => ctx.host.send({ type: 'openReport', compare: true }));
     this.el.append(h('div', { class: 'topbar' }, open, cmp), this.body);
     this.render();
+    onThemeChange(() => { // class bars are in theme colours
+      const top = this.body.scrollTop;
+      this.render();
+      this.body.scrollTop = top;
+    }, this.el);
   }
 
   private render(): void {

@@ -1,6 +1,9 @@
 // Runs dashboard: the training form (posts startTraining), the runs with their state, and live loss /
-// validation-mIoU curves of the selected run with pause / resume / cancel.
+// validation-mIoU curves of the selected run with pause / resume / cancel. PAR (PANet's prototype
+// alignment) is PANet's only: its λ field shows for PANet alone, and the loss chart draws only the
+// parts a run logs.
 import { lossCurve, valCurve } from '../charts';
+import { onThemeChange } from '../colors';
 import type { AppContext, View } from '../context';
 import { clear, h } from '../dom';
 import type { HostMessage, MetricsRow, RunInfo, TrainingParams } from '../protocol';
@@ -21,6 +24,9 @@ export class RunsView implements View {
   private readonly status = h('div', { class: 'run-status muted' });
   private readonly buttons: Record<'pause' | 'resume' | 'cancel', Field>;
   private readonly formError = h('div', { class: 'form-error' });
+  private parRow: HTMLElement | undefined;
+  /** the method picked in the form (tracked here, not read back from the select, which may not have rendered its options yet) */
+  private method: TrainingParams['method'] = DEFAULT_FORM.method;
 
   constructor(private readonly ctx: AppContext) {
     const saved = ctx.store.get().runs;
@@ -36,7 +42,12 @@ export class RunsView implements View {
     const method = h('vscode-single-select', { name: 'method', class: 'field-method', 'aria-label': 'Method' }) as Field;
     for (const [v, t] of [['panet', 'PANet'], ['metasegnet', 'MetaSegNet'], ['pixelmeta', 'Pixel-level meta-learner']]) method.appendChild(h('vscode-option', { value: v, selected: v === f.method }, t));
     method.value = f.method;
-    method.addEventListener('change', () => this.saveForm());
+    this.method = f.method;
+    method.addEventListener('change', () => {
+      if (method.value) this.method = method.value as TrainingParams['method'];
+      this.showMethodFields();
+      this.saveForm();
+    });
     this.fields.set('method', method);
     const freeze = h('vscode-checkbox', { label: 'Freeze backbone', class: 'field-freezeBackbone' }) as Field;
     freeze.checked = f.freezeBackbone;
@@ -51,10 +62,13 @@ export class RunsView implements View {
     const start = h('vscode-button', { class: 'start-training', disabled: ctx.init.trusted === false }, 'Start training');
     if (ctx.init.trusted === false) start.title = 'Training is disabled in an untrusted workspace';
     start.addEventListener('click', () => this.start());
+    this.parRow = text('par', 'PAR λ', 'text');
+    this.parRow.classList.add('row-par');
+    this.parRow.title = 'Prototype alignment regularisation weight (PANet only; 0 = off)';
     const form = h('form', { class: 'train-form', 'aria-label': 'New training run' },
       h('label', { class: 'form-row' }, h('span', { class: 'setting-label' }, 'Method'), method),
       text('fold', 'Fold'), text('ways', 'Ways'), text('shots', 'Shots'), text('steps', 'Steps'),
-      text('lr', 'Learning rate', 'text'), text('par', 'PAR λ', 'text'),
+      text('lr', 'Learning rate', 'text'), this.parRow,
       h('div', { class: 'form-row' }, h('span', { class: 'setting-label' }, ''), freeze),
       h('label', { class: 'form-row' }, h('span', { class: 'setting-label' }, 'Init checkpoint'), init),
       h('div', { class: 'form-row' }, h('span', { class: 'setting-label' }, ''), start), this.formError);
@@ -73,7 +87,17 @@ export class RunsView implements View {
       h('div', { class: 'pane runs-right' },
         h('div', { class: 'topbar' }, this.status, this.buttons.pause, this.buttons.resume, this.buttons.cancel),
         this.loss.el, this.val.el)));
+    this.showMethodFields();
     this.renderRuns();
+    onThemeChange(() => {
+      this.loss.retheme();
+      this.val.retheme();
+    }, this.el);
+  }
+
+  /** PAR is PANet's: hide its field for the other methods. */
+  private showMethodFields(): void {
+    if (this.parRow) this.parRow.hidden = this.method !== 'panet';
   }
 
   private read(): TrainingParams | string {
@@ -83,13 +107,20 @@ export class RunsView implements View {
       return Number.isInteger(n) && n >= min ? n : `${k} must be an integer ≥ ${min}`;
     };
     const fold = intOf('fold', 0), ways = intOf('ways', 1), shots = intOf('shots', 1), steps = intOf('steps', 1);
-    const lr = Number(v('lr')), par = Number(v('par'));
+    const lr = Number(v('lr'));
+    let par = Number(v('par'));
+    const method = (v('method') || this.method) as TrainingParams['method'];
+    const panet = method === 'panet';
     for (const x of [fold, ways, shots, steps]) if (typeof x === 'string') return x;
     if (!(lr > 0) || !Number.isFinite(lr)) return 'learning rate must be a number > 0';
-    if (!(par >= 0) || !Number.isFinite(par)) return 'PAR λ must be a number ≥ 0';
+    // the PAR field is hidden for the other methods: what it holds does not matter there
+    if (!(par >= 0) || !Number.isFinite(par)) {
+      if (panet) return 'PAR λ must be a number ≥ 0';
+      par = DEFAULT_FORM.par;
+    }
     const init = v('init');
     return {
-      method: v('method') as TrainingParams['method'], fold: fold as number, ways: ways as number, shots: shots as number, steps: steps as number,
+      method, fold: fold as number, ways: ways as number, shots: shots as number, steps: steps as number,
       lr, par, freezeBackbone: Boolean(this.fields.get('freezeBackbone')?.checked), ...(init ? { init } : {}),
     };
   }
@@ -104,9 +135,11 @@ export class RunsView implements View {
     this.formError.textContent = typeof p === 'string' ? p : '';
     if (typeof p === 'string') return;
     this.ctx.store.patch({ runs: { selectedRun: this.selected, form: p } });
-    this.ctx.host.request({ type: 'startTraining', params: p }).reply.then((m) => {
+    // the form keeps the λ typed for PANet; a run of another method has no PAR term
+    const params: TrainingParams = p.method === 'panet' ? p : { ...p, par: 0 };
+    this.ctx.host.request({ type: 'startTraining', params }).reply.then((m) => {
       if (m.type === 'ack' && m.runId) {
-        if (!this.runs.has(m.runId)) this.runs.set(m.runId, { runId: m.runId, state: 'starting', steps: p.steps, params: p });
+        if (!this.runs.has(m.runId)) this.runs.set(m.runId, { runId: m.runId, state: 'starting', steps: params.steps, params });
         this.select(m.runId);
       }
     }, (e: Error) => {
