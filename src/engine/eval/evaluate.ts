@@ -134,8 +134,8 @@ export async function episodeSupport(ep: Episode, inputs: EpisodeInputs, kind: A
 
 function supportAnnotation(kind: AnnotationKind, inputs: EpisodeInputs, id: string, cls: number, classes: number[], rng: Rng): Promise<SupportAnnotation> {
   return (async () => {
+    if (kind === 'pseudo') return (await inputs.pseudoOf(id, cls)).annotation; // no mask: the label alone
     const mask = await inputs.maskOf(id);
-    if (kind === 'pseudo') return (await inputs.pseudoOf(id, cls)).annotation;
     if (kind === 'dense') return denseAnnotation(mask, cls, classes);
     if (kind === 'scribble') return scribbleAnnotation(mask, cls, rng, classes);
     return boxAnnotation(mask, await inputs.instancesOf(id), cls, rng);

@@ -13,10 +13,11 @@
 //    method's own parameters train (PANet has none, so there is nothing to train: refused).
 //  - checkpoints every N steps, at the end and on cancel (checkpoint.ts, runDir.ts); metrics JSONL;
 //    validation mIoU on the NOVEL classes (the fold's own) through evaluate().
-//  - weak supervision (supervision 'image-labels', Pixel-Level Meta-Learner): masks serve only
-//    as each image's label set (which classes it holds). Each support's annotation is the pseudo mask of its class; each query's labels come from
-//    the pseudo masks of the episode classes it is labelled with (pseudoLabels.ts). Both are made from
-//    the image as the network sees it (resized, flipped). Validation is weakly supervised as well.
+//  - weak supervision (supervision 'image-labels', Pixel-Level Meta-Learner): masks serve only as each
+//    image's label set (which classes it holds). Each support's annotation is the pseudo mask of its
+//    class; each query's labels come from the pseudo masks of the episode classes it is labelled with
+//    (pseudoLabels.ts). Both are made from the image as the network sees it (resized, flipped).
+//    Validation is weakly supervised as well.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -196,9 +197,6 @@ export class Trainer {
   private imageBytes = 0;
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
-  /** Weak supervision: where pseudo masks come from, and whether this trainer made (and so frees) it. */
-  private readonly pseudo?: PseudoMaskSource;
-  private readonly ownPseudo?: { dispose(): void };
 
   private constructor(
     readonly ds: SegDataset,
@@ -208,10 +206,11 @@ export class Trainer {
     readonly data: DataFingerprint,
     index: Awaited<ReturnType<SegDataset['index']>>,
     private readonly opts: TrainerOptions,
-    pseudo?: { source: PseudoMaskSource; owned: boolean; dispose(): void },
+    /** Weak supervision: where pseudo masks come from (undefined: supervision by masks). */
+    private readonly pseudo?: PseudoMaskSource,
+    /** The pseudo-mask source this trainer made itself, and so frees. */
+    private readonly ownPseudo?: { dispose(): void },
   ) {
-    this.pseudo = pseudo?.source;
-    this.ownPseudo = pseudo?.owned ? pseudo : undefined;
     this.sampler = new EpisodeSampler(
       {
         fold: config.fold, classes: data.classes, ways: config.ways, shots: config.shots, queriesPerClass: config.queriesPerClass,
@@ -287,7 +286,7 @@ export class Trainer {
     }
     const backbone = await (opts.makeBackbone ?? defaultBackbone)(cfg);
     let method: TrainableMethod | undefined;
-    let pseudo: { source: PseudoMaskSource; owned: boolean; dispose(): void } | undefined;
+    let own: (PseudoMaskSource & { dispose(): void }) | undefined;
     try {
       if (!cfg.freezeBackbone && !backbone.params) {
         throw new UsageError(`the ${backbone.id} backbone has no trainable parameters here; train with --freeze-backbone (and a method with its own parameters) or use --backbone vgg16`);
@@ -298,15 +297,11 @@ export class Trainer {
       const classes = baseClasses(ds.kind, numClasses, cfg.fold, cfg.split);
       const data: DataFingerprint = { kind: ds.kind, root: ds.root, fingerprint: ds.fingerprint, fold: cfg.fold, split: cfg.split, list: cfg.list, classes };
       const index = await ds.index(cfg.list);
-      if (cfg.supervision === 'image-labels' && !opts.pseudo) {
-        const own = await createPseudoMaskSource(cfg.weak ?? WEAK_DEFAULTS, ds.classNames);
-        pseudo = { source: own, owned: true, dispose: () => own.dispose() };
-      } else if (opts.pseudo) {
-        pseudo = { source: opts.pseudo, owned: false, dispose: () => undefined };
-      }
-      return new Trainer(ds, resolved, backbone, method, data, index, opts, pseudo);
+      const weak = cfg.supervision === 'image-labels';
+      if (weak && !opts.pseudo) own = await createPseudoMaskSource(cfg.weak ?? WEAK_DEFAULTS, ds.classNames);
+      return new Trainer(ds, resolved, backbone, method, data, index, opts, weak ? opts.pseudo ?? own : undefined, own);
     } catch (e) {
-      pseudo?.dispose();
+      own?.dispose();
       method?.dispose();
       backbone.dispose();
       throw e;
