@@ -10,17 +10,19 @@ import { Rng } from '../../src/engine/prng';
 
 // ---- independent plain-JS references (float64) ----
 const pixel = (x: Img, i: number): number[] => Array.from(x.v.subarray(i * x.c, (i + 1) * x.c));
-type Mlp = { w: number[][][]; b: number[][] }; // w[l][in][out]
+type Mlp = { w: number[][][]; b: number[][]; inputNorm: 'l2' | 'none' }; // w[l][in][out]
 async function readMlp(m: PixelMetaMethod): Promise<Mlp> {
   const w: number[][][] = [], b: number[][] = [];
   for (let l = 1; l <= 3; l++) {
     w.push((await m.params[`pixelmeta.w${l}`].array()) as number[][]);
     b.push((await m.params[`pixelmeta.b${l}`].array()) as number[]);
   }
-  return { w, b };
+  return { w, b, inputNorm: m.settings.inputNorm };
 }
 function jsEmbed(mlp: Mlp, x: number[]): number[] {
-  let a = x;
+  // inputNorm 'l2': the feature rescaled to norm √C (ε = 1e-12 under the root, as the method)
+  const s = mlp.inputNorm === 'l2' ? Math.sqrt(x.length) / Math.sqrt(x.reduce((t, v) => t + v * v, 0) + 1e-12) : 1;
+  let a = x.map((v) => v * s);
   for (let l = 0; l < 3; l++) {
     const out = mlp.b[l].slice();
     for (let i = 0; i < a.length; i++) for (let o = 0; o < out.length; o++) out[o] += a[i] * mlp.w[l][i][o];
@@ -99,9 +101,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const C = 8, h = 5, w = 5, H = 10, W = 10;
     const cfg = { hidden: [16, 12] as [number, number], embedDim: 6, pixelsPerClass: 1000, k: 3 };
 
-    it('predict = brute-force k-NN in E-space on upsampled support pixels, votes upsampled, argmax', async () => {
+    for (const inputNorm of ['l2', 'none'] as const) it(`predict = brute-force k-NN in E-space on upsampled support pixels, votes upsampled, argmax (inputNorm ${inputNorm})`, async () => {
       const rng = new Rng(21);
-      const m = createPixelMeta(cfg, C, 4);
+      const m = createPixelMeta({ ...cfg, inputNorm }, C, 4);
       try {
         const supFeat = [[randImg(rng, h, w, C), randImg(rng, h, w, C)], [randImg(rng, h, w, C)]];
         const supAnn = [[randAnnotation(rng, H, W), randAnnotation(rng, H, W)], [randAnnotation(rng, H, W)]];
@@ -211,7 +213,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const last = lossNow();
         assert.ok(last < first * 0.9, `loss ${first} → ${last}`);
         const c = m.config();
-        assert.deepStrictEqual(c, { method: 'pixelmeta', hidden: [16, 12], embedDim: 6, pixelsPerClass: 20, k: 3, minWeight: 0.5, channels: C, seed: 2 });
+        assert.deepStrictEqual(c, { method: 'pixelmeta', hidden: [16, 12], embedDim: 6, pixelsPerClass: 20, k: 3, minWeight: 0.5, inputNorm: 'l2', channels: C, seed: 2 });
         assert.doesNotThrow(() => JSON.stringify(c));
       } finally {
         opt.dispose();

@@ -29,6 +29,12 @@
 //     before way 1).
 //   - Inference samples with a fresh Rng(seed) per call: the same episode gives the same labels in any
 //     evaluation order.
+//   - Input scale (inputNorm, default 'l2'): each pixel feature is L2-normalised and scaled by √C before
+//     E. The paper feeds one fixed DeepLab's features; ProtoLab feeds whatever backbone the user has,
+//     and raw feature norms differ by orders of magnitude between them (random-init VGG-16's are large).
+//     On raw random-VGG features the first SGD steps (lr 1e-3) kill E's ReLUs and every embedding
+//     collapses to one point (loss stuck at ln 2, k-NN votes all ties → background; measured with
+//     `npm run bench:train`). √C keeps the per-entry scale E's Kaiming init expects. 'none' = raw.
 import * as tf from '@tensorflow/tfjs-core';
 import { newVariable } from '../nets/variable';
 import type { FeatureEntry } from '../eval/featureCache';
@@ -49,9 +55,11 @@ export interface PixelMetaConfig {
   k: number;
   /** A SoftAnnotation pixel counts for a class when its weight is ≥ this (and above the other side's). */
   minWeight: number;
+  /** 'l2': each pixel feature scaled to norm √C before E (see the header); 'none': raw features. */
+  inputNorm: 'l2' | 'none';
 }
 
-export const PIXELMETA_DEFAULTS: PixelMetaConfig = { hidden: [256, 128], embedDim: 64, pixelsPerClass: 100, k: 5, minWeight: 0.5 };
+export const PIXELMETA_DEFAULTS: PixelMetaConfig = { hidden: [256, 128], embedDim: 64, pixelsPerClass: 100, k: 5, minWeight: 0.5, inputNorm: 'l2' };
 
 export interface PixelMetaMethod extends TrainableMethod {
   readonly settings: Readonly<PixelMetaConfig>;
@@ -201,14 +209,17 @@ function initParams(cfg: PixelMetaConfig, channels: number, seed: number): Recor
 
 export function createPixelMeta(config: Partial<PixelMetaConfig> | undefined, channels: number, seed: number): PixelMetaMethod {
   const cfg: PixelMetaConfig = { ...PIXELMETA_DEFAULTS, ...(config ?? {}) };
-  if (!(cfg.pixelsPerClass >= 1) || !(cfg.k >= 1) || !(cfg.embedDim >= 1) || cfg.hidden.length !== 2) {
+  if (!(cfg.pixelsPerClass >= 1) || !(cfg.k >= 1) || !(cfg.embedDim >= 1) || cfg.hidden.length !== 2 || !['l2', 'none'].includes(cfg.inputNorm)) {
     throw new RangeError(`pixelmeta: bad config ${JSON.stringify(cfg)}`);
   }
   const params = initParams(cfg, channels, seed);
   const P = (name: string): tf.Variable => params[`pixelmeta.${name}`];
 
+  const scaleIn = (x: tf.Tensor2D): tf.Tensor2D => (cfg.inputNorm === 'l2'
+    ? tf.mul(x, tf.div(Math.sqrt(channels), tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)))) // ε: finite gradient at 0
+    : x);
   const embed = (x: tf.Tensor2D): tf.Tensor2D => {
-    const h1 = tf.relu(tf.add(tf.matMul(x, P('w1')), P('b1')));
+    const h1 = tf.relu(tf.add(tf.matMul(scaleIn(x), P('w1')), P('b1')));
     const h2 = tf.relu(tf.add(tf.matMul(h1, P('w2')), P('b2')));
     return tf.add(tf.matMul(h2, P('w3')), P('b3'));
   };
