@@ -6,9 +6,9 @@
 //  3. MetaSegNet and PixelMeta trained on frozen features (their heads), untrained vs trained;
 //  4. PixelMeta from image-level labels only (weak supervision: pseudo masks at training and test, the
 //     built-in parts), untrained vs trained, with the pseudo masks' own IoU against the truth.
-// Flags: --size 96 --steps 300 --lr 1e-2 --episodes 100 --head-steps 100 --head-lr 1e-2 --data DIR
+// Flags: --size 96 --steps 300 --lr 1e-2 --episodes 100 --head-steps 100 --head-lr 1e-3 --data DIR
 //        (an existing sample/VOC root; default: a fresh sample in a temp folder) --backend wasm|cpu|…
-//        --skip-heads --keep (keep the temp folder)
+//        --skip-heads --skip-panet (sections 1–2) --keep (keep the temp folder)
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -34,10 +34,11 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '1e-2' },
     episodes: { type: 'string', default: '100' },
     'head-steps': { type: 'string', default: '100' },
-    'head-lr': { type: 'string', default: '1e-2' },
+    'head-lr': { type: 'string', default: '1e-3' },
     data: { type: 'string' },
     backend: { type: 'string' },
     'skip-heads': { type: 'boolean', default: false },
+    'skip-panet': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -106,35 +107,43 @@ async function main(): Promise<void> {
       return { dir, losses };
     };
 
-    say(`\n1. PANet, VGG-16 from random init, ${size}² input, ${steps} steps, lr ${lr}`);
-    const untrained = await evalUntrained('panet', 'PANet untrained (random-init VGG-16)');
-    const par = await train('PANet trained, PAR (lambda 1)', base({ methodConfig: { par: 1 } }));
-    await train('PANet trained, w/o PAR (lambda 0)', base({ methodConfig: { par: 0 } }));
+    /** Cancel a 4-step PAR run at step 2, resume it, and compare its losses with the uninterrupted run's. */
+    const resumeCheck = async (uninterrupted: number[]): Promise<string> => {
+      say('\n2. exact resume: cancel at step 2, resume to 4, compare with the uninterrupted run');
+      const rdir = path.join(tmp, 'resume');
+      const t1 = await Trainer.create(ds, base({ methodConfig: { par: 1 }, steps: 4 }), { runDir: rdir, backendName: be.name });
+      const abort = new AbortController();
+      await t1.run({ signal: abort.signal, onStep: (r) => { if (r.step === 2) abort.abort(); } });
+      t1.dispose();
+      const t2 = await Trainer.resume(ds, rdir, { backendName: be.name });
+      const resumedAt = t2.step;
+      await t2.run();
+      t2.dispose();
+      const resumed = readMetrics(path.join(rdir, METRICS_FILE)).filter((r): r is TrainRow => r.kind === 'train').map((r) => r.loss);
+      const ref = uninterrupted.slice(0, 4);
+      const maxDiff = Math.max(...ref.map((x, i) => Math.abs(x - resumed[i])));
+      const identical = resumed.length === 4 && ref.every((x, i) => Object.is(x, resumed[i]));
+      return `resume: cancelled at step ${resumedAt}, resumed to 4: losses ${identical ? 'bit-identical to' : `differ from (max |Δ| ${maxDiff.toExponential(2)})`} the uninterrupted run's first 4 steps`;
+    };
 
-    say('\n2. exact resume: cancel at step 2, resume to 4, compare with the uninterrupted run');
-    const rdir = path.join(tmp, 'resume');
-    const cfgR = base({ methodConfig: { par: 1 }, steps: 4 });
-    const t1 = await Trainer.create(ds, cfgR, { runDir: rdir, backendName: be.name });
-    const abort = new AbortController();
-    await t1.run({ signal: abort.signal, onStep: (r) => { if (r.step === 2) abort.abort(); } });
-    t1.dispose();
-    const t2 = await Trainer.resume(ds, rdir, { backendName: be.name });
-    const resumedAt = t2.step;
-    await t2.run();
-    t2.dispose();
-    const resumed = readMetrics(path.join(rdir, METRICS_FILE)).filter((r): r is TrainRow => r.kind === 'train').map((r) => r.loss);
-    const ref = par.losses.slice(0, 4);
-    const maxDiff = Math.max(...ref.map((x, i) => Math.abs(x - resumed[i])));
-    const identical = resumed.length === 4 && ref.every((x, i) => Object.is(x, resumed[i]));
+    // Every evaluation scores the baselines on the same episodes; the first one's are printed.
+    let untrained: EvalResult | undefined;
+    let resumeLine = 'resume: not run (--skip-panet)';
+    if (!values['skip-panet']) {
+      say(`\n1. PANet, VGG-16 from random init, ${size}² input, ${steps} steps, lr ${lr}`);
+      untrained = await evalUntrained('panet', 'PANet untrained (random-init VGG-16)');
+      const par = await train('PANet trained, PAR (lambda 1)', base({ methodConfig: { par: 1 } }));
+      await train('PANet trained, w/o PAR (lambda 0)', base({ methodConfig: { par: 0 } }));
+      resumeLine = await resumeCheck(par.losses);
+    }
 
     if (!values['skip-heads']) {
       say(`\n3. heads on frozen features (VGG-16 random init), ${headSteps} steps, lr ${headLr}`);
       for (const id of ['metasegnet', 'pixelmeta'] as const) {
         try {
-          await evalUntrained(id, `${id} untrained`);
-          // PixelMeta's squared distances on raw random-VGG features diverge (NaN) at 1e-2: cap its rate.
-          const lrHead = id === 'pixelmeta' ? Math.min(headLr, 1e-3) : headLr;
-          await train(`${id} trained (frozen backbone)`, base({ method: id, freezeBackbone: true, steps: headSteps, lr: lrHead, lrSteps: [] }));
+          const r = await evalUntrained(id, `${id} untrained`);
+          untrained ??= r;
+          await train(`${id} trained (frozen backbone)`, base({ method: id, freezeBackbone: true, steps: headSteps, lr: headLr, lrSteps: [] }));
         } catch (e) {
           say(`${id}: ${(e as Error).stack ?? e}`);
           rows.push({ model: `${id}: FAILED (${(e as Error).message.split('\n')[0]})`, steps: 0, miou: NaN, fbiou: NaN, loss: '', seconds: 0 });
@@ -143,12 +152,12 @@ async function main(): Promise<void> {
     }
 
     if (!values['skip-heads']) {
-      say(`\n4. PixelMeta from image-level labels only (pseudo masks: ${JSON.stringify(WEAK_DEFAULTS)}, built-in parts), ${headSteps} steps, lr ${Math.min(headLr, 1e-3)}`);
+      say(`\n4. PixelMeta from image-level labels only (pseudo masks: ${JSON.stringify(WEAK_DEFAULTS)}, built-in parts), ${headSteps} steps, lr ${headLr}`);
       weakSource = await createPseudoMaskSource(WEAK_DEFAULTS, ds.classNames);
       try {
         await evalUntrained('pixelmeta', 'pixelmeta untrained, image labels', true);
         await train('pixelmeta trained, image labels (frozen backbone)', base({
-          method: 'pixelmeta', freezeBackbone: true, steps: headSteps, lr: Math.min(headLr, 1e-3), lrSteps: [], supervision: 'image-labels',
+          method: 'pixelmeta', freezeBackbone: true, steps: headSteps, lr: headLr, lrSteps: [], supervision: 'image-labels',
         }));
       } catch (e) {
         say(`pixelmeta (image labels): ${(e as Error).stack ?? e}`);
@@ -160,14 +169,14 @@ async function main(): Promise<void> {
 
     console.log(`\nProtoLab training benchmark — sample set (${ds.root}), backend ${be.name}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}`);
     console.log(`eval: fold 0 (novel classes 1–5), 1-way 1-shot, ${episodes} val episodes (seed 1234, identical for every row), ${size}² input`);
-    console.log(`trivial baselines on these episodes: all-background mIoU ${pct(untrained.baselines.allBackground.miou)}, all-foreground ${pct(untrained.baselines.allForeground.miou)}\n`);
+    if (untrained) console.log(`trivial baselines on these episodes: all-background mIoU ${pct(untrained.baselines.allBackground.miou)}, all-foreground ${pct(untrained.baselines.allForeground.miou)}\n`);
     const w = Math.max(...rows.map((r) => r.model.length));
     console.log(`${'model'.padEnd(w)}  steps   mIoU  FB-IoU  loss (first → last 20%)   time  pseudo-mask mIoU`);
     for (const r of rows) {
       console.log(`${r.model.padEnd(w)}  ${String(r.steps).padStart(5)}  ${pct(r.miou).padStart(5)}  ${pct(r.fbiou).padStart(6)}  ${r.loss.padEnd(24)} ${r.seconds.toFixed(0).padStart(5)}s` +
         (r.pseudo === undefined ? '' : `  ${pct(r.pseudo)}`));
     }
-    console.log(`\nresume: cancelled at step ${resumedAt}, resumed to 4: losses ${identical ? 'bit-identical to' : `differ from (max |Δ| ${maxDiff.toExponential(2)})`} the uninterrupted run's first 4 steps`);
+    console.log(`\n${resumeLine}`);
     console.log(`total ${((performance.now() - t00) / 1000).toFixed(0)} s; tensors alive at the end: ${tf.memory().numTensors}`);
   } finally {
     if (values.keep) say(`kept ${tmp}`);
