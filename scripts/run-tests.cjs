@@ -21,6 +21,12 @@ const files = args
   .map((a) => path.resolve(root, a))
   .flatMap((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? walk(a).filter((f) => f.endsWith('.test.js')) : [a]))
   .sort();
+const missing = files.filter((f) => !fs.existsSync(f));
+if (missing.length) {
+  console.error(`no such test file: ${missing.map((f) => path.relative(root, f)).join(', ')} (did the TypeScript build run?)`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 if (files.length === 0) {
   console.error(`no test files in ${args.join(' ')} (did the TypeScript build run?)`);
   console.log('0 passed, 1 failed');

@@ -134,7 +134,7 @@ export class EngineServer {
         const be = await this.ready();
         const p = req.params;
         const ds = await this.session.dataset(p.set);
-        const { backbone, method, methodId } = await this.session.model(p.model);
+        const { backbone, method, methodId, weak } = await this.session.model(p.model);
         let last = 0;
         const records: string[] = [];
         const result = await evaluate(
@@ -148,7 +148,7 @@ export class EngineServer {
           {
             signal,
             featureCache: this.session.featureCache(backbone, p.model.size),
-            pseudo: p.annotation === 'pseudo' ? await this.session.pseudo(ds) : undefined,
+            pseudo: p.annotation === 'pseudo' ? await this.session.pseudo(ds, weak) : undefined,
             onProgress: (done, total) => {
               // at most ~10 progress events a second: the host redraws on each
               if (done === total || Date.now() - last > 100) {

@@ -247,5 +247,22 @@ for (const backend of ['wasm', 'cpu'] as const) {
         m.dispose();
       }
     });
+
+    it('one class among the support samples (a pseudo mask covering the whole image): the loss is exactly 0, not an error', () => {
+      const rng = new Rng(52);
+      const m = createPixelMeta(cfg, C, 3);
+      const e = episode(rng);
+      try {
+        const full: Annotation = { width: W, height: H, data: new Uint8Array(H * W).fill(ANN_FG) };
+        const ep: TrainEpisode = { ...e.ep, support: [[{ feat: e.ep.support[0][0].feat, annotation: full }]], classes: [3] };
+        const before = tf.memory().numTensors;
+        const loss = tf.tidy(() => m.loss(ep).total.arraySync() as number);
+        assert.strictEqual(loss, 0);
+        assert.strictEqual(tf.memory().numTensors, before);
+      } finally {
+        e.dispose();
+        m.dispose();
+      }
+    });
   });
 }

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeSampleDataset } from '../../src/engine/data/sample';
 import type { EpisodeSetRef, Reply } from '../../src/engine/protocol';
+import { cli } from './helpers/cli';
 import { decodeIndexPng } from '../../src/engine/image/png';
 
 class Client {
@@ -107,6 +108,21 @@ describe('engine server process', function () {
     assert.ok([...new Set(pm.data)].every((x) => x === 0 || x === cls), 'the query pseudo mask is in dataset ordinals (0 or its class)');
     const dense = await c.call({ type: 'episodeView', set, model: { backbone: 'mobilenetv2', size: 96 }, annotation: 'dense', episode: rec.id });
     assert.strictEqual(dense.queries[0].pseudo, undefined);
+  });
+
+  it('a checkpoint trained from image labels brings its own pseudo-mask parts (here: no saliency) to evaluate and episodeView', async () => {
+    const run = path.join(dir, 'runs', 'weak');
+    const t = cli(['train', '--data', dir, '--fold', '2', '--ways', '1', '--shots', '1', '--steps', '1', '--size', '48', '--backend', 'wasm',
+      '--method', 'pixelmeta', '--freeze-backbone', '--backbone', 'mobilenetv2', '--supervision', 'image-labels', '--no-saliency', '--val-every', '0', '--out', run]);
+    assert.strictEqual(t.code, 0, t.stderr);
+    const model = { checkpoint: run, size: 48 };
+    const r = await c.call({ type: 'evaluate', params: { set, model, episodes: 2, runs: 1, annotation: 'pseudo' } });
+    assert.strictEqual(r.weak.parts.saliency, 'none');
+    const v = await c.call({ type: 'episodeView', set, model, annotation: 'pseudo', episode: 'r0e0' });
+    assert.ok(v.queries[0].pseudo instanceof Uint8Array);
+    // plain weights: the built-in parts again (saliency on)
+    const plain = await c.call({ type: 'evaluate', params: { set, model: { backbone: 'mobilenetv2', size: 48 }, episodes: 1, runs: 1, annotation: 'pseudo' } });
+    assert.match(plain.weak.parts.saliency, /^feature-contrast/);
   });
 
   it('evaluate streams progress and episode events, writes the JSON, and its per-episode IoU matches episodeView', async () => {

@@ -260,8 +260,10 @@ export function createPixelMeta(config: Partial<PixelMetaConfig> | undefined, ch
       qcol.push(...kept.labels.map((c) => col.get(c)!));
     }
     let total: tf.Scalar;
-    if (!qcol.length || !protos) {
-      // Nothing to classify: a zero that still depends on every parameter, so optimizer.minimize finds them.
+    if (!qcol.length || !protos || present.length < 2) {
+      // Nothing to classify (with one prototype the softmax is 1 and the loss exactly 0; tfjs's oneHot
+      // refuses depth 1 — a pseudo mask that covers a whole support image gives this): a zero that still
+      // depends on every parameter, so optimizer.minimize finds them.
       total = tf.mul(0, tf.addN(Object.values(params).map((v) => tf.sum(v)))) as tf.Scalar;
     } else {
       const logp = tf.logSoftmax(tf.neg(sqDistances(tf.concat(qz, 0), protos))); // [Q, classes]

@@ -48,8 +48,8 @@ export async function episodeView(
   const sampler = await session.sampler(set);
   const { run, index } = EpisodeSampler.parseId(episodeId);
   const ep = sampler.episode(run, index);
-  const { backbone, method, methodId } = await session.model(model);
-  const pseudo = annotation === 'pseudo' ? await session.pseudo(ds) : undefined;
+  const { backbone, method, methodId, weak } = await session.model(model);
+  const pseudo = annotation === 'pseudo' ? await session.pseudo(ds, weak) : undefined;
   const inputs = new EpisodeInputs(ds, backbone, { size: model.size, featureBytes: 0, cache: session.featureCache(backbone, model.size), pseudo });
   const support = await episodeSupport(ep, inputs, annotation, set.seed);
   const numClasses = ds.classNames.length - 1;

@@ -10,13 +10,15 @@ import { panetMethod, type FewShotMethod } from '../fewshot/method';
 import { createBackbone, type Backbone } from '../nets/backbone';
 import type { DatasetRef, EpisodeSetRef, ModelRef } from '../protocol';
 import { loadTrainedModel } from '../train/load';
-import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource } from '../fewshot/weak/pseudoSource';
+import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 
 /** A backbone and the few-shot method on top of it: PANet for plain weights, or a checkpoint's own. */
 export interface LoadedModel {
   backbone: Backbone;
   method: FewShotMethod;
   methodId: string;
+  /** A checkpoint trained from image labels: the pseudo-mask parts it was trained with. */
+  weak?: WeakConfig;
   dispose(): void;
 }
 
@@ -30,7 +32,7 @@ export class Session {
   private readonly samplers = new Map<string, Promise<EpisodeSampler>>();
   private loaded?: { key: string; model: Promise<LoadedModel> };
   private readonly caches = new Map<string, FeatureCache>();
-  private pseudoSource?: Promise<PseudoMaskSource & { dispose(): void }>;
+  private pseudoSource?: { key: string; source: Promise<PseudoMaskSource & { dispose(): void }> };
 
   constructor(readonly cacheDir?: string) {}
 
@@ -71,7 +73,10 @@ export class Session {
     if (this.loaded?.key !== k) {
       const old = this.loaded?.model;
       const model: Promise<LoadedModel> = ref.checkpoint
-        ? loadTrainedModel(ref.checkpoint).then((m) => ({ backbone: m.backbone, method: m.method, methodId: m.meta.method, dispose: () => m.dispose() }))
+        ? loadTrainedModel(ref.checkpoint).then((m) => ({
+          backbone: m.backbone, method: m.method, methodId: m.meta.method, dispose: () => m.dispose(),
+          weak: m.meta.config.supervision === 'image-labels' ? (m.meta.config.weak as WeakConfig | undefined) ?? WEAK_DEFAULTS : undefined,
+        }))
         : createBackbone({ id: ref.backbone ?? 'mobilenetv2', weights: ref.weights, seed: ref.initSeed ?? 1 })
             .then((b) => ({ backbone: b, method: panetMethod, methodId: 'panet', dispose: () => b.dispose() }));
       model.catch(() => {
@@ -83,17 +88,21 @@ export class Session {
     return this.loaded.model;
   }
 
-  /** Weak supervision (annotation 'pseudo'): the built-in pseudo-mask pipeline, loaded on first use and
-   *  kept, so the masks an evaluation made are the ones the episode view shows. */
-  pseudo(ds: SegDataset): Promise<PseudoMaskSource> {
-    if (!this.pseudoSource) {
-      const p = createPseudoMaskSource(WEAK_DEFAULTS, ds.classNames);
-      p.catch(() => {
-        if (this.pseudoSource === p) this.pseudoSource = undefined;
+  /** Weak supervision (annotation 'pseudo'): the pseudo-mask pipeline `weak` describes (a weakly trained
+   *  checkpoint's own parts, else the built-ins), loaded on first use and kept while the same parts are
+   *  asked for, so the masks an evaluation made are the ones the episode view shows. */
+  pseudo(ds: SegDataset, weak: WeakConfig = WEAK_DEFAULTS): Promise<PseudoMaskSource> {
+    const k = key(weak);
+    if (this.pseudoSource?.key !== k) {
+      const old = this.pseudoSource?.source;
+      const source = createPseudoMaskSource(weak, ds.classNames);
+      source.catch(() => {
+        if (this.pseudoSource?.source === source) this.pseudoSource = undefined;
       });
-      this.pseudoSource = p;
+      this.pseudoSource = { key: k, source };
+      old?.then((s) => s.dispose()).catch(() => undefined);
     }
-    return this.pseudoSource;
+    return this.pseudoSource.source;
   }
 
   featureCache(backbone: Backbone, size: number): FeatureCache {
