@@ -106,6 +106,9 @@ export interface TrainParams {
   shots: number;
   steps: number;
   method: 'panet' | 'metasegnet' | 'pixelmeta';
+  /** 'image-labels': weak supervision (pseudo masks from image-level labels, the pixel-level meta-learner's
+   *  setting; the pseudo-mask pipeline with its defaults). Default 'masks'. */
+  supervision?: 'masks' | 'image-labels';
   par?: number;
   freezeBackbone?: boolean;
   lr?: number;
@@ -257,6 +260,7 @@ export function validateRequest(x: unknown): Request {
       int(p, 'shots', 1);
       int(p, 'steps', 1);
       oneOf(p, 'method', ['panet', 'metasegnet', 'pixelmeta']);
+      if (p.supervision !== undefined) oneOf(p, 'supervision', ['masks', 'image-labels']);
       break;
     }
     case 'cancel':

@@ -192,6 +192,7 @@ export function trainInput(p: TrainParams): TrainConfigInput {
     ways: p.ways,
     shots: p.shots,
     steps: p.steps,
+    supervision: p.supervision,
     lr: p.lr,
     freezeBackbone: p.freezeBackbone,
     backbone: p.backbone,

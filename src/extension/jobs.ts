@@ -109,7 +109,7 @@ export function toMetricsRows(raw: Array<Record<string, unknown>>): MetricsRow[]
     lastLoss = r.loss;
     const parts = (r.parts && typeof r.parts === 'object' ? r.parts : {}) as Record<string, unknown>;
     const n = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-    rows.push({ step: step as number, loss: r.loss, seg: n(parts.seg), par: n(parts.par), lr: n(r.lr), ms: n(r.ms) });
+    rows.push({ step: step as number, loss: r.loss, seg: n(parts.seg), par: n(parts.par), meta: n(parts.meta), lr: n(r.lr), ms: n(r.ms) });
   }
   return rows;
 }

@@ -55,7 +55,10 @@ export class Services {
       const info: RunInfo = live?.info ?? {
         runId: r.dir, state: r.steps !== undefined && r.step !== undefined && r.step >= r.steps ? 'completed' : 'cancelled',
         step: r.step, steps: r.steps, checkpoint: r.latest,
-        params: { method: r.method as TrainingParams['method'] | undefined, fold: r.fold, ways: r.ways, shots: r.shots, steps: r.steps },
+        params: {
+          method: r.method as TrainingParams['method'] | undefined, fold: r.fold, ways: r.ways, shots: r.shots, steps: r.steps,
+          ...(r.supervision ? { supervision: r.supervision } : {}),
+        },
       };
       panel.post({ type: 'runStatus', run: info });
       panel.post({ type: 'runMetrics', runId: r.dir, rows: readMetrics(r.dir), reset: true });
@@ -72,13 +75,14 @@ export class Services {
     const params: TrainParams = {
       data: { data: ds.path, dataset: ds.kind, images: ds.images }, fold: form.fold, split: ui.split, ways: form.ways, shots: form.shots,
       steps: form.steps, method: form.method, par: form.par, freezeBackbone: form.freezeBackbone, lr: form.lr,
+      ...(form.supervision ? { supervision: form.supervision } : {}),
       init: form.init || undefined, backbone: ui.backbone, weights: ui.weights, size: ui.size,
       ...(resumeDir ? { resume: resumeDir } : { out: dir }),
     };
     const t: LiveTraining = { dir, params, info: { runId: dir, state: 'starting', step: 0, steps: form.steps, params: form } };
     this.training.set(dir, t);
     this.update(t, { state: 'starting' });
-    const label = `${form.method} on ${ds.name} fold ${form.fold} (${form.ways}-way ${form.shots}-shot, ${form.steps} steps)`;
+    const label = `${form.method} on ${ds.name} fold ${form.fold} (${form.ways}-way ${form.shots}-shot, ${form.steps} steps${form.supervision === 'image-labels' ? ', image labels' : ''})`;
     runTraining(this.host, params, label, {
       progress: (done, total) => this.update(t, { state: 'running', step: done, steps: total }),
       metrics: (rows: MetricsRow[]) => this.broadcastRuns({ type: 'runMetrics', runId: dir, rows }),

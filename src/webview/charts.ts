@@ -1,5 +1,5 @@
 // Training curves with uPlot, coloured from the theme. One chart per quantity group: losses (total and
-// the parts a run logs: segmentation, PAR …) and validation mIoU, which is sparse (only on validation
+// the parts a run logs: segmentation, PAR, the pixel-level meta-learner's meta loss) and validation mIoU, which is sparse (only on validation
 // steps). A series is drawn only when the run logs it (MetaSegNet and the pixel-level meta-learner
 // have no PAR term); the chart is rebuilt when the set of series or the theme changes.
 import uPlot from 'uplot';
@@ -93,6 +93,8 @@ export function lossCurve(): Curve {
     { key: 'loss', label: 'loss', color: (p) => p.css(1), always: true },
     { key: 'seg', label: 'seg', color: (p) => p.css(3) },
     { key: 'par', label: 'PAR', color: (p) => p.css(2) },
+    // the pixel-level meta-learner's prototypical loss (its only part)
+    { key: 'meta', label: 'meta', color: (p) => p.css(5) },
   ]);
 }
 

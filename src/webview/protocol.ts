@@ -126,10 +126,14 @@ export interface TrainingParams {
   freezeBackbone: boolean;
   /** checkpoint to start from (empty: backbone weights) */
   init?: string;
+  /** 'image-labels': weak supervision, supports and queries known by their image-level labels only
+   *  (pseudo masks; the pixel-level meta-learner's setting). Absent: 'masks'. */
+  supervision?: 'masks' | 'image-labels';
 }
 
 /** One training metrics row (engine `metrics` event). */
-export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; lr?: number; valMiou?: number; ms?: number }
+/** loss parts: seg (PANet / MetaSegNet segmentation), par (PANet's alignment), meta (the pixel-level meta-learner's loss) */
+export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number }
 
 export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
 export interface RunInfo { runId: string; state: RunState; step?: number; steps?: number; message?: string; checkpoint?: string; params?: Partial<TrainingParams> }
@@ -238,6 +242,7 @@ const LISTS = ['train', 'val', 'trainaug'] as const;
 const ANNOTATIONS = ['dense', 'scribble', 'box', 'pseudo'] as const;
 const BACKBONES = ['vgg16', 'mobilenetv2'] as const;
 const METHODS = ['panet', 'metasegnet', 'pixelmeta'] as const;
+const SUPERVISIONS = ['masks', 'image-labels'] as const;
 const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;
 
 /** Partial settings (setSettings) or full settings (init / settings) — `full` requires every field. */
@@ -276,6 +281,7 @@ function checkTraining(o: unknown): void {
   need((p.par as number) >= 0, 'par must be ≥ 0');
   need(typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
   optStr(p, 'init');
+  if (p.supervision !== undefined) oneOf(p, 'supervision', SUPERVISIONS);
 }
 
 /** Check a message the webview posted (the extension host's side). */
@@ -446,7 +452,7 @@ export function validateHostMessage(x: unknown): HostMessage {
         const row = r as Obj;
         int(row, 'step');
         num(row, 'loss');
-        for (const k of ['seg', 'par', 'lr', 'valMiou', 'ms']) optNum(row, k);
+        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms']) optNum(row, k);
       });
       break;
     case 'runStatus': {
@@ -456,6 +462,11 @@ export function validateHostMessage(x: unknown): HostMessage {
       optInt(run, 'step');
       optInt(run, 'steps');
       optStr(run, 'message');
+      if (run.params !== undefined) {
+        need(isObj(run.params), 'run.params must be an object');
+        const rp = run.params as Obj;
+        if (rp.supervision !== undefined) oneOf(rp, 'supervision', SUPERVISIONS);
+      }
       break;
     }
     case 'error':

@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProtoLabApi } from '../../src/extension/extension';
+import { toMetricsRows } from '../../src/extension/jobs';
 
 const EXT_ID = 'protolab.protolab';
 const waitFor = async <T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 60000): Promise<T> => {
@@ -147,6 +148,11 @@ describe('ProtoLab in a VS Code extension host', function () {
     fs.writeFileSync(path.join(run, 'config.json'), JSON.stringify({ method: 'panet', fold: 0, ways: 1, shots: 1, steps: 2 }));
     fs.writeFileSync(path.join(run, 'metrics.jsonl'), ['{"kind":"train","step":1,"loss":0.9,"parts":{},"lr":0.001,"ms":5,"episode":"r0e0"}', '{"kind":"train","step":2,"loss":0.7,"parts":{},"lr":0.001,"ms":5,"episode":"r0e1"}', '{"kind":"val","step":2,"miou":0.25,"fbiou":0.5,"episodes":4,"ms":9}'].join('\n') + '\n');
     fs.writeFileSync(path.join(run, 'latest.json'), JSON.stringify({ step: 2, checkpoint: 'checkpoints/step-000002.safetensors' }));
+    // a weakly supervised run (config.json as the engine writes it: { config, data })
+    const weak = path.join(dir, 'run-w');
+    fs.mkdirSync(weak, { recursive: true });
+    fs.writeFileSync(path.join(weak, 'config.json'), JSON.stringify({ config: { method: 'pixelmeta', supervision: 'image-labels', fold: 0, ways: 1, shots: 1, steps: 1 }, data: {} }));
+    fs.writeFileSync(path.join(weak, 'metrics.jsonl'), '{"kind":"train","step":1,"loss":0.69,"parts":{"meta":0.69},"lr":0.001,"ms":5,"episode":"r0e0"}\n');
     await vscode.commands.executeCommand('protolab.refresh');
     const top = await api.trees.checkpoints.getChildren();
     const items = top.map((n) => api.trees.checkpoints.getTreeItem(n));
@@ -163,6 +169,19 @@ describe('ProtoLab in a VS Code extension host', function () {
     const r = runs.find((i) => i.label === 'run-a');
     assert.ok(r, 'run listed');
     assert.match(String(r.description), /completed · 2\/2 · val mIoU 25\.0/);
+    assert.doesNotMatch(String(r.description), /image labels/);
+    const w = runs.find((i) => i.label === 'run-w');
+    assert.ok(w, 'weak run listed');
+    assert.match(String(w.description), /completed · 1\/1 · image labels/);
+    assert.match(String(w.tooltip), /weakly supervised/);
+  });
+
+  it('training metrics rows for the runs chart keep every loss part (PixelMeta: meta)', () => {
+    const rows = toMetricsRows([
+      { kind: 'train', step: 1, loss: 0.69, parts: { meta: 0.69 }, lr: 0.001, ms: 5 },
+      { kind: 'train', step: 2, loss: 0.9, parts: { seg: 0.7, par: 0.2 }, lr: 0.001, ms: 5 },
+    ]);
+    assert.deepStrictEqual(rows.map((r) => [r.meta, r.seg, r.par]), [[0.69, undefined, undefined], [undefined, 0.7, 0.2]]);
   });
 
   it('Start Training opens the runs dashboard in a trusted workspace', async () => {

@@ -170,6 +170,40 @@ describe('engine server process', function () {
     assert.strictEqual(res.episodesScored, 4);
   });
 
+  it('train with supervision image-labels trains the pixel-level meta-learner from pseudo masks; config.json records it', async () => {
+    const out = path.join(dir, 'runs', 'weak-srv');
+    const params = {
+      data: { data: dir, dataset: 'voc' }, fold: 2, split: 'panet', ways: 1, shots: 1, steps: 2, method: 'pixelmeta', supervision: 'image-labels',
+      freezeBackbone: true, backbone: 'mobilenetv2', size: 48, out, valEvery: 0,
+    };
+    const { id, reply } = c.start({ type: 'train', params });
+    const r = (await reply) as { type: string; value: { runDir: string; step: number; complete: boolean }; message?: string };
+    assert.strictEqual(r.type, 'result', r.message);
+    assert.deepStrictEqual([r.value.step, r.value.complete], [2, true]);
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.strictEqual(cfg.config.supervision, 'image-labels');
+    assert.strictEqual(cfg.config.method, 'pixelmeta');
+    assert.ok(cfg.config.weak, 'the pseudo-mask pipeline settings (defaults) are recorded');
+    const rows = c.events.get(id)!.map((e) => (e as { event: { kind: string; row?: { kind?: string; parts?: Record<string, number> } } }).event)
+      .filter((e) => e.kind === 'metrics' && e.row?.kind === 'train');
+    assert.strictEqual(rows.length, 2);
+    assert.ok(rows.every((e) => typeof e.row!.parts?.meta === 'number'), 'PixelMeta logs its meta loss part');
+    // a mask-supervised run (the test above, no supervision given) records 'masks'
+    const msnCfg = path.join(dir, 'runs', 'msn', 'config.json');
+    if (fs.existsSync(msnCfg)) assert.strictEqual(JSON.parse(fs.readFileSync(msnCfg, 'utf8')).config.supervision, 'masks');
+  });
+
+  it('train with an unknown supervision is a protocol error', async () => {
+    const r = await c.start({ type: 'train', params: {
+      data: { data: dir, dataset: 'voc' }, fold: 2, split: 'panet', ways: 1, shots: 1, steps: 1, method: 'pixelmeta', supervision: 'scribbles',
+      out: path.join(dir, 'runs', 'bad'),
+    } }).reply;
+    assert.strictEqual(r.type, 'error');
+    assert.strictEqual((r as { kind: string }).kind, 'protocol');
+    assert.match((r as { message: string }).message, /supervision must be one of masks\|image-labels/);
+    assert.ok(!fs.existsSync(path.join(dir, 'runs', 'bad')), 'nothing was started');
+  });
+
   it('train without an output folder is a usage error', async () => {
     const r = await c.start({ type: 'train', params: { data: { data: dir, dataset: 'voc' }, fold: 0, split: 'panet', ways: 1, shots: 1, steps: 1, method: 'panet' } }).reply;
     assert.strictEqual((r as { kind: string }).kind, 'usage');

@@ -14,6 +14,7 @@ describe('webview protocol and html (node)', () => {
       { type: 'listEpisodes', id: 1, from: 0, count: 100 },
       { type: 'openEpisode', id: 2, episodeId: 'r0e1', annotation: 'scribble' },
       { type: 'startTraining', id: 3, params: { method: 'panet', fold: 0, ways: 1, shots: 1, steps: 10, lr: 0.001, par: 1, freezeBackbone: false } },
+      { type: 'startTraining', id: 6, params: { method: 'pixelmeta', fold: 0, ways: 1, shots: 1, steps: 10, lr: 0.001, par: 0, freezeBackbone: true, supervision: 'image-labels' } },
       { type: 'setSettings', id: 4, settings: { fold: 2 } },
       { type: 'cancel', id: 5, requestId: 2 },
     ]) assert.strictEqual(p.validateWebviewMessage(m), m);
@@ -22,6 +23,7 @@ describe('webview protocol and html (node)', () => {
       [{ type: 'openEpisode', id: 1, episodeId: 'r0e1', annotation: 'pencil' }, /annotation/],
       [{ type: 'startTraining', id: 1, params: { method: 'panet', fold: 0, ways: 1, shots: 1, steps: 10, lr: -1, par: 1, freezeBackbone: false } }, /lr/],
       [{ type: 'setSettings', id: 1, settings: { ways: 0 } }, /ways/], [{ type: 'nope', id: 1 }, /unknown/],
+      [{ type: 'startTraining', id: 1, params: { method: 'pixelmeta', fold: 0, ways: 1, shots: 1, steps: 10, lr: 0.001, par: 0, freezeBackbone: true, supervision: 'scribbles' } }, /supervision/],
     ];
     for (const [m, re] of bad) assert.throws(() => p.validateWebviewMessage(m), (e) => e instanceof p.WebviewProtocolError && re.test(e.message));
   });
@@ -54,6 +56,13 @@ describe('webview protocol and html (node)', () => {
       edit(r.weak);
       assert.throws(() => p.validateHostMessage(msg(r)), (e) => e instanceof p.WebviewProtocolError && re.test(e.message), re.source);
     }
+  });
+
+  it('validates the meta loss part of metrics rows and the supervision of a run', () => {
+    assert.ok(p.validateHostMessage({ type: 'runMetrics', runId: 'r', rows: [{ step: 1, loss: 0.7, meta: 0.7 }] }));
+    assert.throws(() => p.validateHostMessage({ type: 'runMetrics', runId: 'r', rows: [{ step: 1, loss: 0.7, meta: 'x' }] }), /meta/);
+    assert.ok(p.validateHostMessage({ type: 'runStatus', run: { runId: 'r', state: 'completed', params: { method: 'pixelmeta', supervision: 'image-labels' } } }));
+    assert.throws(() => p.validateHostMessage({ type: 'runStatus', run: { runId: 'r', state: 'completed', params: { supervision: 'boxes' } } }), /supervision/);
   });
 
   it('webviewHtml sets a strict CSP with the nonce and no unsafe-inline', () => {
@@ -353,7 +362,7 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.waitForSelector('.run-item[data-run="run-1"]');
     const [start] = await posted(page, 'startTraining');
     // no PAR term in the pixel-level meta-learner: its field is hidden and the run asks for none
-    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 0, freezeBackbone: false });
+    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 0, freezeBackbone: false, supervision: 'masks' });
     assert.strictEqual(await page.$eval('.row-par', (e) => e.getClientRects().length), 0, 'PAR field hidden');
     await deliver(page, { type: 'runStatus', run: { runId: 'run-1', state: 'running', step: 120, steps: 200 } });
     const rows = Array.from({ length: 120 }, (_, i) => ({ step: i + 1, loss: 1.2 * Math.exp(-i / 40) + 0.1 + 0.03 * Math.sin(i), seg: Math.exp(-i / 40) + 0.08, par: 0.2 * Math.exp(-i / 30), lr: 5e-4, ...(i % 20 === 19 ? { valMiou: 0.2 + 0.25 * (1 - Math.exp(-i / 50)) } : {}) }));
@@ -500,12 +509,67 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 4);
     assert.deepStrictEqual(await legend(), ['step', 'loss', 'seg', 'PAR']);
     await screenshot(page, 'runs-panet-par');
-    // the pixel-level meta-learner: the total loss alone
-    await deliver(page, { type: 'runMetrics', runId: 'pixelmeta-run', rows: rows(30, []), reset: true });
+    // the pixel-level meta-learner logs its meta (prototypical) loss part
+    await deliver(page, { type: 'runMetrics', runId: 'pixelmeta-run', rows: rows(30, ['meta']), reset: true });
     await page.click('.run-item[data-run="pixelmeta-run"]');
+    await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 3);
+    assert.deepStrictEqual(await legend(), ['step', 'loss', 'meta']);
+    await screenshot(page, 'runs-pixelmeta-meta');
+    // a run that logs no parts: the total loss alone
+    await deliver(page, { type: 'runMetrics', runId: 'bare-run', rows: rows(30, []), reset: true });
+    await page.click('.run-item[data-run="bare-run"]');
     await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 2);
     assert.deepStrictEqual(await legend(), ['step', 'loss']);
     assert.strictEqual(await page.locator('.chart .uplot').count(), 2, 'one plot per chart (rebuilt, not stacked)');
+  });
+
+  it('runs: the Supervision select posts with startTraining, is saved with the form, and marks weak runs', async () => {
+    const { page } = await open({ ack: true });
+    await init(page, 'runs');
+    await page.waitForSelector('vscode-single-select.field-supervision');
+    const options = await page.$$eval('vscode-single-select.field-supervision vscode-option', (os) => os.map((o) => [o.getAttribute('value'), o.textContent]));
+    assert.deepStrictEqual(options, [['masks', 'masks'], ['image-labels', 'image labels (weak)']]);
+    assert.strictEqual(await page.$eval('vscode-single-select.field-supervision', (e) => e.value), 'masks', 'masks by default');
+    await page.evaluate(() => {
+      const set = (sel, v) => { const f = document.querySelector(sel); f.value = v; f.dispatchEvent(new Event('change')); };
+      set('vscode-single-select.field-method', 'pixelmeta');
+      set('vscode-single-select.field-supervision', 'image-labels');
+      set('vscode-textfield.field-steps', '50');
+    });
+    await page.click('vscode-button.start-training');
+    await page.waitForSelector('.run-item[data-run="run-1"]');
+    const [start] = await posted(page, 'startTraining');
+    assert.strictEqual(start.params.supervision, 'image-labels');
+    assert.deepStrictEqual([start.params.method, start.params.steps], ['pixelmeta', 50]);
+    // the run is marked weakly supervised in the list and the status line
+    assert.strictEqual(await page.$eval('.run-item[data-run="run-1"] .run-weak', (e) => e.textContent), 'image labels');
+    assert.match(await page.$eval('.run-status', (e) => e.textContent), /^run-1: starting · image labels/);
+    // a run the host reports from its config.json (weak), and one supervised by masks
+    await deliver(page, { type: 'runStatus', run: { runId: 'old-weak', state: 'completed', step: 5, steps: 5, params: { method: 'pixelmeta', supervision: 'image-labels' } } });
+    await deliver(page, { type: 'runStatus', run: { runId: 'old-dense', state: 'completed', step: 5, steps: 5, params: { method: 'panet' } } });
+    await page.waitForSelector('.run-item[data-run="old-dense"]');
+    assert.strictEqual(await page.locator('.run-item[data-run="old-weak"] .run-weak').count(), 1);
+    assert.strictEqual(await page.locator('.run-item[data-run="old-dense"] .run-weak').count(), 0);
+    await page.click('.run-item[data-run="old-dense"]');
+    assert.doesNotMatch(await page.$eval('.run-status', (e) => e.textContent), /image labels/);
+    // restored with the form
+    await page.reload();
+    await page.waitForFunction(() => window.__host && window.__host.posted.length > 0);
+    await init(page, 'runs');
+    await page.waitForSelector('vscode-single-select.field-supervision');
+    assert.strictEqual(await page.$eval('vscode-single-select.field-supervision', (e) => e.value), 'image-labels', 'restored');
+    await page.click('vscode-button.start-training');
+    await page.waitForFunction(() => window.__host.of('startTraining').length === 1);
+    assert.strictEqual((await posted(page, 'startTraining'))[0].params.supervision, 'image-labels', 'posted after a restore');
+    // back to masks
+    await page.evaluate(() => {
+      const f = document.querySelector('vscode-single-select.field-supervision');
+      f.value = 'masks';
+      f.dispatchEvent(new Event('change'));
+    });
+    await page.click('vscode-button.start-training');
+    await page.waitForFunction(() => window.__host.of('startTraining').length === 2);
+    assert.strictEqual((await posted(page, 'startTraining'))[1].params.supervision, 'masks');
   });
 
   it('ignores invalid host messages with a console warning and keeps working', async () => {

@@ -32,10 +32,11 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
     const r = n.run;
     const it = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
     const progress = r.steps !== undefined ? `${r.step ?? 0}/${r.steps}` : `${r.step ?? 0}`;
-    it.description = `${n.status} · ${progress}${r.lastValMiou !== undefined ? ` · val mIoU ${(100 * r.lastValMiou).toFixed(1)}` : ''}`;
+    const weak = r.supervision === 'image-labels';
+    it.description = `${n.status} · ${progress}${weak ? ' · image labels' : ''}${r.lastValMiou !== undefined ? ` · val mIoU ${(100 * r.lastValMiou).toFixed(1)}` : ''}`;
     it.tooltip = [
       r.dir,
-      `${r.method ?? '?'} · fold ${r.fold ?? '?'} · ${r.ways ?? '?'}-way ${r.shots ?? '?'}-shot`,
+      `${r.method ?? '?'} · fold ${r.fold ?? '?'} · ${r.ways ?? '?'}-way ${r.shots ?? '?'}-shot${weak ? ' · weakly supervised (image-level labels)' : ''}`,
       r.lastLoss !== undefined ? `last loss ${r.lastLoss.toFixed(4)}` : '',
       r.latest ? `latest checkpoint ${r.latest}` : 'no checkpoint yet',
     ].filter(Boolean).join('\n');

@@ -15,6 +15,8 @@ export interface RunSummary {
   ways?: number;
   shots?: number;
   steps?: number;
+  /** 'image-labels': weakly supervised (config.json's supervision); 'masks' or absent: dense masks */
+  supervision?: 'masks' | 'image-labels';
   /** last step logged in metrics.jsonl */
   step?: number;
   lastLoss?: number;
@@ -83,6 +85,7 @@ export function summarizeRun(dir: string): RunSummary {
     name: path.basename(dir),
     method: typeof cfgObj.method === 'string' ? cfgObj.method : undefined,
     fold: num(cfgObj.fold), ways: num(cfgObj.ways), shots: num(cfgObj.shots), steps: num(cfgObj.steps),
+    supervision: cfgObj.supervision === 'image-labels' || cfgObj.supervision === 'masks' ? cfgObj.supervision : undefined,
     step: num(rows.at(-1)?.step),
     lastLoss: num(train.at(-1)?.loss),
     lastValMiou: num(val.at(-1)?.miou),

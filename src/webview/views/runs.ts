@@ -1,7 +1,8 @@
 // Runs dashboard: the training form (posts startTraining), the runs with their state, and live loss /
 // validation-mIoU curves of the selected run with pause / resume / cancel. PAR (PANet's prototype
 // alignment) is PANet's only: its λ field shows for PANet alone, and the loss chart draws only the
-// parts a run logs.
+// parts a run logs. Supervision: dense masks, or image-level labels only (weak: pseudo masks, the
+// pixel-level meta-learner's setting; any method can train that way).
 import { lossCurve, valCurve } from '../charts';
 import { onThemeChange } from '../colors';
 import type { AppContext, View } from '../context';
@@ -10,7 +11,13 @@ import type { HostMessage, MetricsRow, RunInfo, TrainingParams } from '../protoc
 
 type Field = HTMLElement & { value: string; checked?: boolean; disabled?: boolean };
 
-export const DEFAULT_FORM: TrainingParams = { method: 'panet', fold: 0, ways: 1, shots: 1, steps: 1000, lr: 1e-3, par: 1, freezeBackbone: false };
+export const DEFAULT_FORM: TrainingParams = { method: 'panet', fold: 0, ways: 1, shots: 1, steps: 1000, lr: 1e-3, par: 1, freezeBackbone: false, supervision: 'masks' };
+
+type Supervision = NonNullable<TrainingParams['supervision']>;
+const SUPERVISION_LABELS: Record<Supervision, string> = { masks: 'masks', 'image-labels': 'image labels (weak)' };
+
+/** ' · image labels' for a weakly supervised run (status line, run list), '' otherwise. */
+export const supervisionNote = (p?: Partial<TrainingParams>): string => (p?.supervision === 'image-labels' ? ' · image labels' : '');
 
 export class RunsView implements View {
   readonly el = h('div', { class: 'view view-runs' });
@@ -27,6 +34,8 @@ export class RunsView implements View {
   private parRow: HTMLElement | undefined;
   /** the method picked in the form (tracked here, not read back from the select, which may not have rendered its options yet) */
   private method: TrainingParams['method'] = DEFAULT_FORM.method;
+  /** the supervision picked in the form (tracked for the same reason) */
+  private supervision: Supervision = 'masks';
 
   constructor(private readonly ctx: AppContext) {
     const saved = ctx.store.get().runs;
@@ -49,6 +58,16 @@ export class RunsView implements View {
       this.saveForm();
     });
     this.fields.set('method', method);
+    const supervision = h('vscode-single-select', { name: 'supervision', class: 'field-supervision', 'aria-label': 'Supervision' }) as Field;
+    this.supervision = f.supervision === 'image-labels' ? 'image-labels' : 'masks';
+    for (const [v, t] of Object.entries(SUPERVISION_LABELS)) supervision.appendChild(h('vscode-option', { value: v, selected: v === this.supervision }, t));
+    supervision.value = this.supervision;
+    supervision.title = 'masks: dense support/query masks. image labels (weak): only which classes each image holds; pseudo masks stand in for the masks (pixel-level meta-learner)';
+    supervision.addEventListener('change', () => {
+      if (supervision.value === 'masks' || supervision.value === 'image-labels') this.supervision = supervision.value;
+      this.saveForm();
+    });
+    this.fields.set('supervision', supervision);
     const freeze = h('vscode-checkbox', { label: 'Freeze backbone', class: 'field-freezeBackbone' }) as Field;
     freeze.checked = f.freezeBackbone;
     freeze.addEventListener('change', () => this.saveForm());
@@ -67,6 +86,7 @@ export class RunsView implements View {
     this.parRow.title = 'Prototype alignment regularisation weight (PANet only; 0 = off)';
     const form = h('form', { class: 'train-form', 'aria-label': 'New training run' },
       h('label', { class: 'form-row' }, h('span', { class: 'setting-label' }, 'Method'), method),
+      h('label', { class: 'form-row' }, h('span', { class: 'setting-label' }, 'Supervision'), supervision),
       text('fold', 'Fold'), text('ways', 'Ways'), text('shots', 'Shots'), text('steps', 'Steps'),
       text('lr', 'Learning rate', 'text'), this.parRow,
       h('div', { class: 'form-row' }, h('span', { class: 'setting-label' }, ''), freeze),
@@ -110,6 +130,8 @@ export class RunsView implements View {
     const lr = Number(v('lr'));
     let par = Number(v('par'));
     const method = (v('method') || this.method) as TrainingParams['method'];
+    const sv = v('supervision');
+    const supervision: Supervision = sv === 'masks' || sv === 'image-labels' ? sv : this.supervision;
     const panet = method === 'panet';
     for (const x of [fold, ways, shots, steps]) if (typeof x === 'string') return x;
     if (!(lr > 0) || !Number.isFinite(lr)) return 'learning rate must be a number > 0';
@@ -121,7 +143,7 @@ export class RunsView implements View {
     const init = v('init');
     return {
       method, fold: fold as number, ways: ways as number, shots: shots as number, steps: steps as number,
-      lr, par, freezeBackbone: Boolean(this.fields.get('freezeBackbone')?.checked), ...(init ? { init } : {}),
+      lr, par, freezeBackbone: Boolean(this.fields.get('freezeBackbone')?.checked), ...(init ? { init } : {}), supervision,
     };
   }
 
@@ -163,12 +185,13 @@ export class RunsView implements View {
       const item = h('div', { class: `run-item${r.runId === this.selected ? ' selected' : ''}`, 'data-run': r.runId, tabindex: 0 },
         h('span', { class: 'run-id' }, r.runId),
         h('span', { class: `badge state-${r.state}` }, r.state),
+        ...(r.params?.supervision === 'image-labels' ? [h('span', { class: 'badge run-weak', title: 'weakly supervised: trained from image-level labels (pseudo masks)' }, 'image labels')] : []),
         h('span', { class: 'muted' }, r.step !== undefined ? `${r.step}${r.steps ? ` / ${r.steps}` : ''}` : ''));
       item.addEventListener('click', () => this.select(r.runId));
       this.runList.appendChild(item);
     }
     const r = this.selected ? this.runs.get(this.selected) : undefined;
-    this.status.textContent = r ? `${r.runId}: ${r.state}${r.message ? ` — ${r.message}` : ''}${r.checkpoint ? ` · ${r.checkpoint}` : ''}` : 'No run selected';
+    this.status.textContent = r ? `${r.runId}: ${r.state}${supervisionNote(r.params)}${r.message ? ` — ${r.message}` : ''}${r.checkpoint ? ` · ${r.checkpoint}` : ''}` : 'No run selected';
     const live = r?.state === 'running' || r?.state === 'starting';
     this.buttons.pause.disabled = !live;
     this.buttons.resume.disabled = r?.state !== 'paused';
