@@ -1,5 +1,6 @@
 // COCO reader on a tree written in the real on-disk format (annotations/instances_*2014.json, image folders).
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -169,5 +170,30 @@ describe('COCO reader', () => {
     fs.mkdirSync(empty, { recursive: true });
     await assert.rejects(openDataset({ data: empty, dataset: 'coco' }), (e: Error) =>
       e instanceof DataError && e.message.includes(path.join(empty, 'coco', 'annotations')));
+  });
+});
+
+describe('COCO index: a heap too small for the annotation file', () => {
+  it('is refused before parsing with the flag to set, naming the file (not a V8 out-of-memory crash)', function () {
+    this.timeout(120000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-coco-heap-'));
+    try {
+      // ≈ 40 MB of polygons: needs ≈ 160 MB of heap by the reader's own rule, more than a 64 MB old space allows.
+      const images = Array.from({ length: 2000 }, (_, i) => ({ id: i + 1, file_name: `${i}.jpg`, width: 640, height: 480 }));
+      const poly = Array.from({ length: 400 }, (_, j) => (j * 1.25).toFixed(2)).join(',');
+      const anns = Array.from({ length: 16000 }, (_, i) => `{"id":${i + 1},"image_id":${(i % 2000) + 1},"category_id":1,"iscrowd":0,"area":10,"segmentation":[[${poly}]]}`);
+      const file = path.join(dir, 'big.json');
+      fs.writeFileSync(file, `{"images":${JSON.stringify(images)},"categories":[{"id":1,"name":"a"},{"id":2,"name":"b"},{"id":3,"name":"c"},{"id":4,"name":"d"}],"annotations":[${anns.join(',')}]}`);
+      assert.ok(fs.statSync(file).size > 30 * 2 ** 20);
+      const openJs = path.resolve(__dirname, '../../src/engine/data/open.js');
+      const script = `require(${JSON.stringify(openJs)}).openDataset({ data: ${JSON.stringify(file)}, dataset: 'coco', cacheDir: ${JSON.stringify(path.join(dir, 'cache'))} })` +
+        '.then((ds) => ds.index(ds.lists()[0])).then(() => console.log("indexed"), (e) => { console.log("ERR " + e.message); process.exit(3); })';
+      const r = spawnSync(process.execPath, ['--max-old-space-size=64', '-e', script], { encoding: 'utf8', timeout: 100000 });
+      assert.strictEqual(r.status, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, /big\.json: indexing this \d+ MB file needs about [\d.]+ GB of JS heap .* NODE_OPTIONS=--max-old-space-size=\d+/);
+      assert.doesNotMatch(r.stderr, /FATAL|out of memory/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

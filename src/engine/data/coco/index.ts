@@ -1,6 +1,8 @@
 // A compact, cached index of a COCO annotation JSON, so only the first open pays for parsing it.
-// instances_train2014.json is ~450 MB: JSON.parse of it needs a few GB of heap (run node with
-// --max-old-space-size=6144 or more) and V8 caps one string at ~512 MB, the limit of this reader.
+// instances_train2014.json is ~450 MB. Indexing takes ≈3.5× the file's size in JS heap (measured: a
+// 105 MB synthetic COCO JSON of polygons indexes with --max-old-space-size=400 and fails at 300), so
+// ≈1.6 GB for train2014; a heap too small for a file is refused before parsing with the flag to set,
+// instead of a V8 out-of-memory crash. V8 caps one string at ~512 MB, the limit of this reader.
 // The cache is two files, both keyed by the JSON's size+mtime:
 //   <name>-<pathhash>.<key>.protolab-anns.jsonl   one line per image: JSON array of CompactAnn
 //   <name>-<pathhash>.<key>.protolab-index.json   per image: id, file, size, class areas, byte range
@@ -8,6 +10,7 @@
 // points at a complete anns file.
 import * as fs from 'fs';
 import * as path from 'path';
+import * as v8 from 'v8';
 import { DataError } from '../../errors';
 import { writeFileAtomicAsync } from '../../fsutil';
 import { shortHash, statKey } from '../cachedir';
@@ -16,6 +19,8 @@ import { imageIdsFor, parseCocoJson, type CompactAnn } from './json';
 const VERSION = 1;
 /** V8's maximum string length (chars); larger JSON files cannot go through JSON.parse in one piece. */
 const MAX_JSON_CHARS = (1 << 29) - 24;
+/** JS heap needed to index a COCO JSON, per byte of file (3.5 measured, see the header; with margin). */
+const HEAP_PER_JSON_BYTE = 4;
 
 export interface CocoIndexEntry {
   id: string;
@@ -92,6 +97,13 @@ export async function loadOrBuildCocoIndex(
 
   if (st.size > MAX_JSON_CHARS) {
     throw new DataError(json, `${(st.size / 2 ** 20).toFixed(0)} MB is over the ${(MAX_JSON_CHARS / 2 ** 20).toFixed(0)} MB a single JSON.parse can take`);
+  }
+  const heapLimit = v8.getHeapStatistics().heap_size_limit;
+  if (st.size * HEAP_PER_JSON_BYTE > heapLimit) {
+    const needMB = Math.ceil((st.size * HEAP_PER_JSON_BYTE) / 2 ** 20 / 1024) * 1024;
+    throw new DataError(json, `indexing this ${(st.size / 2 ** 20).toFixed(0)} MB file needs about ${(st.size * HEAP_PER_JSON_BYTE / 2 ** 30).toFixed(1)} GB ` +
+      `of JS heap and this process may use ${(heapLimit / 2 ** 30).toFixed(1)} GB; run once with NODE_OPTIONS=--max-old-space-size=${needMB} ` +
+      '(in VS Code: the protolab.engine.maxMemoryMB setting). The index is cached, so later opens need little');
   }
   let text: string;
   try {
