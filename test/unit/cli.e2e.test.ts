@@ -1,11 +1,12 @@
 // End to end through the real CLI (bin/protolab.js on the compiled engine): sample → eval (JSON +
 // records) → masks → score → segment, plus the errors a user meets first.
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { decodeIndexPng } from '../../src/engine/image/png';
-import { cli } from './helpers/cli';
+import { BIN, cli, type CliResult } from './helpers/cli';
 
 describe('protolab CLI end to end (sample data)', function () {
   this.timeout(600000);
@@ -43,6 +44,38 @@ describe('protolab CLI end to end (sample data)', function () {
     assert.strictEqual(lines.length, 24);
     assert.match(lines[0].id, /^r0e0$/);
     assert.strictEqual(lines[0].supports[0].length, 1);
+  });
+
+  it('Ctrl-C: eval stops at an episode boundary, still prints and writes what it scored, exits 130; train writes a checkpoint to resume', async () => {
+    /** Start a command, send SIGINT once `ready` shows on stderr, collect its output and exit code. */
+    const interrupted = (args: string[], ready: RegExp): Promise<CliResult> => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '', sent = false;
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (!sent && ready.test(stderr)) { sent = true; child.kill('SIGINT'); }
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    const json = path.join(dir, 'cancelled.json');
+    const e = await interrupted(['eval', '--data', data, '--fold', '1', '--ways', '1', '--shots', '1', '--episodes', '100000', '--runs', '1',
+      '--size', '64', '--backbone', 'mobilenetv2', '--workers', '0', '--json', json], /eval: [1-9]/);
+    assert.strictEqual(e.code, 130, e.stderr);
+    assert.match(e.stderr, /stopping after this episode/);
+    assert.match(e.stdout, /CANCELLED: the numbers above cover only the episodes scored before the stop/);
+    const r = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.strictEqual(r.complete, false);
+    assert.ok(r.episodesScored > 0 && r.episodesScored < 100000);
+
+    const run = path.join(dir, 'cancelled-run');
+    const t = await interrupted(['train', '--data', data, '--fold', '1', '--ways', '1', '--shots', '1', '--steps', '100000', '--size', '32',
+      '--method', 'metasegnet', '--freeze-backbone', '--backbone', 'mobilenetv2', '--val-every', '0', '--checkpoint-every', '0', '--out', run], /train: [1-9]/);
+    assert.strictEqual(t.code, 130, t.stderr);
+    assert.match(t.stderr, /stopping after this step and writing a checkpoint/);
+    assert.match(t.stdout, /continue with: protolab train --resume/);
+    assert.ok(fs.readdirSync(path.join(run, 'checkpoints')).some((f) => f.endsWith('.safetensors')));
   });
 
   it('the same seed gives the same result', () => {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { int, oneOf, parse } from '../cli/args';
+import { onInterrupt } from '../cli/interrupt';
 import { progressBar } from '../cli/progress';
 import { UsageError } from '../errors';
 import { EncoderPool } from '../eval/encoderPool';
@@ -125,17 +126,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (recordsTmp) fs.mkdirSync(path.dirname(recordsTmp), { recursive: true });
   const recordsFd = recordsTmp ? fs.openSync(recordsTmp, 'w') : undefined;
 
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after this episode (Ctrl-C again to quit at once)…\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt('stopping after this episode');
   const bar = progressBar('eval');
   try {
     const result = await evaluate(ds, backbone, method, settings, backend.name, {
-      signal: abort.signal,
+      signal: interrupt.signal,
       pseudo,
       onPseudoMask: typeof v['pseudo-out'] === 'string' ? pseudoWriter(path.resolve(v['pseudo-out'])) : undefined,
       featureBytes: int(v, 'cache-mb', 2048, 64) * 1024 * 1024,
@@ -163,7 +158,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.release();
     method.dispose?.();
     backbone.dispose();
     pseudo?.dispose();

@@ -2,6 +2,7 @@
 // boundary and leaves a checkpoint that --resume continues exactly.
 import * as path from 'path';
 import { int, num, oneOf, parse } from '../cli/args';
+import { onInterrupt } from '../cli/interrupt';
 import { fmtSecs, progressBar } from '../cli/progress';
 import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
@@ -112,19 +113,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       `${cfg.ways}-way ${cfg.shots}-shot, ${cfg.steps} steps at ${cfg.size}², backbone ${trainer.backbone.id} (${trainer.backbone.weightsSource}); run dir ${runDir}`);
   }
 
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after this step and writing a checkpoint (Ctrl-C again to quit at once)…\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt('stopping after this step and writing a checkpoint');
   const bar = progressBar('train');
   const total = trainer.config.steps;
   let lastVal = '';
   try {
     const out = await trainer.run({
-      signal: abort.signal,
+      signal: interrupt.signal,
       onStep: (r) => {
         const parts = Object.entries(r.parts).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(' ');
         bar.update(r.step, total, `loss ${r.loss.toFixed(4)}${parts ? ` (${parts})` : ''} lr ${r.lr.toExponential(0)} ${fmtSecs(r.ms / 1000)}/step${lastVal}`);
@@ -148,7 +143,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       : `evaluate with: protolab eval --checkpoint ${runDir} --data ${ds.root} --dataset ${c.dataset} --fold ${c.fold} --ways ${c.ways} --shots ${c.shots}`);
     return out.cancelled ? 130 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.release();
     trainer.dispose();
   }
 }
