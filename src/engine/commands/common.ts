@@ -62,6 +62,11 @@ export function backboneFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2'): Pro
   return createBackbone(backboneOptionsFromFlags(v, dflt));
 }
 
+/** The episode-set flags every command that samples episodes takes. */
+export const episodeOptions: Options = {
+  split: { type: 'string' }, fold: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' },
+};
+
 /** Weak supervision (image-level labels → pseudo masks): the pluggable parts of weak.ts, from flags. */
 export const weakOptions: Options = {
   supervision: { type: 'string' },

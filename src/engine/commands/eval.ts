@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../fsutil';
 import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
-import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
+import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
@@ -49,7 +49,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       ...datasetOptions,
       ...modelOptions,
       ...weakOptions,
-      split: { type: 'string' }, fold: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' },
+      ...episodeOptions,
       episodes: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
       list: { type: 'string' }, annotation: { type: 'string' }, json: { type: 'string' }, records: { type: 'string' },
       'feature-cache': { type: 'string' }, 'min-pixels': { type: 'string' }, method: { type: 'string' },

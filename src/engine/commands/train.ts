@@ -8,7 +8,7 @@ import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
 import { CONFIG_FILE, defaultRunDir, readJson, resolveCheckpoint } from '../train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfig, type TrainConfigInput } from '../train/trainer';
-import { backendFromFlags, datasetOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
+import { backendFromFlags, datasetOptions, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
 export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F --ways N --shots K --steps S
     [--method panet|metasegnet|pixelmeta] [--par 1] [--freeze-backbone] [--init CKPT|--weights FILE]
@@ -42,7 +42,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ...datasetOptions,
       ...modelOptions,
       ...weakOptions,
-      split: { type: 'string' }, fold: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' },
+      ...episodeOptions,
       steps: { type: 'string' }, method: { type: 'string' }, par: { type: 'string' }, 'freeze-backbone': { type: 'boolean' },
       init: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, lr: { type: 'string' },
       'lr-steps': { type: 'string' }, 'lr-gamma': { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },

@@ -5,7 +5,7 @@ import type { SegDataset } from '../data/dataset';
 import type { Backbone } from '../nets/backbone';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
 import type { PseudoMask } from '../fewshot/weak';
-import type { PseudoMaskSource } from '../fewshot/weak/pseudoSource';
+import { pseudoImageKey, type PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { DataError } from '../errors';
 import type { IndexMask } from '../types';
 import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from './featureCache';
@@ -82,7 +82,7 @@ export class EpisodeInputs {
     const label = this.ds.classNames[cls];
     if (!label) throw new DataError(this.ds.imagePath(id), `class ${cls} has no name, so it has no image-level label`);
     const n = this.opts.size;
-    return src.mask(`${this.ds.imagePath(id)}@${n}`, async () => {
+    return src.mask(pseudoImageKey(this.ds.imagePath(id), n), async () => {
       const px = await resizeRgb(await this.ds.loadImage(id), n, n);
       return { width: n, height: n, data: Uint8Array.from(px) };
     }, label);

@@ -29,7 +29,7 @@ import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
 import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
-import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
+import { createPseudoMaskSource, pseudoImageKey, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import { toEpisodeLabels } from '../fewshot/panet';
 import { createMethod, METHODS, type MethodId } from '../fewshot/registry';
 import type { TrainableMethod, TrainEpisode } from '../fewshot/trainable';
@@ -463,7 +463,7 @@ export class Trainer {
   private async weakTargets(ep: Episode, images: StepImage[], src: PseudoMaskSource): Promise<{ annotations: SupportAnnotation[][]; labels: Uint8Array[] }> {
     const n = this.config.size;
     const pm = (im: StepImage, cls: number) => src.mask(
-      `${this.ds.imagePath(im.id)}@${n}${im.flip ? ':hflip' : ''}`,
+      pseudoImageKey(this.ds.imagePath(im.id), n, im.flip),
       async () => ({ width: n, height: n, data: Uint8Array.from(im.px) }),
       this.ds.classNames[cls],
     );

@@ -37,11 +37,19 @@ export interface PseudoMaskSource {
   mask(key: string, image: () => Promise<RawImage>, label: string): Promise<PseudoMask>;
 }
 
+/**
+ * The key of an image as the network sees it (resized to `size`², mirrored or not): evaluation, the
+ * episode view and training ask a shared source with the same key for the same pixels.
+ */
+export function pseudoImageKey(imagePath: string, size: number, flipped = false): string {
+  return `${imagePath}@${size}${flipped ? ':hflip' : ''}`;
+}
+
 /** Masks kept in memory (a 417² mask with its score map ≈ 870 kB; 300 ≈ 260 MB). */
 const KEEP = 300;
 
 export function pseudoMaskSource(parts: WeakParts, opts: PseudoMaskOptions = {}): PseudoMaskSource {
-  const threshold = opts.threshold ?? 0.25;
+  const threshold = opts.threshold ?? WEAK_DEFAULTS.threshold;
   const memo = new Map<string, Promise<PseudoMask>>();
   return {
     describe: () => {
