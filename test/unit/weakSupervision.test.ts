@@ -18,7 +18,7 @@ import { ANN_BG, ANN_FG } from '../../src/engine/fewshot/annotations';
 import { panetMethod } from '../../src/engine/fewshot/method';
 import type { PseudoMask } from '../../src/engine/fewshot/weak';
 import { pseudoEpisodeLabels } from '../../src/engine/fewshot/weak/pseudoLabels';
-import type { PseudoMaskSource } from '../../src/engine/fewshot/weak/pseudoSource';
+import { pseudoMaskSource, type PseudoMaskSource } from '../../src/engine/fewshot/weak/pseudoSource';
 import { wordnetSimilarity } from '../../src/engine/fewshot/wordnet';
 import { ensureGradients } from '../../src/engine/gradients';
 import { decodeIndexPng } from '../../src/engine/image/png';
@@ -58,6 +58,17 @@ describe('pseudoEpisodeLabels (query labels from image-level labels)', () => {
     assert.deepStrictEqual(Array.from(pseudoEpisodeLabels([null, b], 5, 0.5)), [0, 2, 2, 2, 0]);
     assert.deepStrictEqual(Array.from(pseudoEpisodeLabels([null, null], 5, 0.5)), [0, 0, 0, 0, 0]);
     assert.throws(() => pseudoEpisodeLabels([a], 4, 0.5), RangeError);
+  });
+});
+
+describe('pseudoMaskSource.describe', () => {
+  it('lists the labels the word similarity knew nothing of, not the CAM class names (in any case)', () => {
+    const src = pseudoMaskSource({
+      cam: { id: 'cam', classNames: ['Drawing', 'Neutral'], cams: async () => ({ maps: [], h: 1, w: 1 }) },
+      similarity: { id: 'vectors:x', sim: () => 0, unknown: () => ['drawing', 'stripes-disc', 'Neutral'] },
+      saliency: null,
+    }, { threshold: 0.4 });
+    assert.deepStrictEqual(src.describe(), { cam: 'cam', similarity: 'vectors:x', saliency: 'none', threshold: 0.4, unknownLabels: ['stripes-disc'] });
   });
 });
 

@@ -53,10 +53,11 @@ export function pseudoMaskSource(parts: WeakParts, opts: PseudoMaskOptions = {})
   const memo = new Map<string, Promise<PseudoMask>>();
   return {
     describe: () => {
-      const camNames = new Set(parts.cam.classNames);
+      // CAM class names are not labels; compared without case (word vectors report names lower-cased)
+      const camNames = new Set(parts.cam.classNames.map((n) => n.trim().toLowerCase()));
       return {
         cam: parts.cam.id, similarity: parts.similarity.id, saliency: parts.saliency ? parts.saliency.id : 'none', threshold,
-        unknownLabels: (parts.similarity.unknown?.() ?? []).filter((n) => !camNames.has(n)),
+        unknownLabels: (parts.similarity.unknown?.() ?? []).filter((n) => !camNames.has(n.trim().toLowerCase())),
       };
     },
     mask(key, image, label) {
