@@ -1,6 +1,7 @@
 // `protolab eval|train|segment|score|masks|sample` — the engine without VS Code. Each command lives in
 // commands/<name>.ts; this file only dispatches and turns errors into messages and exit codes.
-import { CancelledError, DataError, UsageError } from './errors';
+import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
+import { internalErrorMessage } from './cli/internalError';
 import { evalCommand, evalHelp } from './commands/eval';
 import { masksCommand, masksHelp } from './commands/masks';
 import { sampleCommand, sampleHelp } from './commands/sample';
@@ -19,12 +20,14 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
 
 const usage = `ProtoLab — few-shot semantic segmentation engine (PANet in tfjs)
 
-usage: protolab <command> [flags]   (protolab <command> --help for its flags)
+usage: protolab <command> [flags]   (protolab <command> --help for its flags; --debug: stack traces)
 
 ${Object.values(commands).map((c) => c.help.split('\n')[0]).join('\n')}`;
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // --debug is the CLI's own flag (any position): errors then print their stack trace too.
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage);
     return name ? 0 : 2;
@@ -49,6 +52,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error('cancelled');
       return 130;
     }
-    throw e;
+    if (e instanceof TrainingDivergedError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    console.error(internalErrorMessage(e, debug));
+    return 70; // EX_SOFTWARE: an internal error
   }
 }

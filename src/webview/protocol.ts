@@ -133,9 +133,10 @@ export interface TrainingParams {
 
 /** One training metrics row (engine `metrics` event). */
 /** loss parts: seg (PANet / MetaSegNet segmentation), par (PANet's alignment), meta (the pixel-level meta-learner's loss) */
-export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number }
+/** diverged: the reason, on the row of the step whose loss diverged (the run stopped there); divergedLoss: where to mark it on the loss chart */
+export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number; diverged?: string; divergedLoss?: number }
 
-export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed' | 'diverged';
 export interface RunInfo { runId: string; state: RunState; step?: number; steps?: number; message?: string; checkpoint?: string; params?: Partial<TrainingParams> }
 
 // ---- webview → host -------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ const ANNOTATIONS = ['dense', 'scribble', 'box', 'pseudo'] as const;
 const BACKBONES = ['vgg16', 'mobilenetv2'] as const;
 const METHODS = ['panet', 'metasegnet', 'pixelmeta'] as const;
 const SUPERVISIONS = ['masks', 'image-labels'] as const;
-const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;
+const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed', 'diverged'] as const;
 
 /** Partial settings (setSettings) or full settings (init / settings) — `full` requires every field. */
 function checkSettings(o: unknown, full: boolean): void {
@@ -452,7 +453,8 @@ export function validateHostMessage(x: unknown): HostMessage {
         const row = r as Obj;
         int(row, 'step');
         num(row, 'loss');
-        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms']) optNum(row, k);
+        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms', 'divergedLoss']) optNum(row, k);
+        optStr(row, 'diverged');
       });
       break;
     case 'runStatus': {

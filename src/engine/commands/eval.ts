@@ -12,7 +12,7 @@ import { evalTable } from '../eval/report';
 import type { FewShotMethod } from '../fewshot/method';
 import { createMethod, METHOD_IDS } from '../fewshot/registry';
 import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
-import { readTrainMeta } from '../train/checkpoint';
+import { readTrainMeta, type TrainCheckpointMeta } from '../train/checkpoint';
 import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
 import { resolveCheckpoint } from '../train/runDir';
 import { writeFileAtomic } from '../fsutil';
@@ -62,10 +62,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   // A checkpoint brings its own method, backbone and training size.
   const ckptFile = typeof v.checkpoint === 'string' ? resolveCheckpoint(v.checkpoint) : undefined;
   const ckpt = ckptFile ? readTrainMeta(ckptFile) : undefined;
-  if (ckpt) {
-    const clash = ['method', 'backbone', 'weights', 'init-seed'].filter((f) => v[f] !== undefined);
-    if (clash.length) throw new UsageError(`--checkpoint sets the method and backbone itself; drop ${clash.map((f) => `--${f}`).join(' ')}`);
-  }
+  if (ckpt && ckptFile) checkpointFlagsAgree(v, ckptFile, ckpt);
   // A run trained from image-level labels is evaluated the same way unless the flags say otherwise.
   const weakFromCkpt = ckpt?.config.supervision === 'image-labels' && v.supervision === undefined && v.annotation === undefined;
   const trainedSize = typeof ckpt?.config.size === 'number' ? ckpt.config.size : 417;
@@ -175,4 +172,25 @@ function pseudoWriter(dir: string): (imageId: string, cls: number, mask: Support
     done.add(file);
     writeFileAtomic(file, encodeIndexPng({ width: mask.width, height: mask.height, data: foregroundMap(mask, cls) }));
   };
+}
+
+/**
+ * A checkpoint brings its own method, backbone, weights and init seed. Flags that repeat what it says are
+ * accepted; a flag that says otherwise is refused, naming both values.
+ */
+function checkpointFlagsAgree(v: Record<string, unknown>, file: string, meta: TrainCheckpointMeta): void {
+  const initSeed = typeof meta.config.initSeed === 'number' ? meta.config.initSeed : 1;
+  const own: Array<[flag: string, given: unknown, theirs: string, same: (x: string) => boolean]> = [
+    ['method', v.method, meta.method, (x) => x === meta.method],
+    ['backbone', v.backbone, meta.backbone, (x) => x === meta.backbone],
+    // The checkpoint file is its own weights; another file would replace the trained backbone.
+    ['weights', v.weights, file, (x) => path.resolve(x) === path.resolve(file)],
+    ['init-seed', v['init-seed'], String(initSeed), (x) => Number(x) === initSeed],
+  ];
+  const clashes = own.filter(([, given, , same]) => given !== undefined && !same(String(given)));
+  if (clashes.length) {
+    throw new UsageError(clashes
+      .map(([flag, given, theirs]) => `--${flag} ${String(given)} conflicts with the checkpoint's ${flag} (${theirs}); drop --${flag} or give another checkpoint`)
+      .join('\n'));
+  }
 }

@@ -1,7 +1,7 @@
 // A trained model back from its checkpoint: the backbone (vgg16 weights from the file's backbone.*,
 // mobilenetv2 from nsfwjs) and the method rebuilt from (method id, method config) with its head.*
 // parameters. Used by `protolab eval --checkpoint`, the benchmark and the engine process.
-import { createMethod } from '../fewshot/registry';
+import { createMethod, storedMethodConfig } from '../fewshot/registry';
 import type { TrainableMethod } from '../fewshot/trainable';
 import { createBackbone, type Backbone, type BackboneId, type CreateBackboneOptions } from '../nets/backbone';
 import { HEAD_PREFIX, readTrainMeta, restoreVariables, type TrainCheckpointMeta } from './checkpoint';
@@ -16,7 +16,7 @@ export function checkpointBackboneOptions(file: string, meta: TrainCheckpointMet
 /** The checkpoint's method with its trained parameters; the caller disposes it. */
 export function methodFromCheckpoint(file: string, meta: TrainCheckpointMeta, channels: number): TrainableMethod {
   const seed = typeof meta.config.initSeed === 'number' ? meta.config.initSeed : 1;
-  const m = createMethod(meta.method, meta.methodConfig, channels, seed);
+  const m = createMethod(meta.method, storedMethodConfig(meta.method, meta.methodConfig), channels, seed);
   try {
     restoreVariables(file, HEAD_PREFIX, m.params);
     return m;
