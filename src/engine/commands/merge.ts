@@ -7,7 +7,7 @@ import { UsageError } from '../errors';
 import type { EpisodeOutcome, EvalResult, EvalRun } from '../eval/evaluate';
 import { resultOf } from '../eval/evaluate';
 import { evalHeader, evalTable } from '../eval/report';
-import { mergeShards, readShardFile, resultJson, shardFile, SHARD_RULE, type ShardSpec } from '../eval/shard';
+import { mergeShards, readShardFile, resultJson, shardEpisodes, shardFile, SHARD_RULE, type ShardSpec } from '../eval/shard';
 import { writeFileAtomic } from '../fsutil';
 
 export const mergeHelp = `protolab merge SHARD.json… [--json OUT] [--records OUT.jsonl]
@@ -17,15 +17,21 @@ export const mergeHelp = `protolab merge SHARD.json… [--json OUT] [--records O
   fingerprint, the backbone or its weights, the backend), a shard given twice or missing, a shard that
   was stopped early. --records writes every episode record in episode order.`;
 
-/** `eval --shard`: write the shard's file and say what it holds (its numbers alone mean little). */
+/**
+ * `eval --shard`: write the shard's file and say what it holds (its numbers alone mean little). A shard
+ * stopped early is NOT written: a scheduler (and the merge waiting on a shared folder) takes the file's
+ * existence to mean the shard is done, and a part of a shard could never be merged anyway.
+ */
 export function writeShard(file: string, run: EvalRun, result: EvalResult, shard: ShardSpec, records: EpisodeOutcome[], extras: Record<string, unknown>): void {
-  writeFileAtomic(file, JSON.stringify(shardFile(run, shard, records, extras)) + '\n');
   const s = run.identity.settings;
-  const per = Math.ceil((s.episodes - shard.index) / shard.count);
   console.log(evalHeader(result));
-  console.log(`shard ${shard.index}/${shard.count}: ${per} of ${s.episodes} episodes of each of ${s.runs} run(s) (${SHARD_RULE}); ` +
-    `${run.tally.scored} scored, ${run.tally.skipped.length} skipped, in ${run.timing.seconds.toFixed(1)} s`);
-  if (!run.tally.complete) console.log('CANCELLED: this shard is incomplete; protolab merge will refuse it until it is run again.');
+  console.log(`shard ${shard.index}/${shard.count}: ${shardEpisodes(s.episodes, shard).length} of ${s.episodes} episodes of each of ${s.runs} run(s) ` +
+    `(${SHARD_RULE}); ${run.tally.scored} scored, ${run.tally.skipped.length} skipped, in ${run.timing.seconds.toFixed(1)} s`);
+  if (!run.tally.complete) {
+    console.log(`CANCELLED: the shard is incomplete and was not written to ${file}; run it again.`);
+    return;
+  }
+  writeFileAtomic(file, JSON.stringify(shardFile(run, shard, records, extras)) + '\n');
   console.log(`shard result written to ${file}; merge all ${shard.count} with: protolab merge SHARD.json… --json RESULT.json`);
 }
 
