@@ -12,7 +12,7 @@
 # Environment:
 #   SHARDS     number of shards = array tasks (required)
 #   OUT        a fresh shared folder (required): shards/shard-<i>.json, logs/, feature-cache/, index-cache/,
-#              and the merged result.json + records.jsonl
+#              and the merged result.json + result.records.jsonl (the names ProtoLab: Open Report looks for)
 #   PROTOLAB   how the compute nodes run the CLI (default: protolab on PATH); may be several words, e.g.
 #              "node /shared/protolab/bin/protolab.js" or "apptainer exec /shared/protolab.sif protolab"
 #   SBATCH_*   sbatch's own input variables (SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_TIMELIMIT, …)
@@ -52,7 +52,7 @@ case "${PROTOLAB_ROLE:-submit}" in
       --output="$OUT/logs/merge.out" "$0")"
     merge="${merge%%;*}"
     echo "submitted: array job $array ($SHARDS shards, logs in $OUT/logs), merge job $merge after all succeed"
-    echo "result: $OUT/result.json (+ records.jsonl), the table in $OUT/logs/merge.out"
+    echo "result: $OUT/result.json (+ result.records.jsonl), the table in $OUT/logs/merge.out"
     ;;
   shard)
     [[ -n "${SLURM_ARRAY_TASK_ID:-}" && -n "${SLURM_ARRAY_TASK_COUNT:-}" ]] || die "PROTOLAB_ROLE=shard outside a Slurm job array"
@@ -64,7 +64,7 @@ case "${PROTOLAB_ROLE:-submit}" in
   merge)
     files=()
     for ((i = 0; i < SHARDS; i++)); do files+=("$(shard_file "$i")"); done
-    exec "${protolab[@]}" merge "${files[@]}" --json "$OUT/result.json" --records "$OUT/records.jsonl"
+    exec "${protolab[@]}" merge "${files[@]}" --json "$OUT/result.json" --records "$OUT/result.records.jsonl"
     ;;
   *) die "unknown PROTOLAB_ROLE '${PROTOLAB_ROLE}'" ;;
 esac

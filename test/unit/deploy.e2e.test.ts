@@ -142,7 +142,7 @@ echo "$id"
     assert.deepStrictEqual(['101', '102'].map((id) => fs.readFileSync(path.join(state, `${id}.role`), 'utf8').trim()), ['shard', 'merge']);
     // every task wrote its own shard, named by its array index
     for (let i = 0; i < 3; i++) assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, 'shards', `shard-${i}.json`), 'utf8')).shard.index, i);
-    sameAsUnsharded(path.join(out, 'result.json'), path.join(out, 'records.jsonl'), fs.readFileSync(path.join(out, 'logs', 'merge.out'), 'utf8'), 'Slurm');
+    sameAsUnsharded(path.join(out, 'result.json'), path.join(out, 'result.records.jsonl'), fs.readFileSync(path.join(out, 'logs', 'merge.out'), 'utf8'), 'Slurm');
     // flags the script sets itself are refused, and SHARDS is required
     const dup = await run('bash', [script, ...EVAL, '--shard', '0/2'], env({ SHARDS: '3', OUT: out, SBATCH_STUB_STATE: state }));
     assert.strictEqual(dup.code, 2);
@@ -207,7 +207,7 @@ echo "$id"
     assert.match(wait.stdout, new RegExp(`all ${N} shards present`));
     assert.strictEqual(merge.code, 0, merge.stderr);
     const out = local(envOf(mergeC).OUT);
-    sameAsUnsharded(path.join(out, 'result.json'), path.join(out, 'records.jsonl'), merge.stdout, 'Kubernetes');
+    sameAsUnsharded(path.join(out, 'result.json'), path.join(out, 'result.records.jsonl'), merge.stdout, 'Kubernetes');
   });
 
   it('deploy/Containerfile: node 20 base, production dependencies only in the image, the compiled engine and the launcher it runs', () => {
