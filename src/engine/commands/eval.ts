@@ -45,7 +45,7 @@ ${weakHelp}
   --shard i/n: score only episodes e with e mod n = i of every run (0 ≤ i < n) and write the shard's sums
     and records to --json (required); protolab merge puts the n shard files together into the exact
     unsharded result. --feature-cache may be a folder all shards share (safe for concurrent writers).
-  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.`;
+  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored (a shard: nothing).`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const v = parse(
