@@ -1,9 +1,10 @@
-// `protolab eval|train|segment|score|masks|sample` — the engine without VS Code. Each command lives in
+// `protolab eval|merge|train|segment|score|masks|sample` — the engine without VS Code. Each command lives in
 // commands/<name>.ts; this file only dispatches and turns errors into messages and exit codes.
 import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
 import { internalErrorMessage } from './cli/internalError';
 import { evalCommand, evalHelp } from './commands/eval';
 import { masksCommand, masksHelp } from './commands/masks';
+import { mergeCommand, mergeHelp } from './commands/merge';
 import { sampleCommand, sampleHelp } from './commands/sample';
 import { scoreCommand, scoreHelp } from './commands/score';
 import { segmentCommand, segmentHelp } from './commands/segment';
@@ -11,6 +12,7 @@ import { trainCommand, trainHelp } from './commands/train';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   eval: { run: evalCommand, help: evalHelp },
+  merge: { run: mergeCommand, help: mergeHelp },
   train: { run: trainCommand, help: trainHelp },
   segment: { run: segmentCommand, help: segmentHelp },
   score: { run: scoreCommand, help: scoreHelp },
