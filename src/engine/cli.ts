@@ -1,7 +1,8 @@
-// `protolab eval|train|segment|score|masks|sample` — the engine without VS Code. Each command lives in
+// `protolab eval|train|segment|label|score|masks|sample` — the engine without VS Code. Each command lives in
 // commands/<name>.ts; this file only dispatches and turns errors into messages and exit codes.
 import { CancelledError, DataError, UsageError } from './errors';
 import { evalCommand, evalHelp } from './commands/eval';
+import { labelCommand, labelHelp } from './commands/label';
 import { masksCommand, masksHelp } from './commands/masks';
 import { sampleCommand, sampleHelp } from './commands/sample';
 import { scoreCommand, scoreHelp } from './commands/score';
@@ -12,6 +13,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   eval: { run: evalCommand, help: evalHelp },
   train: { run: trainCommand, help: trainHelp },
   segment: { run: segmentCommand, help: segmentHelp },
+  label: { run: labelCommand, help: labelHelp },
   score: { run: scoreCommand, help: scoreHelp },
   masks: { run: masksCommand, help: masksHelp },
   sample: { run: sampleCommand, help: sampleHelp },
