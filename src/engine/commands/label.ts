@@ -24,7 +24,7 @@ import { backendFromFlags, weakConfigFromFlags, weakOptions } from './common';
 export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [--support …] | --tags FILE) --out DIR
     [--format voc,coco] [--classes NAME,…] [--method ${LABEL_METHODS.map((m) => m.id).join('|')}] [--backbone mobilenetv2|vgg16]
     [--weights FILE] [--size 417] [--coco-mode instance|class] [--copy-images] [--val-fraction 0.2]
-    [--state DIR] [--cache-dir DIR] [--force] [--backend tensorflow|webgpu|wasm|cpu]
+    [--state DIR] [--cache-dir DIR] [--force] [--backend tensorflow|webgpu|wasm|cpu] [--workers N]
   Segments every image below DIR from the annotated ones and exports OUT as a VOC folder (JPEGImages/,
   SegmentationClass/ palette PNGs at each image's size, ImageSets/Segmentation/, class_names.txt) and a
   COCO file (annotations.json, compressed RLE), with manifest.json saying which masks a person drew and
@@ -40,6 +40,7 @@ export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [-
     as there) and teach the rest; the manifest marks them "pseudo".
   --state DIR keeps the labeling state there (to continue in the workbench); default: a temporary one.
   Features are cached in --cache-dir (default DIR/.protolab/label/features): a second run is fast.
+  --workers N: encoder threads on wasm/cpu (default: cores, ≤ 4).
   A file that cannot be read is listed as broken and skipped; the rest goes on.`;
 
 function splitSupport(s: string): [string, string] {
@@ -67,7 +68,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
       format: { type: 'string' }, classes: { type: 'string' }, method: { type: 'string' }, backbone: { type: 'string' },
       weights: { type: 'string' }, 'init-seed': { type: 'string' }, size: { type: 'string' }, 'coco-mode': { type: 'string' },
       'copy-images': { type: 'boolean' }, 'val-fraction': { type: 'string' }, state: { type: 'string' }, 'cache-dir': { type: 'string' },
-      force: { type: 'boolean' }, backend: { type: 'string' }, 'tfjs-node-path': { type: 'string' }, 'wasm-threads': { type: 'boolean' },
+      force: { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string' }, 'tfjs-node-path': { type: 'string' }, 'wasm-threads': { type: 'boolean' },
     },
     'label',
   );
@@ -134,6 +135,8 @@ export async function labelCommand(argv: string[]): Promise<number> {
   }
 
   const backend = await backendFromFlags(v);
+  const cpuLike = backend.name === 'wasm' || backend.name === 'cpu';
+  const workers = int(v, 'workers', cpuLike ? Math.min(4, os.availableParallelism()) : 1, 0, 64);
   const keepState = typeof v.state === 'string';
   const stateDir = keepState ? path.resolve(v.state as string) : fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-label-state-'));
   let featureDir = typeof v['cache-dir'] === 'string' ? path.resolve(v['cache-dir']) : path.join(folder, '.protolab', 'label', 'features');
@@ -147,7 +150,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
   const bar = progressBar('label');
   const svc = await LabelService.open(folder, {
     classes: names!,
-    spec: { method, backbone, weights: typeof v.weights === 'string' ? path.resolve(v.weights) : undefined, size, initSeed: int(v, 'init-seed', 1) },
+    spec: { method, backbone, weights: typeof v.weights === 'string' ? path.resolve(v.weights) : undefined, size, initSeed: int(v, 'init-seed', 1), workers },
     stateDir, featureDir, tool: 'protolab label', exclude: [out],
     onEvent: (e) => {
       if (e.type === 'grid') bar.update(e.done, e.total, e.id);

@@ -20,7 +20,7 @@
 import type { FeatureEntry } from '../eval/featureCache';
 import { PANET_ALPHA } from '../fewshot/cosine';
 import type { FittedModel, LabelImage, LabelSupport, Prediction, Predictor } from './predictor';
-import { adjointPool, resizeChannels } from './upsample';
+import { adjointPool, taps } from './upsample';
 
 export interface BaselineOptions {
   /** Cosine scale α (PANet: 20). */
@@ -53,6 +53,20 @@ export function pooledSums(feat: FeatureEntry, raster: Uint8Array, S: number, pl
   return { sums, areas };
 }
 
+// Pooled sums per (raster, features) pair: a refit after a stroke on one support recomputes that
+// support only (the service hands the same raster array for an unchanged annotation).
+const pooledMemo = new WeakMap<Uint8Array, WeakMap<Float32Array, { planes: number; S: number; sums: Float64Array; areas: Float64Array }>>();
+
+function cachedPooledSums(feat: FeatureEntry, raster: Uint8Array, S: number, planes: number): { sums: Float64Array; areas: Float64Array } {
+  let byFeat = pooledMemo.get(raster);
+  if (!byFeat) pooledMemo.set(raster, (byFeat = new WeakMap()));
+  const hit = byFeat.get(feat.data);
+  if (hit && hit.planes === planes && hit.S === S) return hit;
+  const one = pooledSums(feat, raster, S, planes);
+  byFeat.set(feat.data, { planes, S, ...one });
+  return one;
+}
+
 /** α·cos(F(x,y), p_j) for the present prototypes, at feature resolution: [h·w, P] channel last. */
 export function cosineLogitsJs(feat: FeatureEntry, protos: Float64Array[], alpha: number): Float32Array {
   const [h, w, c] = feat.shape;
@@ -73,6 +87,64 @@ export function cosineLogitsJs(feat: FeatureEntry, protos: Float64Array[], alpha
     }
   }
   return out;
+}
+
+// exp(−d) for d ≥ 0 from a table with linear interpolation (steps of 1/256 up to d = 48, relative
+// error < 2e-6; beyond, exp(−48) ≈ 1.4e-21 is 0 next to the top class's 1): the softmax after every
+// stroke takes S² · (P − 1) exponentials, and Math.exp was most of its time.
+const EXP_STEPS = 256, EXP_MAX = 48;
+const EXP_TABLE = Float64Array.from({ length: EXP_MAX * EXP_STEPS + 2 }, (_, i) => Math.exp(-i / EXP_STEPS));
+
+export function expNeg(d: number): number {
+  const t = d * EXP_STEPS;
+  if (!(t < EXP_MAX * EXP_STEPS)) return 0;
+  const i = t | 0, f = t - i;
+  return EXP_TABLE[i] + f * (EXP_TABLE[i + 1] - EXP_TABLE[i]);
+}
+
+/**
+ * softmax over the present classes of the logits [h, w, P] upsampled half-pixel bilinearly to S×S,
+ * written into K1 channels (absent classes stay 0), with the argmax and the mean top probability.
+ * Upsampling and softmax are fused row by row: the columns are resized once ([h, S, P], small), each
+ * output row blends two of them, so no S×S×P logit array is ever allocated (after every stroke, GC
+ * time counts).
+ */
+export function softmaxUpsampled(logits: Float32Array, h: number, w: number, present: readonly number[], K1: number, S: number): { probs: Float32Array; labels: Uint8Array; meanMax: number } {
+  const P = present.length;
+  const ty = taps(S, h), tx = taps(S, w);
+  const mid = new Float32Array(h * S * P);
+  for (let y = 0; y < h; y++) {
+    for (let X = 0; X < S; X++) {
+      const a = (y * w + tx.i0[X]) * P, b = (y * w + tx.i1[X]) * P, o = (y * S + X) * P, wb = tx.w[X], wa = 1 - wb;
+      for (let j = 0; j < P; j++) mid[o + j] = wa * logits[a + j] + wb * logits[b + j];
+    }
+  }
+  const probs = new Float32Array(S * S * K1);
+  const labels = new Uint8Array(S * S);
+  const v = new Float64Array(P);
+  let sumMax = 0;
+  for (let Y = 0; Y < S; Y++) {
+    const ra = ty.i0[Y] * S * P, rb = ty.i1[Y] * S * P, wb = ty.w[Y], wa = 1 - wb;
+    for (let X = 0; X < S; X++) {
+      const o = X * P;
+      let mx = -Infinity, best = 0;
+      for (let j = 0; j < P; j++) {
+        const x = wa * mid[ra + o + j] + wb * mid[rb + o + j];
+        v[j] = x;
+        if (x > mx) {
+          mx = x;
+          best = j;
+        }
+      }
+      let z = 0;
+      for (let j = 0; j < P; j++) z += (v[j] = j === best ? 1 : expNeg(mx - v[j]));
+      const i = Y * S + X, po = i * K1, inv = 1 / z;
+      for (let j = 0; j < P; j++) probs[po + present[j]] = v[j] * inv;
+      labels[i] = present[best];
+      sumMax += inv; // the top class has exp(0) = 1
+    }
+  }
+  return { probs, labels, meanMax: sumMax / (S * S) };
 }
 
 function featureOf(img: LabelImage, level: number | undefined): FeatureEntry {
@@ -100,36 +172,22 @@ class BaselineModel implements FittedModel {
     if (ownLabels) {
       if (ownLabels.length !== S * S) throw new RangeError(`ownLabels has ${ownLabels.length} pixels, expected ${S}×${S}`);
       const own = pooledSums(feat, ownLabels, S, K1);
-      sums = Float64Array.from(sums, (v, i) => v + own.sums[i]);
-      areas = Float64Array.from(areas, (v, i) => v + own.areas[i]);
+      sums = sums.slice();
+      areas = areas.slice();
+      for (let i = 0; i < sums.length; i++) sums[i] += own.sums[i];
+      for (let k = 0; k < K1; k++) areas[k] += own.areas[k];
     }
     const present: number[] = [];
     for (let k = 0; k < K1; k++) if (areas[k] > 0) present.push(k);
-    const protos = present.map((k) => Float64Array.from(sums.subarray(k * c, (k + 1) * c), (v) => v / (areas[k] + MASK_SUM_EPS)));
+    const protos = present.map((k) => {
+      const p = sums.slice(k * c, (k + 1) * c), a = areas[k] + MASK_SUM_EPS;
+      for (let ch = 0; ch < c; ch++) p[ch] /= a;
+      return p;
+    });
     const [h, w] = feat.shape;
+    const { probs, labels, meanMax } = softmaxUpsampled(cosineLogitsJs(feat, protos, this.alpha), h, w, present, K1, S);
     const P = present.length;
-    const logits = resizeChannels(cosineLogitsJs(feat, protos, this.alpha), h, w, P, S, S);
-    const n = S * S;
-    const probs = new Float32Array(n * K1);
-    const labels = new Uint8Array(n);
-    const e = new Float64Array(P);
-    let sumMax = 0;
-    for (let i = 0; i < n; i++) {
-      let mx = -Infinity, best = 0;
-      for (let j = 0; j < P; j++) {
-        const v = logits[i * P + j];
-        if (v > mx) {
-          mx = v;
-          best = j;
-        }
-      }
-      let z = 0;
-      for (let j = 0; j < P; j++) z += (e[j] = Math.exp(logits[i * P + j] - mx));
-      for (let j = 0; j < P; j++) probs[i * K1 + present[j]] = e[j] / z;
-      labels[i] = present[best];
-      sumMax += 1 / z; // the top class has e = 1
-    }
-    const confidence = P > 1 ? Math.min(1, Math.max(0, (sumMax / n - 1 / P) / (1 - 1 / P))) : 0;
+    const confidence = P > 1 ? Math.min(1, Math.max(0, (meanMax - 1 / P) / (1 - 1 / P))) : 0;
     return { size: S, classes: this.classes, labels, probs, confidence };
   }
 
@@ -161,7 +219,7 @@ export function baselinePredictor(opts: BaselineOptions = {}): Predictor {
         if (s.image.rgb.width !== S || s.image.rgb.height !== S) throw new RangeError(`support ${s.image.id} is ${s.image.rgb.width}×${s.image.rgb.height}, expected ${S}×${S}`);
         if (s.labels.length !== S * S) throw new RangeError(`support ${s.image.id}: labels have ${s.labels.length} pixels, expected ${S}×${S}`);
         const feat = featureOf(s.image, opts.level);
-        const one = pooledSums(feat, s.labels, S, K1);
+        const one = cachedPooledSums(feat, s.labels, S, K1);
         if (!sums) sums = new Float64Array(K1 * feat.shape[2]);
         else if (sums.length !== one.sums.length) throw new RangeError(`support ${s.image.id} has ${feat.shape[2]} feature channels, the others ${sums.length / K1}`);
         for (let i = 0; i < sums.length; i++) sums[i] += one.sums[i];

@@ -23,8 +23,20 @@ export function packLevels(levels: FeatureEntry[]): FeatureEntry {
   return { shape: [1, 1, total], data };
 }
 
+// One set of views per packed entry: the same image gives the same arrays every time, so work keyed
+// by feature identity (the predictor's pooled sums) is found again.
+const unpacked = new WeakMap<Float32Array, FeatureEntry[]>();
+
 /** Views into the packed entry (no copy). Throws on an entry that is not a packing. */
 export function unpackLevels(e: FeatureEntry): FeatureEntry[] {
+  const hit = unpacked.get(e.data);
+  if (hit) return hit;
+  const out = unpackUncached(e);
+  unpacked.set(e.data, out);
+  return out;
+}
+
+function unpackUncached(e: FeatureEntry): FeatureEntry[] {
   const d = e.data, n = d[0];
   if (!(Number.isInteger(n) && n >= 1 && n < 16)) throw new RangeError(`not a packed feature entry (level count ${n})`);
   const out: FeatureEntry[] = [];

@@ -3,10 +3,12 @@
 // after every stroke), behind the seam of predictor.ts. `variants` lists the settings an ablation runs
 // (bench:label runs every variant of every method unless told otherwise); a method with quality parts
 // lists one variant per part switched off.
+import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
+import { EncoderPool } from '../eval/encoderPool';
 import { createBackbone, type BackboneId } from '../nets/backbone';
 import { baselinePredictor, type BaselineOptions } from './baselinePredictor';
-import { backboneEncoder } from './encoder';
+import { backboneEncoder, pooledBackboneEncoder } from './encoder';
 import type { LabelEncoder, Predictor } from './predictor';
 
 export interface LabelModelSpec {
@@ -20,6 +22,8 @@ export interface LabelModelSpec {
   initSeed?: number;
   /** The method's own settings (a variant's options). */
   options?: Record<string, unknown>;
+  /** Encoder threads (wasm/cpu backends): > 1 encodes on a worker pool. Default 1 (in process). */
+  workers?: number;
 }
 
 /** What a manifest or report records about the model that made the masks. */
@@ -37,6 +41,8 @@ export interface LabelModel {
   encoder: LabelEncoder;
   predictor: Predictor;
   info: LabelModelInfo;
+  /** How many encodes may usefully run at once (a grid pass encodes that far ahead). Default 1. */
+  encodeConcurrency?: number;
   dispose(): void;
 }
 
@@ -53,12 +59,17 @@ const baseline: LabelMethod = {
   summary: 'PANet prototypes over all support pixels, cosine × 20, softmax, bilinear upsampling (no refinement)',
   variants: [{ name: 'baseline', options: {} }],
   async create(spec) {
-    const backbone = await createBackbone({ id: spec.backbone, weights: spec.weights, seed: spec.initSeed });
-    const encoder = backboneEncoder(backbone, spec.size);
+    const opts = { id: spec.backbone, weights: spec.weights, seed: spec.initSeed };
+    const backbone = await createBackbone(opts);
+    const backend = tf.getBackend();
+    const workers = spec.workers ?? 1;
+    const pool = workers > 1 && (backend === 'wasm' || backend === 'cpu') ? await EncoderPool.create(workers, opts, backend) : undefined;
+    const encoder = pool ? pooledBackboneEncoder(pool, backbone, spec.size) : backboneEncoder(backbone, spec.size);
     const predictor = baselinePredictor((spec.options ?? {}) as BaselineOptions);
     return {
       encoder,
       predictor,
+      encodeConcurrency: pool?.size ?? 1,
       info: {
         method: 'baseline', backbone: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource,
         size: spec.size, encoderKey: encoder.key, settings: predictor.describe(),

@@ -31,7 +31,7 @@ import { acquireLock, type FolderLock } from './lock';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
 import { UNLABELED, type FittedModel, type LabelImage, type LabelSupport, type Prediction } from './predictor';
 import { listPhotos, mergeScan, type ScanChanges } from './scan';
-import { hasEvidence, maskShape, MAX_CLASSES, rasterizeShapes, validateShapes, type Shape } from './shapes';
+import { hasEvidence, maskShape, MAX_CLASSES, paintShapes, rasterizeShapes, sameShape, validateShapes, type Shape } from './shapes';
 import {
   collectMaskGarbage, defaultColor, emptyState, loadState, readMask, saveState, storeMask, validateClasses,
   type ClassDef, type ImageRecord, type ImageStatus, type LabelStateData, type ShapesOrigin,
@@ -148,6 +148,8 @@ export interface ExportSource {
 }
 
 const RGB_KEEP = 24;
+/** prediction.mask of a prediction whose PNG is still in pendingMasks. */
+const PENDING = 'pending';
 const PRED_KEEP = 6;
 
 function sha(s: string): string {
@@ -166,7 +168,10 @@ export class LabelService {
   private features!: LabelFeatureStore;
   private readonly rgbMemo = new Map<string, Promise<RawImage>>();
   private readonly predMemo = new Map<string, { key: string; pred: Prediction }>();
-  private readonly rasterMemo = new WeakMap<Shape[], Map<string, Uint8Array>>();
+  private readonly rasterMemo = new WeakMap<Shape[], { key: string; raster: Uint8Array }>();
+  private readonly lastRaster = new Map<string, { key: string; shapes: Shape[]; raster: Uint8Array }>();
+  /** Predictions whose S×S PNG is not written yet (encoded at the next save, off the stroke path). */
+  private readonly pendingMasks = new Map<string, { labels: Uint8Array; size: number }>();
   private readonly shapesHash = new WeakMap<Shape[], string>();
   private readonly meanFeature = new Map<string, Float32Array>();
   private readonly seq = new Map<string, number>();
@@ -198,6 +203,7 @@ export class LabelService {
         size: s.size ?? data.settings.size ?? 417,
         initSeed: s.initSeed,
         options: s.options,
+        workers: s.workers,
       };
       model = opts.model ?? (await createLabelModel(spec));
       const svc = new LabelService(root, stateDir, model, opts);
@@ -427,7 +433,10 @@ export class LabelService {
           return summary;
         }
         const id = todo[i];
-        if (i + 1 < todo.length) void this.rgb(todo[i + 1]).catch(() => undefined); // decode the next one meanwhile
+        // decode (and, with an encoder pool, encode) the next ones meanwhile
+        const ahead = this.model.encodeConcurrency ?? 1;
+        if (i + 1 < todo.length) void this.rgb(todo[i + 1]).catch(() => undefined);
+        for (let j = 1; j < ahead && i + j < todo.length; j++) void this.labelImage(todo[i + j]).catch(() => undefined);
         try {
           const res = await this.predictOne(id, this.seq.get(id) ?? 0);
           if (res) summary.predicted++;
@@ -513,7 +522,7 @@ export class LabelService {
   flush(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    saveState(this.stateDir, this.data);
+    this.save();
   }
 
   async close(): Promise<void> {
@@ -555,13 +564,29 @@ export class LabelService {
     return n;
   }
 
+  /** Write the PNGs of predictions made since the last save and point their records at them. */
+  private flushMasks(): void {
+    for (const [id, m] of this.pendingMasks) {
+      const r = this.data.images[id];
+      if (r?.prediction?.mask === PENDING) r.prediction.mask = storeMask(this.stateDir, encodeIndexPng({ width: m.size, height: m.size, data: m.labels }));
+    }
+    this.pendingMasks.clear();
+    // a record renamed by a rescan before its PNG was written: the prediction is simply made again later
+    for (const r of Object.values(this.data.images)) if (r.prediction?.mask === PENDING) delete r.prediction;
+  }
+
+  private save(): void {
+    this.flushMasks();
+    saveState(this.stateDir, this.data);
+  }
+
   private scheduleSave(): void {
     if (this.closed && !this.saveTimer) return;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
       try {
-        saveState(this.stateDir, this.data);
+        this.save();
       } catch (e) {
         process.stderr.write(`protolab: could not save the labeling state: ${(e as Error).message}\n`);
       }
@@ -631,16 +656,27 @@ export class LabelService {
     return { id, rgb, features };
   }
 
-  /** The annotation raster at S×S (memoised per shapes array). */
+  /** The annotation raster at S×S (memoised per shapes array). When the shapes extend the ones last
+   *  rasterised for this image (a stroke added), only the new shapes are painted. */
   private rasterS(r: ImageRecord): Uint8Array {
     const S = this.size;
     const W = r.width ?? S, H = r.height ?? S;
-    let m = this.rasterMemo.get(r.shapes);
-    if (!m) this.rasterMemo.set(r.shapes, (m = new Map()));
     const k = `${W}x${H}@${S}`;
-    let out = m.get(k);
-    if (!out) m.set(k, (out = rasterizeShapes(r.shapes, W, H, { width: S, height: S })));
-    return out;
+    const hit = this.rasterMemo.get(r.shapes);
+    if (hit && hit.key === k) return hit.raster;
+    const grid = { width: S, height: S };
+    const last = this.lastRaster.get(r.hash);
+    let raster: Uint8Array;
+    if (last && last.key === k && last.shapes.length <= r.shapes.length && last.shapes.every((s, i) => sameShape(s, r.shapes[i]))) {
+      raster = last.raster.slice();
+      paintShapes(raster, r.shapes.slice(last.shapes.length), W, H, grid);
+    } else {
+      raster = rasterizeShapes(r.shapes, W, H, grid);
+    }
+    this.rasterMemo.set(r.shapes, { key: k, raster });
+    this.lastRaster.set(r.hash, { key: k, shapes: r.shapes, raster });
+    while (this.lastRaster.size > RGB_KEEP) this.lastRaster.delete(this.lastRaster.keys().next().value as string);
+    return raster;
   }
 
   /** 'drawn' when the annotation leaves no cell of the working grid unlabeled (checked at S×S: a
@@ -709,7 +745,9 @@ export class LabelService {
       if (this.fittedCache?.model === model) this.fittedCache = undefined;
     });
     this.fittedCache = { key, model };
-    old?.then((m) => m?.dispose()).catch(() => undefined);
+    // disposed on the next macrotask: a prediction that already awaited the old model uses it
+    // synchronously right after its await, so it runs first
+    old?.then((m) => setImmediate(() => m?.dispose())).catch(() => undefined);
     return model;
   }
 
@@ -749,10 +787,12 @@ export class LabelService {
       while (this.predMemo.size > PRED_KEEP) this.predMemo.delete(this.predMemo.keys().next().value as string);
     }
     const own = this.rasterS(r);
-    const labels = Uint8Array.from(pred.labels, (v, i) => (own[i] !== UNLABELED ? own[i] : v));
-    if (r.prediction?.model !== key || r.prediction.confidence !== pred.confidence || !memo || memo.key !== shapesKey) {
-      const mask = storeMask(this.stateDir, encodeIndexPng({ width: pred.size, height: pred.size, data: labels }));
-      r.prediction = { mask, size: pred.size, confidence: pred.confidence, model: key, at: new Date().toISOString() };
+    const labels = new Uint8Array(pred.labels.length);
+    for (let i = 0; i < labels.length; i++) labels[i] = own[i] !== UNLABELED ? own[i] : pred.labels[i];
+    if (!(memo && memo.key === shapesKey) || r.prediction?.model !== key) {
+      // the PNG is written with the next save (flushMasks): encoding it here would cost every stroke
+      this.pendingMasks.set(id, { labels, size: pred.size });
+      r.prediction = { mask: PENDING, size: pred.size, confidence: pred.confidence, model: key, at: new Date().toISOString() };
       if (r.status === 'unlabeled') r.status = 'predicted';
       clean(r);
       this.scheduleSave();

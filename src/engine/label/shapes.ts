@@ -287,9 +287,17 @@ function paintMask(out: Uint8Array, g: Grid, s: Extract<Shape, { kind: 'mask' }>
  * Shapes are assumed valid (validateShape); a mask shape of the wrong size throws ShapeError.
  */
 export function rasterizeShapes(shapes: readonly Shape[], width: number, height: number, grid?: { width: number; height: number }): Uint8Array {
+  const out = new Uint8Array((grid?.width ?? width) * (grid?.height ?? height)).fill(UNLABELED);
+  paintShapes(out, shapes, width, height, grid);
+  return out;
+}
+
+/** Paint shapes over an existing raster (same grid as rasterizeShapes): what rasterizeShapes does
+ *  after its fill, so raster(a ++ b) = paintShapes(raster(a), b) — the incremental path after a stroke. */
+export function paintShapes(out: Uint8Array, shapes: readonly Shape[], width: number, height: number, grid?: { width: number; height: number }): void {
   const gw = grid?.width ?? width, gh = grid?.height ?? height;
+  if (out.length !== gw * gh) throw new RangeError(`raster has ${out.length} cells, the grid ${gw}×${gh}`);
   const g: Grid = { w: gw, h: gh, xs: samples(width, gw), ys: samples(height, gh), sx: width / gw, sy: height / gh };
-  const out = new Uint8Array(gw * gh).fill(UNLABELED);
   for (const s of shapes) {
     switch (s.kind) {
       case 'stroke': paintPolyline(out, g, s.points, s.radius, s.label); break;
@@ -299,7 +307,14 @@ export function rasterizeShapes(shapes: readonly Shape[], width: number, height:
       case 'mask': paintMask(out, g, s, width, height); break;
     }
   }
-  return out;
+}
+
+/** Two shapes are the same drawing (mask PNGs compared as strings, the rest field by field). */
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'mask') return a.png === (b as typeof a).png;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** True when the raster marks at least one pixel as a class or background (not only unsure/unlabeled). */
