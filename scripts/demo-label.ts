@@ -2,8 +2,8 @@
 // `protolab sample`), a folder of photos showing two classes is labelled from three annotated ones with
 // the real CLI (`protolab label`, embedded MobileNetV2), then scored against the sample's truth: per-class
 // IoU beside the all-foreground baseline (every pixel called that class), over the images nobody
-// annotated. The two classes are the two most frequent in the sample's val list (ties: lower ordinal),
-// not hand-picked.
+// annotated. The two classes are the two shown by most of the sample's photos (ties: lower ordinal),
+// not hand-picked. Photos come from the val list, then train, up to --images.
 // Flags: --sample DIR (default ./sample) --images 40 --supports 3 --size 417 --out DIR (default SAMPLE/label-demo)
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -27,7 +27,7 @@ const { values } = parseArgs({
 async function main(): Promise<number> {
   const sample = path.resolve(values.sample!);
   const voc = new VocDataset(path.join(sample, 'VOCdevkit', 'VOC2012'));
-  const index = await voc.index('val');
+  const index = [...(await voc.index('val')), ...(await voc.index('train'))];
   const freq = new Map<number, number>();
   for (const e of index) for (const c of Object.keys(e.pixels)) freq.set(Number(c), (freq.get(Number(c)) ?? 0) + 1);
   const [a, b] = [...freq.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 2).map(([c]) => c).sort((x, y) => x - y);

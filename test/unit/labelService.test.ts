@@ -212,6 +212,32 @@ describe('label service', function () {
     }
   });
 
+  it('a large photo: features from a downscaled copy, the mask at full size', async () => {
+    const big = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-labelbig-'));
+    let svc: LabelService | undefined;
+    try {
+      // 2400×1800 (4.3 MP) versions of two scenes, 25× the pixels of the others
+      const up = async (s: Scene, file: string) => sharp(rgbOf(s), { raw: { width: 96, height: 72, channels: 3 } }).resize(2400, 1800, { kernel: 'nearest' }).jpeg({ quality: 90 }).toFile(path.join(big, file));
+      await up(sc[0], 'a.jpg');
+      await up(sc[4], 'b.jpg');
+      svc = await LabelService.open(big, { classes: ['disk', 'square'], model: colourModel(), featureDir: null });
+      const t0 = truth(sc[0]);
+      const bigTruth = (t: typeof t0) => {
+        const d = new Uint8Array(2400 * 1800);
+        for (let y = 0; y < 1800; y++) for (let x = 0; x < 2400; x++) d[y * 2400 + x] = t.data[Math.floor(y / 25) * 96 + Math.floor(x / 25)];
+        return { width: 2400, height: 1800, data: d };
+      };
+      await svc.setShapes('a.jpg', [maskShape(bigTruth(t0))], { support: true });
+      const full = await svc.fullMask('b.jpg');
+      assert.deepStrictEqual([full.width, full.height], [2400, 1800]);
+      const t4 = bigTruth(truth(sc[4])).data;
+      assert.ok(iou(full.data, t4, 1) > 0.7 && iou(full.data, t4, 2) > 0.7, `IoU disk ${iou(full.data, t4, 1).toFixed(2)}, square ${iou(full.data, t4, 2).toFixed(2)}`);
+    } finally {
+      await svc?.close();
+      fs.rmSync(big, { recursive: true, force: true });
+    }
+  });
+
   it('validates shapes against the image and the classes', async () => {
     const svc = await open();
     try {

@@ -174,12 +174,13 @@ export async function labelCommand(argv: string[]): Promise<number> {
     }
     const grid = await svc.requestGrid().done;
     bar.done(`${grid.predicted} predicted, ${grid.skipped} skipped, ${grid.broken} broken`);
+    const exportBar = progressBar('export');
     const ex = await exportLabels(svc.exportSource('all'), out, {
       formats: formats as ExportFormat[], force: v.force === true, cocoMode, images: v['copy-images'] ? 'copy' : 'link', valFraction,
       manifest: { command: ['protolab', 'label', ...argv], ...(tagsFile ? { tags: tagsFile } : {}) },
-      onProgress: (d, t) => bar.update(d, t, 'export'),
+      onProgress: (d, t) => exportBar.update(d, t),
     });
-    bar.done();
+    exportBar.done();
     const per = (ex.manifest.perImage as Array<{ mask: string; confidence: number | null }>);
     const preds = per.filter((p) => p.mask === 'prediction' && p.confidence !== null);
     const meanConf = preds.length ? preds.reduce((s, p) => s + p.confidence!, 0) / preds.length : NaN;
