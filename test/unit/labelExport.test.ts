@@ -186,7 +186,7 @@ describe('label export round trip through ProtoLab\'s readers', function () {
   it('an existing export is kept unless forced; forced replaces it whole, leaving no temp folders', async () => {
     await assert.rejects(exportLabels(svc.exportSource(), out), (e: Error) => e instanceof UsageError && /exists.*--force/.test(e.message));
     fs.writeFileSync(path.join(out, 'stale.txt'), 'from before');
-    const res = await exportLabels(svc.exportSource('accepted'), out, { force: true, formats: ['coco'], cocoMode: 'class' });
+    const res = await svc.exportTo(out, { include: 'accepted', force: true, formats: ['coco'], cocoMode: 'class' });
     assert.deepStrictEqual(res.exported, 2); // img0 drawn + img3 accepted
     assert.ok(!fs.existsSync(path.join(out, 'stale.txt')));
     assert.ok(!fs.existsSync(path.join(out, 'SegmentationClass')), 'coco only');

@@ -26,6 +26,8 @@ import { DataError, UsageError } from '../errors';
 import { probePhoto, readPhotoAt } from '../image/photo';
 import { decodeIndexPng, encodeIndexPng } from '../image/png';
 import type { IndexMask, RawImage } from '../types';
+import { exportLabels, type ExportOptions, type ExportResult } from './export';
+import type { ExportItem, ExportSource } from './exportSource';
 import { LabelFeatureStore } from './features';
 import { acquireLock, type FolderLock } from './lock';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
@@ -40,6 +42,7 @@ import { upsampleArgmax } from './upsample';
 import { rankSuggestions, type Suggestion } from './suggest';
 
 export type { Suggestion } from './suggest';
+export type { ExportItem, ExportSource } from './exportSource';
 
 export const LABEL_DIR = path.join('.protolab', 'label');
 
@@ -117,34 +120,6 @@ export interface GridRun {
   generation: number;
   done: Promise<GridSummary>;
   cancel(): void;
-}
-
-/** What an export needs of one image (label/export). */
-export interface ExportItem {
-  id: string;
-  file: string;
-  hash: string;
-  width: number;
-  height: number;
-  orientation: number;
-  format: string;
-  /** Where the mask comes from: drawn by a person, an accepted prediction, a prediction not accepted, a pseudo mask from tags. */
-  kind: 'human' | 'accepted-prediction' | 'prediction' | 'pseudo';
-  status: ImageStatus;
-  support: boolean;
-  confidence?: number;
-  mask(): Promise<IndexMask>;
-}
-
-export interface ExportSource {
-  folder: string;
-  classes: ClassDef[];
-  items: ExportItem[];
-  /** Images left out and why (broken, unlabeled, not accepted). */
-  skipped: Array<{ id: string; status: ImageStatus; reason: string }>;
-  model: LabelModelInfo;
-  modelKey: string;
-  supports: string[];
 }
 
 const RGB_KEEP = 24;
@@ -514,6 +489,13 @@ export class LabelService {
       items.push(item);
     }
     return { folder: this.folder, classes: this.classes, items, skipped, model: this.model.info, modelKey: key, supports: this.supportIds() };
+  }
+
+  /** Save the state, then export (label/export): what a host calls for "Export…". */
+  exportTo(out: string, opts: ExportOptions & { include?: 'all' | 'accepted' } = {}): Promise<ExportResult> {
+    this.flush();
+    const { include, ...rest } = opts;
+    return exportLabels(this.exportSource(include ?? 'all'), out, rest);
   }
 
   // ---- lifetime ----

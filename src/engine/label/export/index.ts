@@ -23,7 +23,7 @@ import { rleToString } from '../../data/coco/rle';
 import { DataError, UsageError } from '../../errors';
 import { writeUprightJpeg } from '../../image/photo';
 import { encodeIndexPng } from '../../image/png';
-import type { ExportSource } from '../service';
+import type { ExportSource } from '../exportSource';
 import { EXPORT_TOOL } from '../scan';
 import { maskRegions } from './instances';
 import { exportNames, splitNames } from './names';
