@@ -1,8 +1,9 @@
-// `protolab eval|merge|train|segment|score|masks|sample` — the engine without VS Code. Each command lives in
+// `protolab eval|merge|train|segment|label|score|masks|sample` — the engine without VS Code. Each command lives in
 // commands/<name>.ts; this file only dispatches and turns errors into messages and exit codes.
 import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
 import { internalErrorMessage } from './cli/internalError';
 import { evalCommand, evalHelp } from './commands/eval';
+import { labelCommand, labelHelp } from './commands/label';
 import { masksCommand, masksHelp } from './commands/masks';
 import { mergeCommand, mergeHelp } from './commands/merge';
 import { sampleCommand, sampleHelp } from './commands/sample';
@@ -15,6 +16,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   merge: { run: mergeCommand, help: mergeHelp },
   train: { run: trainCommand, help: trainHelp },
   segment: { run: segmentCommand, help: segmentHelp },
+  label: { run: labelCommand, help: labelHelp },
   score: { run: scoreCommand, help: scoreHelp },
   masks: { run: masksCommand, help: masksHelp },
   sample: { run: sampleCommand, help: sampleHelp },
