@@ -153,7 +153,14 @@ function predict(id, shapes) {
 function predictionFor(id) {
   const s = st(id);
   const mask = predict(id, s.shapes);
-  return mask ? { mask, confidence: 0.5 + 0.4 * Math.min(1, s.shapes.length / 5) } : {};
+  if (mask) return { mask, confidence: 0.5 + 0.4 * Math.min(1, s.shapes.length / 5) };
+  // discs: a predicted image without shapes of its own comes with a disc of its class (screenshots)
+  const i = L.images.findIndex((x) => x.id === id);
+  if (L.cfg.discs && L.images[i]?.status === 'predicted') {
+    const { width, height, maskScale } = L.cfg, mw = Math.round(width * maskScale), mh = Math.round(height * maskScale);
+    return { mask: maskPng(mw, mh, (x, y) => ((x / mw - 0.5) ** 2 + (y / mh - 0.5) ** 2 < 0.05 ? 1 + (i % 2) : 0)), confidence: L.images[i].confidence };
+  }
+  return {};
 }
 
 function thumb(id) {

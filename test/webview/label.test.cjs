@@ -503,7 +503,6 @@ describe('labeling view in headless chromium (label fake host)', function () {
       }
       return (performance.now() - t0) / 61;
     });
-    assert.ok(ms < 50, `${ms.toFixed(1)} ms per scrolled frame`);
     const order = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((t) => Number(t.dataset.index)));
     assert.ok(Math.max(...order) === 4999, `last tile rendered (max index ${Math.max(...order)})`);
     assert.ok(await page.locator('.tile').count() < 80);
@@ -514,15 +513,18 @@ describe('labeling view in headless chromium (label fake host)', function () {
     const title = await page.$eval('.tile[data-id="img04999"]', (t) => t.title);
     assert.match(title, /photo_04999\.jpg: not a JPEG/);
     await screenshot(page, 'label-grid-end');
+    // smooth: each frame of the fling above stayed small (a loaded machine slows it; quoted in the report)
+    assert.ok(ms < 50, `${ms.toFixed(1)} ms per scrolled frame`);
   });
 
   it('grid: sort by name / status, filter by status, keyboard opens a tile; broken shows its reason', async () => {
     const { page } = await openLabel({ count: 40 });
     // tiles in grid order (the DOM order of recycled rows is not the grid's)
-    const names = () => page.$$eval('.tile', (ts) => ts.sort((a, b) => a.dataset.index - b.dataset.index).map((t) => t.querySelector('.tile-name').textContent));
+    const names = () => page.$$eval('.tile', (ts) => ts.sort((a, b) => a.dataset.index - b.dataset.index).map((t) => t.dataset.name));
     const setSel = (cls, v) => page.evaluate(({ cls, v }) => { const s = document.querySelector(`vscode-single-select.${cls}`); s.value = v; s.dispatchEvent(new Event('change')); }, { cls, v });
     await setSel('grid-sort', 'name');
-    await page.waitForFunction(() => document.querySelector('.tile[data-index="1"] .tile-name')?.textContent === 'photo_00001.jpg');
+    await page.waitForFunction(() => document.querySelector('.tile[data-index="1"]')?.dataset.name === 'photo_00001.jpg');
+    assert.strictEqual(await page.textContent('.tile[data-index="1"] .tile-name'), '…_00001.jpg', 'long names keep their end');
     assert.deepStrictEqual((await names()).slice(0, 4), ['photo_00000.jpg', 'photo_00001.jpg', 'photo_00002.jpg', 'photo_00003.jpg']);
     await setSel('grid-filter', 'broken');
     await page.waitForFunction(() => document.querySelectorAll('.tile').length === 1);
@@ -551,7 +553,7 @@ describe('labeling view in headless chromium (label fake host)', function () {
   });
 
   it('accept, accept-above with the count first, use as support, suggest next, export', async () => {
-    const { page } = await openLabel({ count: 40 });
+    const { page } = await openLabel({ count: 40, discs: true });
     await drag(page, [[200, 150], [300, 250]]);
     await waitPainted(page, 1);
     await page.click('vscode-button.label-accept');
@@ -741,14 +743,14 @@ describe('labeling view in headless chromium (label fake host)', function () {
     const s = await hook(page, 'stats');
     assert.strictEqual(s.n, 20);
     console.log(`      webview stroke-end → mask painted (fake host answering at once, loaded machine): p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`);
-    assert.ok(s.p95 < 50, `the webview's own share of the < 50 ms loop: p95 ${s.p95.toFixed(1)} ms`);
     await page.waitForFunction(() => window.__labelHost.metrics.length === 20, null, { timeout: 5000 });
     const reported = await page.evaluate(() => window.__labelHost.metrics);
-    assert.deepStrictEqual(reported.map((x) => Math.round(x * 1000)), (await hook(page, 'latencies')).map((x) => Math.round(x * 1000)));
+    assert.deepStrictEqual(reported.map((x) => Math.round(x * 1000)), (await hook(page, 'latencies')).map((x) => Math.round(x * 1000)), 'the host gets every sample');
+    assert.ok(s.p95 < 50, `the webview's own share of the < 50 ms loop: p95 ${s.p95.toFixed(1)} ms`);
   });
 
   it('looks right in the dark and the light theme (screenshots)', async () => {
-    const { page } = await openLabel({ count: 60 });
+    const { page } = await openLabel({ count: 60, discs: true });
     await drag(page, [[200, 150], [300, 150], [300, 250]]);
     await page.keyboard.press('2');
     await drag(page, [[420, 300], [520, 360]]);

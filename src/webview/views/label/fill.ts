@@ -39,7 +39,9 @@ export interface FillResult {
   png: string;
   /** the region at the mask's resolution (label inside, 254 outside), for drawing without a decode */
   preview: IndexMask;
+  /** region size in mask pixels, and in image pixels (what the user reads) */
   pixels: number;
+  area: number;
 }
 
 /** Region of prediction `m` under image point (x, y) of a width × height image, as a mask shape. */
@@ -58,5 +60,7 @@ export function fillRegion(m: IndexMask, x: number, y: number, width: number, he
     for (let ix = 0; ix < width; ix++) out[o + ix] = preview[row + colOf[ix]];
   }
   const png = encode({ width, height, data: out, depth: 8, channels: 1 });
-  return { label, png: bytesToBase64(png), preview: { width: m.width, height: m.height, data: preview }, pixels };
+  let area = 0;
+  for (let i = 0; i < out.length; i++) if (out[i] !== UNLABELED) area++;
+  return { label, png: bytesToBase64(png), preview: { width: m.width, height: m.height, data: preview }, pixels, area };
 }

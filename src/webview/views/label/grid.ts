@@ -307,6 +307,7 @@ export class ImageGrid {
     el.id = `tile-${i}`;
     el.dataset.id = im.id;
     el.dataset.index = String(i);
+    el.dataset.name = im.name;
     el.setAttribute('aria-selected', String(open));
     el.setAttribute('aria-label', `${im.name}, ${status}${conf ? `, confidence ${conf}` : ''}${im.support ? ', support' : ''}${im.reason ? `: ${im.reason}` : ''}`);
     el.title = im.status === 'broken' ? `${im.name}: ${im.reason ?? 'cannot be read'}`
@@ -315,7 +316,7 @@ export class ImageGrid {
     p.conf.hidden = !conf;
     p.support.hidden = !im.support;
     p.broken.hidden = im.status !== 'broken';
-    p.name.textContent = im.name;
+    p.name.textContent = shortName(im.name);
     p.status.textContent = status;
     p.status.className = `tile-status status-${im.status}`;
     const tagsField = this.tagsMode && !this.folderTags;
@@ -354,6 +355,11 @@ export class ImageGrid {
     }
     return true;
   }
+}
+
+/** A tile has room for about ten characters: keep the end of long names (where the numbers differ). */
+export function shortName(name: string, max = 11): string {
+  return name.length <= max ? name : `…${name.slice(-(max - 1))}`;
 }
 
 function sameIds(a: readonly LabelImageInfo[], b: readonly LabelImageInfo[]): boolean {

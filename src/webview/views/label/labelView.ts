@@ -337,7 +337,7 @@ export class LabelView implements View {
     this.canvas.ann.prime(shape, r.preview);
     this.commit(shape);
     const name = r.label === 0 ? 'background' : this.classes.find((c) => c.id === r.label)?.name ?? `class ${r.label}`;
-    this.imageBar.say(`Filled a ${name} region (${r.pixels.toLocaleString('en-US')} mask pixels).`);
+    this.imageBar.say(`Filled a ${name} region (${r.area.toLocaleString('en-US')} pixels).`);
   }
 
   private undo(): void {

@@ -310,27 +310,29 @@ export class ToolController {
         c.stroke();
       }
       if (this.keyboardCursor || this.tool !== 'brush') {
+        // the keyboard cursor must be findable on any image: longer arms, a contrasting halo
+        const big = this.keyboardCursor;
         c.strokeStyle = contrast;
-        c.lineWidth = 3;
-        this.cross(c, sx, sy);
+        c.lineWidth = big ? 5 : 3;
+        this.cross(c, sx, sy, big ? 14 : 8);
         c.strokeStyle = color;
-        c.lineWidth = 1.25;
-        this.cross(c, sx, sy);
+        c.lineWidth = big ? 2 : 1.25;
+        this.cross(c, sx, sy, big ? 14 : 8);
       }
     }
     c.restore();
   }
 
-  private cross(c: CanvasRenderingContext2D, x: number, y: number): void {
+  private cross(c: CanvasRenderingContext2D, x: number, y: number, arm: number): void {
     c.beginPath();
-    c.moveTo(x - 8, y);
+    c.moveTo(x - arm, y);
     c.lineTo(x - 3, y);
     c.moveTo(x + 3, y);
-    c.lineTo(x + 8, y);
-    c.moveTo(x, y - 8);
+    c.lineTo(x + arm, y);
+    c.moveTo(x, y - arm);
     c.lineTo(x, y - 3);
     c.moveTo(x, y + 3);
-    c.lineTo(x, y + 8);
+    c.lineTo(x, y + arm);
     c.stroke();
   }
 }
