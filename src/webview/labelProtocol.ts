@@ -129,8 +129,9 @@ export type LabelWebviewMessage =
   | { type: 'labelSetTags'; id: number; imageId: string; tags: string[] }
   /** → ack */
   | { type: 'labelCancelGrid'; id: number; pass: number }
-  /** stroke end → new mask painted, ms, measured in the webview (samples since the last report) → ack or nothing */
-  | { type: 'labelMetrics'; id: number; strokeToPaintMs: number[] };
+  /** stroke end → new mask painted, ms, measured in the webview (samples since the last report), and the
+   *  webview's own share of each (posting + decoding + painting), same order → ack */
+  | { type: 'labelMetrics'; id: number; strokeToPaintMs: number[]; webviewMs?: number[] };
 
 export type LabelWebviewType = LabelWebviewMessage['type'];
 
@@ -404,9 +405,16 @@ export function validateLabelWebviewMessage(x: unknown): LabelWebviewMessage {
     case 'labelCancelGrid':
       int(m, 'pass', '');
       break;
-    case 'labelMetrics':
-      arr(m, 'strokeToPaintMs', '', LIMITS.metrics).forEach((v, i) => need(finite(v) && (v as number) >= 0, `strokeToPaintMs[${i}] must be a number ≥ 0`));
+    case 'labelMetrics': {
+      const ms = arr(m, 'strokeToPaintMs', '', LIMITS.metrics);
+      ms.forEach((v, i) => need(finite(v) && (v as number) >= 0, `strokeToPaintMs[${i}] must be a number ≥ 0`));
+      if (m.webviewMs !== undefined) {
+        const own = arr(m, 'webviewMs', '', LIMITS.metrics);
+        need(own.length === ms.length, 'webviewMs must have one value per strokeToPaintMs value');
+        own.forEach((v, i) => need(finite(v) && (v as number) >= 0, `webviewMs[${i}] must be a number ≥ 0`));
+      }
       break;
+    }
     default:
       throw new WebviewProtocolError(`unknown webview message type ${JSON.stringify(m.type)}`);
   }

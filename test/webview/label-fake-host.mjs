@@ -25,6 +25,7 @@ const L = {
   cfg: null,
   exports: [],
   metrics: [],
+  webviewMs: [],
   accepted: [],
   thumbAsks: [],
 };
@@ -267,6 +268,7 @@ function handle(m) {
       break;
     case 'labelMetrics':
       L.metrics.push(...m.strokeToPaintMs);
+      L.webviewMs.push(...(m.webviewMs ?? []));
       reply({ type: 'ack' });
       break;
     default:
@@ -284,13 +286,16 @@ L.release = (order) => {
 const original = host.respond.bind(host);
 host.respond = (sent) => {
   if (!L.active || typeof sent.type !== 'string' || !sent.type.startsWith('label')) return original(sent);
-  // VS Code hands the host a structured clone: nothing the host keeps may alias the webview's objects
+  // VS Code hands the host a structured clone (nothing the host keeps may alias the webview's objects),
+  // and later: the host runs in another process, so its work is not part of the webview's postMessage
   const m = structuredClone(sent);
-  try {
-    validateWebviewMessage(m);
-  } catch (e) {
-    L.invalid.push(`${m.type}: ${e.message}`);
-    return;
-  }
-  handle(m);
+  setTimeout(() => {
+    try {
+      validateWebviewMessage(m);
+    } catch (e) {
+      L.invalid.push(`${m.type}: ${e.message}`);
+      return;
+    }
+    handle(m);
+  }, 0);
 };

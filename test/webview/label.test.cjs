@@ -31,7 +31,7 @@ describe('label protocol (node)', () => {
       { type: 'labelSetMode', id: 10, mode: 'tags', folderTags: true },
       { type: 'labelSetTags', id: 11, imageId: 'a', tags: ['cat'] },
       { type: 'labelCancelGrid', id: 12, pass: 3 },
-      { type: 'labelMetrics', id: 13, strokeToPaintMs: [3.2, 4] },
+      { type: 'labelMetrics', id: 13, strokeToPaintMs: [3.2, 4], webviewMs: [1, 2.5] },
       { type: 'labelUseAsSupport', id: 14, imageId: 'a', support: false },
       { type: 'labelSuggest', id: 15 },
       { type: 'labelAcceptAbove', id: 16, threshold: 0 },
@@ -74,6 +74,7 @@ describe('label protocol (node)', () => {
       [{ type: 'labelAccept', id: 1, imageIds: [] }, /empty/],
       [{ type: 'labelSetOptions', id: 1 }, /must change/],
       [{ type: 'labelMetrics', id: 1, strokeToPaintMs: [-1] }, /strokeToPaintMs\[0\]/],
+      [{ type: 'labelMetrics', id: 1, strokeToPaintMs: [1, 2], webviewMs: [1] }, /one value per/],
       [{ type: 'labelSync' }, /id/],
     ];
     for (const [m, re] of cases) rejects(() => p.validateWebviewMessage(m), re);
@@ -161,14 +162,16 @@ describe('label view pieces (node)', () => {
     assert.strictEqual(quantile([5, 1, 4, 2, 3], 0.5), 3);
     let now = 0;
     const batches = [];
-    const m = new LatencyMeter((b) => batches.push(b), () => now);
+    const m = new LatencyMeter((b, own) => batches.push([b, own]), () => now);
     m.editEnded(1, 0);
     m.editEnded(2, 10);
+    now = 12;
+    m.posted(2); // 2 ms to post
     now = 25;
-    assert.strictEqual(m.painted(2), 15, 'the newest edit painted: 15 ms');
+    assert.strictEqual(m.painted(2, 22), 15, 'the newest edit painted: 15 ms');
     assert.strictEqual(m.painted(1), undefined, 'older edits are settled by it');
     m.flush();
-    assert.deepStrictEqual(batches, [[15]]);
+    assert.deepStrictEqual(batches, [[[15], [5]]], 'own share: 2 ms posting + 3 ms from receipt to paint');
   });
 
   it('class names: empty, built-in and duplicate names are refused with a reason', () => {
@@ -733,20 +736,27 @@ describe('labeling view in headless chromium (label fake host)', function () {
     assert.ok(Math.abs(c3[0] - box[0]) < 1 && Math.abs(c3[1] - box[1]) < 1, 'fit centres the image');
   });
 
-  it('stroke → painted latency: measured in the webview, kept in a ring buffer, reported to the host', async () => {
+  it('stroke → painted latency: measured in the webview, kept in ring buffers, reported to the host', async () => {
     const { page } = await openLabel();
     for (let i = 0; i < 20; i++) {
       const y = 40 + i * 20;
       await drag(page, [[60, y], [580, y]], 3);
       await waitPainted(page, i + 1);
     }
-    const s = await hook(page, 'stats');
+    const s = await hook(page, 'stats'), own = await hook(page, 'ownStats');
     assert.strictEqual(s.n, 20);
-    console.log(`      webview stroke-end → mask painted (fake host answering at once, loaded machine): p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`);
+    assert.strictEqual(own.n, 20);
+    console.log(`      stroke end → mask painted, fake host in the same page (its PNG encode included), loaded machine: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`);
+    console.log(`      the webview's own share (post the edit + decode and paint the reply): p50 ${own.p50.toFixed(1)} ms, p95 ${own.p95.toFixed(1)} ms, max ${own.max.toFixed(1)} ms`);
+    const lat = await hook(page, 'latencies');
+    assert.ok(lat.every((x, i) => x >= 0 && x < 10000), `samples ${lat}`);
     await page.waitForFunction(() => window.__labelHost.metrics.length === 20, null, { timeout: 5000 });
-    const reported = await page.evaluate(() => window.__labelHost.metrics);
-    assert.deepStrictEqual(reported.map((x) => Math.round(x * 1000)), (await hook(page, 'latencies')).map((x) => Math.round(x * 1000)), 'the host gets every sample');
-    assert.ok(s.p95 < 50, `the webview's own share of the < 50 ms loop: p95 ${s.p95.toFixed(1)} ms`);
+    const reported = await page.evaluate(() => ({ ms: window.__labelHost.metrics, own: window.__labelHost.webviewMs }));
+    assert.deepStrictEqual(reported.ms.map((x) => Math.round(x * 1000)), lat.map((x) => Math.round(x * 1000)), 'the host gets every sample');
+    assert.strictEqual(reported.own.length, 20);
+    assert.ok(reported.own.every((o, i) => o <= reported.ms[i] + 0.001), 'the webview share is part of the loop');
+    // the webview's part of the < 50 ms loop (the host's part is the engine's, measured by bench:label)
+    assert.ok(own.p95 < 50, `webview share p95 ${own.p95.toFixed(1)} ms`);
   });
 
   it('looks right in the dark and the light theme (screenshots)', async () => {

@@ -46,9 +46,20 @@ export class AnnotationLayer {
     this.stripes = null;
   }
 
-  /** A mask shape's pixels already at hand (the fill tool made them): no PNG decode when drawn. */
-  prime(shape: LabelShape, mask: IndexMask): void {
-    this.maskCache.set(shape, this.paintMask(mask));
+  /** Draw an index mask (254 = leave) over the layer now, e.g. a fill before its shape exists. */
+  drawIndexMask(mask: IndexMask): HTMLCanvasElement {
+    const m = this.paintMask(mask);
+    const c = this.ctx;
+    c.setTransform(1, 0, 0, 1, 0, 0);
+    c.imageSmoothingEnabled = false;
+    c.drawImage(m, 0, 0, this.width * this.scale, this.height * this.scale);
+    c.imageSmoothingEnabled = true;
+    return m;
+  }
+
+  /** Remember the coloured canvas of a mask shape (drawn by drawIndexMask already). */
+  primeCanvas(shape: LabelShape, canvas: HTMLCanvasElement): void {
+    this.maskCache.set(shape, canvas);
   }
 
   render(shapes: readonly LabelShape[]): void {

@@ -33,34 +33,54 @@ export function bytesToBase64(u8: Uint8Array): string {
   return btoa(s);
 }
 
-export interface FillResult {
+export interface FillRegion {
   label: number;
-  /** base64 index PNG at width × height */
-  png: string;
   /** the region at the mask's resolution (label inside, 254 outside), for drawing without a decode */
   preview: IndexMask;
-  /** region size in mask pixels, and in image pixels (what the user reads) */
+  /** region size in mask pixels */
   pixels: number;
+}
+
+/** Region of prediction `m` under image point (x, y) of a width × height image (cheap: mask resolution). */
+export function regionAt(m: IndexMask, x: number, y: number, width: number, height: number): FillRegion {
+  const [sx, sy] = toMask(m, x, y, width, height);
+  const { label, region, pixels } = floodRegion(m, sx, sy);
+  const preview = new Uint8Array(m.width * m.height).fill(UNLABELED);
+  for (let i = 0; i < region.length; i++) if (region[i]) preview[i] = label;
+  return { label, preview: { width: m.width, height: m.height, data: preview }, pixels };
+}
+
+/**
+ * The region as a `mask` shape's PNG: full size, each image pixel taking the mask pixel the display
+ * stretches over it (the costly part on a large photo: ≈ 0.1 s for 12 MP, so it runs after the preview).
+ */
+export function encodeRegion(preview: IndexMask, width: number, height: number): { png: string; area: number } {
+  const m = preview;
+  const colOf = new Int32Array(width);
+  for (let ix = 0; ix < width; ix++) colOf[ix] = Math.min(m.width - 1, Math.floor(((ix + 0.5) * m.width) / width));
+  const out = new Uint8Array(width * height);
+  let area = 0;
+  for (let iy = 0; iy < height; iy++) {
+    const row = Math.min(m.height - 1, Math.floor(((iy + 0.5) * m.height) / height)) * m.width;
+    const o = iy * width;
+    for (let ix = 0; ix < width; ix++) {
+      const v = m.data[row + colOf[ix]];
+      out[o + ix] = v;
+      if (v !== UNLABELED) area++;
+    }
+  }
+  return { png: bytesToBase64(encode({ width, height, data: out, depth: 8, channels: 1 })), area };
+}
+
+export interface FillResult extends FillRegion {
+  /** base64 index PNG at width × height */
+  png: string;
+  /** region size in image pixels */
   area: number;
 }
 
 /** Region of prediction `m` under image point (x, y) of a width × height image, as a mask shape. */
 export function fillRegion(m: IndexMask, x: number, y: number, width: number, height: number): FillResult {
-  const [sx, sy] = toMask(m, x, y, width, height);
-  const { label, region, pixels } = floodRegion(m, sx, sy);
-  const preview = new Uint8Array(m.width * m.height).fill(UNLABELED);
-  for (let i = 0; i < region.length; i++) if (region[i]) preview[i] = label;
-  // full size: each image pixel takes the mask pixel the display stretches over it
-  const colOf = new Int32Array(width);
-  for (let ix = 0; ix < width; ix++) colOf[ix] = Math.min(m.width - 1, Math.floor(((ix + 0.5) * m.width) / width));
-  const out = new Uint8Array(width * height);
-  for (let iy = 0; iy < height; iy++) {
-    const row = Math.min(m.height - 1, Math.floor(((iy + 0.5) * m.height) / height)) * m.width;
-    const o = iy * width;
-    for (let ix = 0; ix < width; ix++) out[o + ix] = preview[row + colOf[ix]];
-  }
-  const png = encode({ width, height, data: out, depth: 8, channels: 1 });
-  let area = 0;
-  for (let i = 0; i < out.length; i++) if (out[i] !== UNLABELED) area++;
-  return { label, png: bytesToBase64(png), preview: { width: m.width, height: m.height, data: preview }, pixels, area };
+  const r = regionAt(m, x, y, width, height);
+  return { ...r, ...encodeRegion(r.preview, width, height) };
 }

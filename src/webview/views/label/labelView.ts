@@ -19,7 +19,7 @@ import {
 import { AcceptAbove } from './acceptAbove';
 import { LabelCanvas } from './canvas';
 import { ClassList } from './classList';
-import { fillRegion } from './fill';
+import { encodeRegion, regionAt } from './fill';
 import { ImageGrid } from './grid';
 import { GridProgress } from './gridProgress';
 import { ShapeHistory } from './history';
@@ -35,8 +35,11 @@ import { TopBar } from './topbar';
 
 /** What tests and benches read (window.__protolabLabel): latency samples, dropped replies, geometry. */
 export interface LabelDebugHook {
+  /** stroke end → mask painted, ms (the whole loop) */
   latencies(): number[];
   stats(): { n: number; p50: number; p95: number; max: number };
+  /** the webview's own share of each loop, ms */
+  ownStats(): { n: number; p50: number; p95: number; max: number };
   dropped(): number;
   painted(): number;
   generation(): number;
@@ -80,8 +83,8 @@ export class LabelView implements View {
   constructor(private readonly ctx: AppContext) {
     this.saved = { ...ctx.store.get().label };
     this.colors = labelColors([]);
-    this.meter = new LatencyMeter((ms) => {
-      this.ctx.host.request({ type: 'labelMetrics', strokeToPaintMs: ms }).reply.catch(() => undefined);
+    this.meter = new LatencyMeter((ms, own) => {
+      this.ctx.host.request({ type: 'labelMetrics', strokeToPaintMs: ms, webviewMs: own }).reply.catch(() => undefined);
     });
     this.canvas = new LabelCanvas(this.colors, {
       commit: (s) => this.commit(s),
@@ -328,16 +331,26 @@ export class LabelView implements View {
       this.imageBar.say('Nothing predicted here yet to fill from: draw a few strokes first.');
       return;
     }
-    const r = fillRegion(mask, x, y, this.canvas.width, this.canvas.height);
+    const r = regionAt(mask, x, y, this.canvas.width, this.canvas.height);
     if (r.label >= 254) {
       this.imageBar.say('That region is not a class or background.');
       return;
     }
-    const shape: LabelShape = { kind: 'mask', png: r.png };
-    this.canvas.ann.prime(shape, r.preview);
-    this.commit(shape);
-    const name = r.label === 0 ? 'background' : this.classes.find((c) => c.id === r.label)?.name ?? `class ${r.label}`;
-    this.imageBar.say(`Filled a ${name} region (${r.area.toLocaleString('en-US')} pixels).`);
+    // the region shows at once; its full-size PNG (slow on a large photo) is made after that frame
+    const colored = this.canvas.ann.drawIndexMask(r.preview);
+    this.canvas.requestDraw();
+    const { width, height } = this.canvas;
+    requestAnimationFrame(() => setTimeout(() => {
+      if (hist !== this.history) return; // another image was opened meanwhile: its layer was redrawn
+      const { png, area } = encodeRegion(r.preview, width, height);
+      const shape: LabelShape = { kind: 'mask', png };
+      this.canvas.ann.primeCanvas(shape, colored);
+      hist.add(shape);
+      this.canvas.renderShapes();
+      this.send();
+      const name = r.label === 0 ? 'background' : this.classes.find((c) => c.id === r.label)?.name ?? `class ${r.label}`;
+      this.imageBar.say(`Filled a ${name} region (${area.toLocaleString('en-US')} pixels).`);
+    }, 0));
   }
 
   private undo(): void {
@@ -363,6 +376,7 @@ export class LabelView implements View {
     this.toolbar.setHistory(hist.canUndo, hist.canRedo);
     clearTimeout(this.retryTimer);
     const { reply } = this.ctx.host.request({ type: 'labelSetShapes', imageId: hist.imageId, generation, shapes: [...hist.list], redo: [...hist.redoList] });
+    if (attempt === 0) this.meter.posted(generation);
     reply.catch((e: Error) => {
       if (hist !== this.history || generation !== hist.generation) return; // a newer edit went out since
       // the host holds what is saved: keep the shapes here and send them again
@@ -372,6 +386,7 @@ export class LabelView implements View {
   }
 
   private prediction(m: LabelPredictionMessage): void {
+    const received = performance.now();
     const hist = this.history;
     if (!hist || m.imageId !== hist.imageId) return;
     if (m.generation < hist.generation) {
@@ -386,7 +401,7 @@ export class LabelView implements View {
     }
     this.canvas.draw();
     this.paintedCount++;
-    this.meter.painted(m.generation);
+    this.meter.painted(m.generation, received);
     this.imageBar.set(this.grid.get(hist.imageId), m.mask ? m.confidence : undefined);
     if (m.note) this.imageBar.say(m.note);
     else if (this.imageBar.note.classList.contains('error')) this.imageBar.say('');
@@ -549,12 +564,11 @@ export class LabelView implements View {
 
   private installDebugHook(): void {
     const lat = (): number[] => this.meter.samples.values();
+    const stats = (xs: number[]): { n: number; p50: number; p95: number; max: number } => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), max: xs.length ? Math.max(...xs) : NaN });
     window.__protolabLabel = {
       latencies: lat,
-      stats: () => {
-        const xs = lat();
-        return { n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), max: xs.length ? Math.max(...xs) : NaN };
-      },
+      stats: () => stats(lat()),
+      ownStats: () => stats(this.meter.own.values()),
       dropped: () => this.dropped,
       painted: () => this.paintedCount,
       generation: () => this.history?.generation ?? 0,

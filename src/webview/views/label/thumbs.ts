@@ -15,8 +15,9 @@ export interface Thumb {
 }
 
 export const BATCH = 60;
-/** Wait this long after the visible window last changed before asking (a fling asks once, at the end). */
-export const SETTLE_MS = 40;
+/** Wait this long after the visible window last changed before asking (a fling asks once, at the end,
+ *  even when its frames are slow: decoding thumbnails mid-fling would only slow it further). */
+export const SETTLE_MS = 100;
 
 export class ThumbCache {
   private readonly map = new Map<string, Thumb>();
