@@ -271,6 +271,10 @@ describe('labeling view in headless chromium (label fake host)', function () {
 
   it('a mouse stroke → labelSetShapes in full-resolution image pixels → the host mask is painted; undo and redo restore both', async () => {
     const { page } = await openLabel();
+    // VS Code's webview preload prevents Ctrl+Z / Ctrl+Y (and forwards them to the workbench) before the page sees them
+    await page.evaluate(() => window.addEventListener('keydown', (e) => {
+      if ((e.ctrlKey || e.metaKey) && /^[zy]$/i.test(e.key)) e.preventDefault();
+    }, true));
     await setOpacity(page, 100);
     const cat = await swatch(page, 1);
     const before = { off: await pixel(page, 220, 230), on: await pixel(page, 250, 150) };

@@ -71,13 +71,15 @@ export function matchShortcut(e: KeyboardEvent): Shortcut | undefined {
   return SHORTCUTS.find((s) => s.match(e));
 }
 
-/** Whether a key event comes from a text field (shortcuts stay out of typing). */
+/** Whether a key event comes from a text field or a drop-down (shortcuts stay out of typing). */
 export function isTyping(e: Event): boolean {
   for (const t of e.composedPath()) {
     if (!(t instanceof HTMLElement)) continue;
     const tag = t.tagName;
     if (tag === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes((t as HTMLInputElement).type)) return true;
     if (tag === 'TEXTAREA' || tag === 'VSCODE-TEXTFIELD' || tag === 'VSCODE-TEXTAREA' || t.isContentEditable) return true;
+    // a focused drop-down takes letters for type-ahead
+    if (tag === 'VSCODE-SINGLE-SELECT' || tag === 'VSCODE-MULTI-SELECT' || tag === 'SELECT') return true;
   }
   return false;
 }

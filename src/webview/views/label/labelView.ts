@@ -481,7 +481,9 @@ export class LabelView implements View {
       }
       return;
     }
-    if (isTyping(e) || e.defaultPrevented) return;
+    // not `e.defaultPrevented`: VS Code's webview preload prevents Ctrl+Z / Ctrl+Y itself (to forward them to
+    // the workbench) before this runs; parts of the view that handle a key stop its propagation instead
+    if (isTyping(e)) return;
     const s = matchShortcut(e);
     if (!s) return;
     e.preventDefault();
