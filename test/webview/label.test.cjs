@@ -711,6 +711,8 @@ describe('labeling view in headless chromium (label fake host)', function () {
       (es) => es.filter((e) => e.getRootNode() === document)
         .filter((e) => !(e.getAttribute('aria-label') || e.getAttribute('label') || e.textContent.trim())).map((e) => e.outerHTML.slice(0, 80)));
     assert.deepStrictEqual(unnamed, []);
+    // the elements' own inner fields get their names too
+    assert.strictEqual(await page.$eval('vscode-textfield.accept-threshold', (e) => e.shadowRoot.querySelector('input').getAttribute('aria-label')), 'Confidence threshold (0 to 1)');
   });
 
   it('zoom (wheel at the pointer, keys), space-drag pan, fit to view', async () => {

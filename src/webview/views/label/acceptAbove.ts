@@ -20,6 +20,8 @@ export class AcceptAbove {
 
   constructor(private readonly on: AcceptAboveEvents) {
     this.field.value = '0.9';
+    // the element names its inner <input> from this property (aria-label stays on the element itself)
+    (this.field as Field & { label: string }).label = 'Confidence threshold (0 to 1)';
     this.confirm.append(this.text, this.yes, this.no);
     this.ask.addEventListener('click', () => void this.count());
     this.no.addEventListener('click', () => {
