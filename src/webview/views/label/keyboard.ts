@@ -99,5 +99,12 @@ export function helpOverlay(onClose: () => void): HTMLElement {
   el.addEventListener('click', (e) => {
     if (e.target === el) onClose();
   });
+  // modal: Tab stays on the dialog's one control
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Tab') {
+      e.preventDefault();
+      close.focus();
+    }
+  });
   return el;
 }

@@ -3,7 +3,6 @@
 // and painted as a coloured layer (background and unsure stay clear) the canvas stretches over the image.
 import { decodeIndexMask, type IndexMask } from '../../masks';
 import type { Bytes } from '../../protocol';
-import { UNSURE } from '../../labelProtocol';
 import type { LabelColors } from './labelColors';
 
 export class PredictionLayer {
@@ -28,7 +27,23 @@ export class PredictionLayer {
 
   setColors(colors: LabelColors): void {
     this.colors = colors;
+    this.lutCache = null;
     this.paint();
+  }
+
+  private lutCache: Uint32Array | null = null;
+
+  /** Label → RGBA as one little-endian 32-bit value (ImageData's byte order), 0 = transparent. */
+  private lut(): Uint32Array {
+    if (this.lutCache) return this.lutCache;
+    const lut = new Uint32Array(256);
+    const bytes = new Uint8Array(lut.buffer);
+    for (let v = 1; v < 254; v++) {
+      const col = this.colors.of(v);
+      bytes.set([col[0], col[1], col[2], 255], 4 * v);
+    }
+    this.lutCache = lut;
+    return lut;
   }
 
   /** Label of the predicted pixel under image point (x, y) of a w × h image; undefined outside / none. */
@@ -46,26 +61,16 @@ export class PredictionLayer {
       this.canvas.height = 1;
       return;
     }
-    this.canvas.width = m.width;
-    this.canvas.height = m.height;
+    // resizing a canvas reallocates it: only when the mask size changes (not per stroke)
+    if (this.canvas.width !== m.width) this.canvas.width = m.width;
+    if (this.canvas.height !== m.height) this.canvas.height = m.height;
     const c = this.canvas.getContext('2d');
     if (!c) return;
     const img = c.createImageData(m.width, m.height);
-    const d = img.data;
-    const lut = new Uint8Array(256 * 4);
-    for (let v = 1; v < 256; v++) {
-      if (v === UNSURE || v === 254) continue;
-      const col = this.colors.of(v);
-      lut.set([col[0], col[1], col[2], 255], 4 * v);
-    }
-    for (let i = 0; i < m.data.length; i++) {
-      const o = 4 * m.data[i];
-      if (lut[o + 3] === 0) continue;
-      d[4 * i] = lut[o];
-      d[4 * i + 1] = lut[o + 1];
-      d[4 * i + 2] = lut[o + 2];
-      d[4 * i + 3] = 255;
-    }
+    // one 32-bit write per pixel through a label → RGBA table (background, unsure, unlabeled stay clear)
+    const px = new Uint32Array(img.data.buffer);
+    const lut = this.lut();
+    for (let i = 0; i < m.data.length; i++) px[i] = lut[m.data[i]];
     c.putImageData(img, 0, 0);
   }
 }
