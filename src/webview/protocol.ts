@@ -13,13 +13,19 @@
 import type {
   AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention,
 } from '../engine/protocol';
+import {
+  isLabelHostType, isLabelWebviewType, validateLabelHostMessage, validateLabelWebviewMessage,
+  type LabelHostMessage, type LabelWebviewMessage,
+} from './labelProtocol';
+import { WebviewProtocolError } from './protocolError';
 
 export type { AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention };
+export { WebviewProtocolError };
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs';
-export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs'];
+export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs' | 'label';
+export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs', 'label'];
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
@@ -153,7 +159,9 @@ export type WebviewMessage =
   | { type: 'pauseTraining'; id: number; runId: string }
   | { type: 'resumeTraining'; id: number; runId: string }
   | { type: 'cancelTraining'; id: number; runId: string }
-  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> };
+  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> }
+  /** the labeling view's messages (labelProtocol.ts) */
+  | LabelWebviewMessage;
 
 export type WebviewMessageType = WebviewMessage['type'];
 export type WebviewRequest = Exclude<WebviewMessage, { type: 'ready' }>;
@@ -192,18 +200,13 @@ export type HostMessage =
   | { type: 'evalResult'; requestId?: number; label?: string; result: ReportData; records: EvalRecord[]; slot?: 'a' | 'b' }
   | { type: 'runMetrics'; runId: string; rows: MetricsRow[]; reset?: boolean }
   | { type: 'runStatus'; run: RunInfo }
-  | { type: 'error'; inReplyTo?: number; message: string };
+  | { type: 'error'; inReplyTo?: number; message: string }
+  /** the labeling view's messages (labelProtocol.ts) */
+  | LabelHostMessage;
 
 export type HostMessageType = HostMessage['type'];
 
 // ---- validation -----------------------------------------------------------------------------------
-
-export class WebviewProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebviewProtocolError';
-  }
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -327,6 +330,7 @@ export function validateWebviewMessage(x: unknown): WebviewMessage {
       checkSettings(m.settings, false);
       break;
     default:
+      if (isLabelWebviewType(m.type)) return validateLabelWebviewMessage(x);
       throw new WebviewProtocolError(`unknown webview message type ${JSON.stringify(m.type)}`);
   }
   return x as WebviewMessage;
@@ -476,6 +480,7 @@ export function validateHostMessage(x: unknown): HostMessage {
       str(m, 'message');
       break;
     default:
+      if (isLabelHostType(m.type)) return validateLabelHostMessage(x);
       throw new WebviewProtocolError(`unknown host message type ${JSON.stringify(m.type)}`);
   }
   return x as HostMessage;
