@@ -7,6 +7,7 @@ import * as path from 'path';
 import { selectBackend, type BackendChoice } from './backend';
 import { foldClasses, NUM_FOLDS } from './data/splits';
 import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
+import { ShapeError } from './label/shapes';
 import { evaluate } from './eval/evaluate';
 import { resolveCheckpoint } from './train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfigInput } from './train/trainer';
@@ -16,6 +17,7 @@ import {
   type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf, type TrainParams,
 } from './protocol';
 import { episodeView } from './server/episodeView';
+import { LabelSessions } from './server/label';
 import { Session } from './server/session';
 
 type Send = (r: Reply) => void;
@@ -40,12 +42,15 @@ export class EngineServer {
   private readonly jobs = new Map<number, AbortController>();
   private backend?: Promise<BackendChoice>;
   readonly session: Session;
+  /** The labeling workbench's open folders (one LabelService each). */
+  readonly labels: LabelSessions;
 
   constructor(
     private readonly send: Send,
     private readonly opts: { backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; cacheDir?: string; wasmDir?: string; tfjsNodePath?: string } = {},
   ) {
     this.session = new Session(opts.cacheDir);
+    this.labels = new LabelSessions(() => this.ready(), opts.cacheDir);
   }
 
   private ready(): Promise<BackendChoice> {
@@ -175,8 +180,12 @@ export class EngineServer {
       }
       case 'shutdown':
         for (const j of this.jobs.values()) j.abort();
+        // labelling folders are saved and their locks released before the process goes
+        await this.labels.closeAll();
         setImmediate(() => process.exit(0));
         return { ok: true } satisfies ResultOf['shutdown'];
+      default:
+        return this.labels.dispatch(req, signal, event);
     }
   }
 }
@@ -207,7 +216,7 @@ export function trainInput(p: TrainParams): TrainConfigInput {
 
 function describe(e: unknown): { kind: ErrorKind; message: string; file?: string } {
   if (e instanceof DataError) return { kind: 'data', message: e.message, file: e.file };
-  if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+  if (e instanceof UsageError || e instanceof ShapeError) return { kind: 'usage', message: e.message };
   if (e instanceof CancelledError) return { kind: 'cancelled', message: e.message };
   if (e instanceof ProtocolError) return { kind: 'protocol', message: e.message };
   if (e instanceof TrainingDivergedError) return { kind: 'diverged', message: e.message };
@@ -230,5 +239,9 @@ if (require.main === module) {
     tfjsNodePath: process.env.PROTOLAB_TFJS_NODE_PATH || undefined,
   });
   process.on('message', (m) => void server.handle(m));
-  process.on('disconnect', () => process.exit(0)); // the host went away: do not linger
+  process.on('disconnect', () => {
+    // the host went away: save what is being labelled, then do not linger
+    server.labels.flushAllSync();
+    process.exit(0);
+  });
 }
