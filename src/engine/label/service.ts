@@ -65,7 +65,8 @@ export interface LabelServiceOptions {
   /** Folders below `folder` not to list (e.g. an export target inside it). */
   exclude?: string[];
   onEvent?: (e: LabelEvent) => void;
-  /** Saves are coalesced: state.json is written this long after the last change (default 300 ms) and on close. */
+  /** Saves are coalesced: state.json is written this long after the last change (default 300 ms), but no
+   *  later than 1 s (or this delay, if longer) after the first unsaved one, and on close. */
   saveDelayMs?: number;
 }
 
@@ -130,6 +131,8 @@ const RGB_KEEP = 24;
 /** prediction.mask of a prediction whose PNG is still in pendingMasks. */
 const PENDING = 'pending';
 const PRED_KEEP = 6;
+/** A state with unsaved changes is written at most this long after the first of them (coalescing aside). */
+const MAX_SAVE_WAIT_MS = 1000;
 
 function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -157,6 +160,8 @@ export class LabelService {
   private fittedCache?: { key: string; model: Promise<FittedModel | undefined> };
   private gridToken = 0;
   private saveTimer?: NodeJS.Timeout;
+  /** when the oldest change not yet on disk was made */
+  private dirtySince?: number;
   private closed = false;
   private ownsModel = false;
   generation = 0;
@@ -513,7 +518,7 @@ export class LabelService {
     if (p.mask === PENDING) {
       const m = this.pendingMasks.get(id);
       if (!m) return undefined;
-      return { png: encodeIndexPng({ width: m.size, height: m.size, data: m.labels }), size: m.size, confidence: p.confidence, current };
+      return { png: encodeIndexPng({ width: m.size, height: m.size, data: m.labels }, { fast: true }), size: m.size, confidence: p.confidence, current };
     }
     try {
       return { png: new Uint8Array(readMask(this.stateDir, p.mask)), size: p.size, confidence: p.confidence, current };
@@ -625,6 +630,7 @@ export class LabelService {
   flush(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    this.dirtySince = undefined;
     this.save();
   }
 
@@ -687,14 +693,21 @@ export class LabelService {
   private scheduleSave(): void {
     if (this.closed && !this.saveTimer) return;
     if (this.saveTimer) clearTimeout(this.saveTimer);
+    // coalesced, but never postponed past MAX_SAVE_WAIT_MS after the first unsaved change: a grid pass
+    // predicting an image every 100 ms must not keep a stroke made meanwhile off the disk
+    const delay = this.opts.saveDelayMs ?? 300;
+    const now = Date.now();
+    this.dirtySince ??= now;
+    const wait = Math.max(0, Math.min(delay, this.dirtySince + Math.max(delay, MAX_SAVE_WAIT_MS) - now));
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
+      this.dirtySince = undefined;
       try {
         this.save();
       } catch (e) {
         process.stderr.write(`protolab: could not save the labeling state: ${(e as Error).message}\n`);
       }
-    }, this.opts.saveDelayMs ?? 300);
+    }, wait);
     this.saveTimer.unref?.();
   }
 

@@ -78,7 +78,7 @@ export function resolveModelChoice(c: LabelModelChoice | undefined): Partial<Lab
 const specKeyOf = (s: Partial<LabelModelSpec>) => JSON.stringify([s.method ?? '', s.backbone ?? '', s.weights ?? '', s.size ?? 0]);
 
 function predictionOut(r: PredictResult): LabelPredictionPayload {
-  return { mask: encodeIndexPng({ width: r.size, height: r.size, data: r.labels }), size: r.size, confidence: r.confidence };
+  return { mask: encodeIndexPng({ width: r.size, height: r.size, data: r.labels }, { fast: true }), size: r.size, confidence: r.confidence };
 }
 
 export class LabelSessions {
@@ -430,7 +430,7 @@ export class LabelSessions {
         while (e.thumbs.size > THUMB_KEEP) e.thumbs.delete(e.thumbs.keys().next().value as string);
       }
       const m = e.svc.thumbMask(id, side);
-      out.push({ id, image, ...(m ? { mask: encodeIndexPng(m) } : {}) });
+      out.push({ id, image, ...(m ? { mask: encodeIndexPng(m, { fast: true }) } : {}) });
     }
     return { thumbs: out };
   }
