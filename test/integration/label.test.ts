@@ -91,6 +91,12 @@ describe('labeling workbench in a VS Code extension host', function () {
     assert.strictEqual(p.controller.invalidPosts, 0, 'no invalid messages to the webview');
     assert.deepStrictEqual(p.controller.classes.map((c) => c.name), ['square']);
     assert.ok(fs.existsSync(path.join(folder, '.protolab', 'label', 'lock')), 'the folder is locked while it is open');
+    // files added or removed while labeling: the file watcher rescans, the image list follows
+    photo(path.join(folder, 'new.png'), 30, 20);
+    await waitFor('new.png listed', () => p.controller.imageIds.includes('new.png'), 60000);
+    fs.rmSync(path.join(folder, 'p0.png'));
+    await waitFor('p0.png gone', () => !p.controller.imageIds.includes('p0.png'), 60000);
+    assert.deepStrictEqual(p.controller.imageIds, ['new.png', 'p1.png', 'p2.png']);
     // the same command on the same folder reveals this panel, not a second one
     await vscode.commands.executeCommand('protolab.labelFolder', { folder, classes: ['square'] });
     assert.strictEqual(api.labelPanels().filter((x) => x.folder === folder).length, 1);

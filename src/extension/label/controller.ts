@@ -113,6 +113,11 @@ export class LabelController {
     return path.basename(this.folder);
   }
 
+  /** Image ids as the engine last reported them (tests). */
+  get imageIds(): string[] {
+    return [...this.images.keys()].sort();
+  }
+
   get classes(): LabelClass[] {
     return (this.info?.classes ?? []).map((c, i) => ({ id: i + 1, name: c.name, color: c.color }));
   }
