@@ -14,6 +14,7 @@ import { boxAnnotation, denseAnnotation, foregroundMap, scribbleAnnotation, type
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
 import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import type { Backbone } from '../nets/backbone';
+import type { EncoderReport } from '../nets/encoder';
 import { Rng } from '../prng';
 import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
 import { EpisodeInputs } from './episodeInputs';
@@ -53,6 +54,8 @@ export interface EvalHooks {
   featureCache?: FeatureCache;
   /** Off-thread encoder (EncoderPool.encode) and how many episodes ahead to prefetch for it. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
+  /** Which engine `encode` runs on and why (nets/encoder.ts), for the result. */
+  encoder?: EncoderReport;
   prefetchEpisodes?: number;
   /** Required for annotation 'pseudo': the pseudo-mask pipeline (weak/pseudoSource.ts). */
   pseudo?: PseudoMaskSource;
@@ -92,6 +95,8 @@ export interface EvalResult {
   data: { root: string; fingerprint: string; foldClasses: Array<{ cls: number; name: string }> };
   backbone: { id: string; weightsHash: string; weightsSource: string };
   backend: string;
+  /** The engine that computed the backbone features, and why that one (tfjs backend above otherwise). */
+  encoder: EncoderReport;
   /** Mean over runs: the headline numbers. */
   miou: number;
   fbiou: number;
@@ -230,6 +235,7 @@ export async function evaluate(
     data: { root: ds.root, fingerprint: ds.fingerprint, foldClasses: classes.map((cls) => ({ cls, name: name(cls) })) },
     backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
     backend: backendName,
+    encoder: hooks.encoder ?? { engine: 'tfjs', detail: `tfjs ${backendName}, ${hooks.encode ? 'off-thread' : 'in-process'}`, reason: [] },
     miou: summary.mIoU.mean,
     fbiou: summary.fbIoU.mean,
     summary,
