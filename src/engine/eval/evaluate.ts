@@ -46,6 +46,8 @@ export interface EvalHooks {
   onProgress?: (done: number, total: number) => void;
   /** Every scored episode, as soon as it is scored (for --records and the UI). */
   onEpisode?: (rec: EpisodeOutcome) => void;
+  /** Every query's prediction (episode-local labels at the input size), keyed like its record. */
+  onPrediction?: (id: string, pred: Uint8Array) => void;
   signal?: AbortSignal;
   /** Feature-cache budget (bytes) and optional disk folder. */
   featureBytes?: number;
@@ -202,7 +204,7 @@ export async function evaluate(
       // Keep the encoder workers busy with the next episodes' images while this one is scored.
       for (let a = 1; a <= ahead && i + a < settings.episodes; a++) inputs.prefetch(imagesOf(sampler.episode(run, i + a)));
       try {
-        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps }, hooks.onPseudoMask);
+        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps }, hooks);
         scored++;
         outcomes.forEach((o) => hooks.onEpisode?.(o));
       } catch (e) {
@@ -284,7 +286,7 @@ async function runEpisode(
   settings: EvalSettings,
   out: [number, number],
   { m, bg, fg, ps }: { m: FewShotRunMetric; bg: FewShotRunMetric; fg: FewShotRunMetric; ps: FewShotRunMetric },
-  onPseudoMask?: EvalHooks['onPseudoMask'],
+  { onPseudoMask, onPrediction }: Pick<EvalHooks, 'onPseudoMask' | 'onPrediction'>,
 ): Promise<EpisodeOutcome[]> {
   const support = await episodeSupport(ep, inputs, settings.annotation, settings.seed);
   // Weak supervision: score each support's pseudo mask (1 = its class) against that class's truth.
@@ -308,6 +310,7 @@ async function runEpisode(
     const gtMask = await inputs.maskOf(qid);
     const pred = await method.predict(support, await inputs.featuresOf(qid), out);
     const id = ep.queries.length > 1 ? `${ep.id}q${q}` : ep.id;
+    onPrediction?.(id, pred);
     const record = m.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred });
     bg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length) });
     // all-foreground: every pixel labelled with the class this query was drawn for

@@ -51,8 +51,10 @@ export interface EncoderOptions {
   backboneOptions?: CreateBackboneOptions;
   /** tfjs wasm/cpu worker threads (default: cores, ≤ 4; ≤ 1 = in-process). */
   workers?: number;
-  /** onnxruntime intra-op threads (default: cores). */
+  /** onnxruntime intra-op threads per worker (default: cores ÷ onnxWorkers). */
   threads?: number;
+  /** onnxruntime worker threads, each with its own session (default 1). */
+  onnxWorkers?: number;
   /** The engine cache folder (data/cachedir.ts engineCacheDir); ONNX models are kept under it. */
   cacheDir: string;
   log?: (line: string) => void;
@@ -90,21 +92,22 @@ async function onnxEncoder(backbone: Backbone, opts: EncoderOptions): Promise<En
   const o = loadOrt();
   if (!o.ok) throw new Error(o.reason);
   if (!backbone.onnx) throw new Error(`backbone ${backbone.id} has no ONNX form`);
-  const threads = Math.max(1, opts.threads ?? cores());
+  const workers = Math.max(1, opts.onnxWorkers ?? 1);
+  const threads = Math.max(1, opts.threads ?? Math.floor(cores() / workers));
   let m = await cachedOnnxModel(opts.cacheDir, backbone);
   let pool: EncoderPool;
   try {
-    pool = await EncoderPool.onnx(1, { modelFile: m.file, threads });
+    pool = await EncoderPool.onnx(workers, { modelFile: m.file, threads });
   } catch (e) {
     if (m.built) throw e;
     // A cached file that onnxruntime refuses (foreign or damaged): build it again once.
     m = await cachedOnnxModel(opts.cacheDir, backbone, true);
-    pool = await EncoderPool.onnx(1, { modelFile: m.file, threads });
+    pool = await EncoderPool.onnx(workers, { modelFile: m.file, threads });
   }
   return {
     report: {
       engine: 'onnx',
-      detail: `onnxruntime-node ${o.version} (CPU), 1 worker × ${threads} thread${threads > 1 ? 's' : ''}`,
+      detail: `onnxruntime-node ${o.version} (CPU), ${workers} worker${workers > 1 ? 's' : ''} × ${threads} thread${threads > 1 ? 's' : ''}`,
       reason: [`onnx model ${m.built ? 'built' : 'reused'}: ${m.file}`],
       model: m.file,
     },
