@@ -265,7 +265,25 @@ async function main(): Promise<void> {
     machine: { cpu: cpuModel(), cores: os.availableParallelism(), load_average_start: +load0.toFixed(2), load_average_end: +os.loadavg()[0].toFixed(2), node: process.version },
     seconds: Math.round((Date.now() - t0) / 1000),
   };
+  say(`\n${markdown(result)}\n`);
   console.log(JSON.stringify(result));
+}
+
+/** The README table, made from the result (so the README quotes the script, not a hand copy). */
+function markdown(r: {
+  speedup: number; speedup_5shot: number; agreement: number; encoder_ms: Record<string, { min: number; median: number }>;
+  encoder_ratio: Record<string, number>; end_to_end: EndToEnd[]; machine: { cpu: string; cores: number; load_average_start: number; load_average_end: number };
+}): string {
+  const rows = [
+    `| ${r.machine.cpu}, ${r.machine.cores} cores, ${THREADS} threads each, ${SIZE}² (load average ${r.machine.load_average_start}→${r.machine.load_average_end}) | PyTorch (PANet's test loop) | ProtoLab | ratio |`,
+    '|---|---|---|---|',
+    ...Object.keys(r.encoder_ratio).map((k) =>
+      `| encoder ms/image, ${k} (min / median) | ${r.encoder_ms.torch.min.toFixed(0)} / ${r.encoder_ms.torch.median.toFixed(0)} | ${r.encoder_ms[k].min.toFixed(0)} / ${r.encoder_ms[k].median.toFixed(0)} | ${r.encoder_ratio[k].toFixed(2)}× torch's time |`),
+    ...r.end_to_end.map((e) =>
+      `| 1-way ${e.shots}-shot, ${e.episodes} episodes, episodes/s (seconds) | ${e.reference.episodesPerSecond.toFixed(2)} (${e.reference.seconds.toFixed(1)} s) | ${e.protolab.episodesPerSecond.toFixed(2)} (${e.protolab.seconds.toFixed(1)} s) | **${e.speedup.toFixed(1)}× faster** |`),
+    `| pixel agreement of the predictions (all episodes) | | | ${(100 * r.agreement).toFixed(3)} % |`,
+  ];
+  return rows.join('\n');
 }
 
 main().then(

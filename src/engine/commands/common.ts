@@ -34,7 +34,8 @@ export const modelOptions: Options = {
 export const inferenceHelp = `  --inference auto|onnx|tfjs: the engine that computes (frozen) backbone features. auto (default): onnx
     (onnxruntime, the same network and weights as an ONNX graph, built once and cached under the cache
     folder) unless tfjs runs on a GPU; falls back to tfjs, saying why, when onnxruntime cannot load.
-    --threads N: onnxruntime threads (default: all cores). Training always runs on tfjs.`;
+    --threads N: onnxruntime threads per encoder worker (default: all cores ÷ workers); --workers N:
+    encoder worker threads (onnx default 1, tfjs-wasm default one per core). Training always runs on tfjs.`;
 
 type Values = Record<string, unknown>;
 
@@ -79,6 +80,7 @@ export function encoderFromFlags(v: Values, backbone: Backbone, backboneOptions:
     tfjs: backend,
     backboneOptions,
     workers,
+    onnxWorkers: workers,
     threads: v.threads === undefined ? undefined : int(v, 'threads', 1, 1, 256),
     cacheDir: engineCacheDir(v['cache-dir'] as string | undefined),
     log: (line) => process.stderr.write(`${line}\n`),

@@ -31,7 +31,7 @@ export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split pa
     [--method panet|metasegnet|pixelmeta] [--checkpoint CKPT|RUNDIR]
     [--backend tensorflow|webgpu|wasm|cpu] [--inference auto|onnx|tfjs] [--json OUT] [--records OUT.jsonl]
     [--images DIR] [--crowd ignore|class] [--cache-dir DIR] [--feature-cache DIR] [--min-pixels 1]
-    [--workers N (tfjs encoder threads on wasm/cpu; default: cores, ≤ 4)] [--threads N] [--cache-mb 2048]
+    [--workers N] [--threads N] [--cache-mb 2048]
   --checkpoint: a ProtoLab training checkpoint, or a run dir (its latest checkpoint); the method, its
   settings and the backbone come from the checkpoint (and --size defaults to the training size).
   Evaluates a few-shot method (default PANet on the given backbone weights) by the papers' protocol:

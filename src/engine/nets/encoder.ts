@@ -8,10 +8,15 @@
 // When onnxruntime cannot load (another platform's .vsix, a missing binary) or the model cannot be built,
 // 'auto' falls back to tfjs and the report says why; an explicit 'onnx' is an error instead.
 //
-// Threads (measured, see README "Performance"): onnxruntime-node's run() is synchronous underneath, so
-// the session lives in a worker thread (EncoderPool.onnx) and the main thread keeps scoring episodes.
-// ONE worker whose session uses every core (intraOpNumThreads = cores) encodes an image fastest; the
-// tfjs-wasm pool instead needs one single-threaded worker per core.
+// Threads: onnxruntime-node's run() is synchronous underneath (measured: the event loop stalls for the
+// whole forward pass), so sessions live in worker threads (EncoderPool.onnx) and the main thread keeps
+// scoring episodes meanwhile. Default: ONE worker whose session uses every core (intraOpNumThreads =
+// cores): the lowest latency per image (the episode browser asks for one or two), and the same "N
+// threads" torch gets in bench:compare. `--workers W --threads T` gives W sessions of T threads: on a
+// heavily loaded 2-core machine (load average ≈ 15) 2 × 1 encoded a batch of 12 VGG-16 224² images with
+// 5–45 % more images/s than 1 × 2, while 1 × 2 had the lower single-image latency in 2 of 3 tries; a
+// quiet machine should be re-measured before changing the default. The tfjs-wasm pool instead needs one
+// single-threaded worker per core.
 import * as os from 'os';
 import type { BackendChoice } from '../backend';
 import { UsageError } from '../errors';
