@@ -15,6 +15,7 @@
 // Flags: --size 224 --threads 2 --episodes 300 --episodes-5shot 100 --runs 5 --data DIR (a VOC root;
 // default: the built-in sample, written once under --work) --work DIR (default test-output/bench-compare)
 // --engines onnx,tfjs (encoder timings) --eval-engine onnx|tfjs --onnx-workers N --skip-install
+// --encoder-only (step 3 alone; the JSON then has encoder_ratio and no speedup)
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     'eval-engine': { type: 'string', default: 'onnx' },
     'onnx-workers': { type: 'string', default: '1' },
     'skip-install': { type: 'boolean', default: false },
+    'encoder-only': { type: 'boolean', default: false },
   },
 });
 const SIZE = Number(flags.size);
@@ -116,13 +118,15 @@ async function encoderTimings(bb: Backbone, engines: InferenceEngine[], weights:
   const best = (a: Timing | undefined, b: Timing): Timing => (!a || b.min_ms < a.min_ms ? b : a);
   // Two rounds, torch and onnxruntime interleaved (the machine's load drifts); the better round counts.
   for (let round = 0; round < 2; round++) {
-    out.torch = best(out.torch, torch());
-    say(`  torch ${SIZE}²: min ${out.torch.min_ms.toFixed(0)} ms, median ${out.torch.median_ms.toFixed(0)} ms`);
+    const t = torch();
+    out.torch = best(out.torch, t);
+    say(`  round ${round + 1}: torch ${SIZE}²: min ${t.min_ms.toFixed(0)} ms, median ${t.median_ms.toFixed(0)} ms`);
     if (engines.includes('onnx')) {
       const enc = await createEncoder(bb, { inference: 'onnx', tfjs: { name: 'wasm' }, threads: THREADS, cacheDir: path.join(WORK, 'cache') });
       try {
-        out.onnx = best(out.onnx, await timeIt(() => enc.encode(image(), SIZE), RUNS));
-        say(`  onnx  ${SIZE}²: min ${out.onnx.min_ms.toFixed(0)} ms, median ${out.onnx.median_ms.toFixed(0)} ms (${enc.report.detail})`);
+        const o = await timeIt(() => enc.encode(image(), SIZE), RUNS);
+        out.onnx = best(out.onnx, o);
+        say(`  round ${round + 1}: onnx  ${SIZE}²: min ${o.min_ms.toFixed(0)} ms, median ${o.median_ms.toFixed(0)} ms (${enc.report.detail})`);
       } finally {
         await enc.close();
       }
@@ -226,6 +230,14 @@ async function main(): Promise<void> {
   const engines = flags.engines!.split(',').filter(Boolean) as InferenceEngine[];
   say(`\nencoder (PANet VGG-16, ${SIZE}², ms/image, 1 image at a time, min/median of ${RUNS} after a warm-up):`);
   const enc = await encoderTimings(bb, engines, weights);
+  const ratio: Record<string, number> = {};
+  for (const k of Object.keys(enc)) if (k !== 'torch') ratio[k] = enc[k].min_ms / enc.torch.min_ms;
+  if (flags['encoder-only']) {
+    bb.dispose();
+    const encoder_ms = Object.fromEntries(Object.entries(enc).map(([k, v]) => [k, { min: +v.min_ms.toFixed(1), median: +v.median_ms.toFixed(1) }]));
+    console.log(JSON.stringify({ bench: 'protolab-vs-pytorch-panet-encoder', encoder_ratio: ratio, encoder_ms, settings: { size: SIZE, threads: THREADS }, machine: { cpu: cpuModel(), cores: os.availableParallelism(), load_average_start: +load0.toFixed(2), load_average_end: +os.loadavg()[0].toFixed(2) } }));
+    return;
+  }
 
   const evalEngine = flags['eval-engine'] as InferenceEngine;
   const encoder = await createEncoder(bb, {
@@ -247,8 +259,6 @@ async function main(): Promise<void> {
     await encoder.close();
     bb.dispose();
   }
-  const ratio: Record<string, number> = {};
-  for (const k of Object.keys(enc)) if (k !== 'torch') ratio[k] = enc[k].min_ms / enc.torch.min_ms;
   const result = {
     bench: 'protolab-vs-pytorch-panet',
     speedup: e2e[0].speedup,

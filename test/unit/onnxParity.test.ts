@@ -9,7 +9,7 @@ import { tf, useTestBackend } from './helpers/tf';
 import { tinyBackbone } from './helpers/tinyBackbone';
 import { createBackbone, type Backbone } from '../../src/engine/nets/backbone';
 import { createEncoder, tfjsFeatures, type Encoder } from '../../src/engine/nets/encoder';
-import { cachedOnnxModel, onnxModelPath } from '../../src/engine/nets/onnx/modelCache';
+import { cachedOnnxModel, KEEP, onnxModelPath } from '../../src/engine/nets/onnx/modelCache';
 import { loadOrt } from '../../src/engine/nets/onnx/runtime';
 import { writeSampleDataset } from '../../src/engine/data/sample';
 import { openDataset } from '../../src/engine/data/open';
@@ -194,6 +194,17 @@ describe('onnx inference path vs tfjs', function () {
         assert.ok(enc.report.reason.some((r) => /onnx model built/.test(r)));
         assert.ok(fs.statSync(first.file).size > 1e6);
         await enc.close();
+        // the folder keeps the KEEP most recently used models: older ones go when a new one is written
+        const old = Array.from({ length: KEEP + 2 }, (_, i) => path.join(path.dirname(first.file), `vgg16-old${i}-g1.onnx`));
+        old.forEach((f, i) => {
+          fs.writeFileSync(f, 'x');
+          fs.utimesSync(f, new Date(2000, 0, 1 + i), new Date(2000, 0, 1 + i));
+        });
+        await cachedOnnxModel(dir, bb, true);
+        const left = fs.readdirSync(path.dirname(first.file)).sort();
+        assert.strictEqual(left.length, KEEP);
+        assert.ok(left.includes(path.basename(first.file)));
+        assert.ok(!left.includes('vgg16-old0-g1.onnx') && left.includes(`vgg16-old${KEEP + 1}-g1.onnx`), left.join(' '));
       } finally {
         bb.dispose();
         fs.rmSync(dir, { recursive: true, force: true });

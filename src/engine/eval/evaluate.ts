@@ -196,6 +196,9 @@ export async function evaluate(
     const ps = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     metrics.push(m); allBg.push(bg); allFg.push(fg); pseudo.push(ps);
     for (let i = 0; i < settings.episodes; i++) {
+      // Let queued events run (a cancel request, Ctrl-C, progress IPC): with every feature cached an
+      // episode awaits only settled promises, and the loop would otherwise never give the event loop a turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.signal?.aborted) {
         complete = false;
         break outer;
