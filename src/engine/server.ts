@@ -17,6 +17,7 @@ import {
 } from './protocol';
 import { episodeView } from './server/episodeView';
 import { Session } from './server/session';
+import { INFERENCE_CHOICES, type InferencePreference } from './nets/encoder';
 
 type Send = (r: Reply) => void;
 
@@ -43,9 +44,15 @@ export class EngineServer {
 
   constructor(
     private readonly send: Send,
-    private readonly opts: { backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; cacheDir?: string; wasmDir?: string; tfjsNodePath?: string } = {},
+    private readonly opts: {
+      backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+      cacheDir?: string;
+      wasmDir?: string;
+      tfjsNodePath?: string;
+      inference?: InferencePreference;
+    } = {},
   ) {
-    this.session = new Session(opts.cacheDir);
+    this.session = new Session({ cacheDir: opts.cacheDir, inference: opts.inference });
   }
 
   private ready(): Promise<BackendChoice> {
@@ -128,13 +135,13 @@ export class EngineServer {
         return { episodes, usableClasses: s.usableClasses } satisfies ResultOf['listEpisodes'];
       }
       case 'episodeView':
-        await this.ready();
-        return episodeView(this.session, req.set, req.model, req.annotation, req.episode, req.maxSide);
+        return episodeView(this.session, await this.ready(), req.set, req.model, req.annotation, req.episode, req.maxSide);
       case 'evaluate': {
         const be = await this.ready();
         const p = req.params;
         const ds = await this.session.dataset(p.set);
         const { backbone, method, methodId, weak } = await this.session.model(p.model);
+        const encoder = await this.session.encoder(p.model, be, (line) => event({ kind: 'log', line }));
         let last = 0;
         const records: string[] = [];
         const result = await evaluate(
@@ -148,6 +155,8 @@ export class EngineServer {
           {
             signal,
             featureCache: this.session.featureCache(backbone, p.model.size),
+            encode: (px, size) => encoder.encode(px, size),
+            encoder: encoder.report,
             pseudo: p.annotation === 'pseudo' ? await this.session.pseudo(ds, weak) : undefined,
             onProgress: (done, total) => {
               // at most ~10 progress events a second: the host redraws on each
@@ -221,13 +230,15 @@ if (require.main === module) {
     process.exit(2);
   }
   const backend = process.env.PROTOLAB_BACKEND as 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' | undefined;
+  const inference = INFERENCE_CHOICES.find((c) => c === process.env.PROTOLAB_INFERENCE);
   // The extension host passes its settings as environment: the bundled .wasm dir (dist/engine), a
-  // user's tfjs-node install (only in trusted workspaces), the feature cache dir.
+  // user's tfjs-node install (only in trusted workspaces), the feature cache dir, the inference engine.
   const server = new EngineServer((r) => process.send!(r), {
     backend,
     cacheDir: process.env.PROTOLAB_CACHE_DIR || undefined,
     wasmDir: process.env.PROTOLAB_WASM_DIR || undefined,
     tfjsNodePath: process.env.PROTOLAB_TFJS_NODE_PATH || undefined,
+    inference,
   });
   process.on('message', (m) => void server.handle(m));
   process.on('disconnect', () => process.exit(0)); // the host went away: do not linger

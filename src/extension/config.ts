@@ -20,6 +20,7 @@ export interface Settings {
   checkpointPaths: string[];
   cacheDir?: string;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  inference: 'auto' | 'onnx' | 'tfjs';
   tfjsNodePath?: string;
   engineMemoryMB: number;
   size: number;
@@ -69,6 +70,7 @@ export function readSettings(): Settings {
     return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   };
   const backend = c.get<string>('engine.backend');
+  const inference = c.get<string>('engine.inference');
   const cacheDir = str('cacheDir');
   const tfjsNodePath = str('engine.tfjsNodePath');
   const weights = str('defaults.weights');
@@ -77,6 +79,7 @@ export function readSettings(): Settings {
     checkpointPaths: (c.get<unknown[]>('checkpointPaths') ?? []).filter((x): x is string => typeof x === 'string' && !!x).map(resolvePath),
     cacheDir: cacheDir ? resolvePath(cacheDir) : undefined,
     backend: backend === 'tensorflow' || backend === 'webgpu' || backend === 'wasm' || backend === 'cpu' ? backend : 'auto',
+    inference: inference === 'onnx' || inference === 'tfjs' ? inference : 'auto',
     tfjsNodePath: tfjsNodePath ? resolvePath(tfjsNodePath) : undefined,
     engineMemoryMB: clampInt(c.get('engine.maxMemoryMB'), 4096, 512, 262144),
     size: clampInt(c.get('defaults.size'), 224, 16, 2048),

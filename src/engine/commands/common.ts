@@ -8,6 +8,8 @@ import type { SegDataset } from '../data/dataset';
 import { openDataset } from '../data/open';
 import { selectBackend, type BackendChoice } from '../backend';
 import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
+import { createEncoder, INFERENCE_CHOICES, type Encoder } from '../nets/encoder';
+import { engineCacheDir } from '../data/cachedir';
 
 export const datasetOptions: Options = {
   data: { type: 'string' },
@@ -24,7 +26,16 @@ export const modelOptions: Options = {
   backend: { type: 'string' },
   'tfjs-node-path': { type: 'string' },
   'wasm-threads': { type: 'boolean' },
+  inference: { type: 'string' },
+  threads: { type: 'string' },
 };
+
+/** Help text for the inference flags (eval, segment). */
+export const inferenceHelp = `  --inference auto|onnx|tfjs: the engine that computes (frozen) backbone features. auto (default): onnx
+    (onnxruntime, the same network and weights as an ONNX graph, built once and cached under the cache
+    folder) unless tfjs runs on a GPU; falls back to tfjs, saying why, when onnxruntime cannot load.
+    --threads N: onnxruntime threads per encoder worker (default: all cores ÷ workers); --workers N:
+    encoder worker threads (onnx default 1, tfjs-wasm default one per core). Training always runs on tfjs.`;
 
 type Values = Record<string, unknown>;
 
@@ -60,6 +71,20 @@ export function backboneOptionsFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2
 
 export function backboneFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2'): Promise<Backbone> {
   return createBackbone(backboneOptionsFromFlags(v, dflt));
+}
+
+/** The feature encoder the flags ask for (--inference, --threads, --workers), logged to stderr. */
+export function encoderFromFlags(v: Values, backbone: Backbone, backboneOptions: CreateBackboneOptions, backend: BackendChoice, workers?: number): Promise<Encoder> {
+  return createEncoder(backbone, {
+    inference: oneOf(v, 'inference', INFERENCE_CHOICES, 'auto'),
+    tfjs: backend,
+    backboneOptions,
+    workers,
+    onnxWorkers: workers,
+    threads: v.threads === undefined ? undefined : int(v, 'threads', 1, 1, 256),
+    cacheDir: engineCacheDir(v['cache-dir'] as string | undefined),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
 }
 
 /** The episode-set flags every command that samples episodes takes. */
