@@ -4,18 +4,21 @@ import { oneOf, parse, required } from '../cli/args';
 import { progressBar } from '../cli/progress';
 import { writeMasks } from '../data/masks';
 import { openDataset } from '../data/open';
+import { applyLimitFlags, limitHelp, limitOptions } from './common';
 
 export const masksHelp = `protolab masks --data DIR --dataset voc|coco --out DIR [--list train|val|trainaug] [--images DIR] [--crowd ignore|class]
   Writes every image's class-index mask exactly as the engine sees it (OUT/<image stem>.png, VOC palette,
-  255 kept): to check a dataset's decoding by eye, or to convert COCO to VOC-style masks.`;
+  255 kept): to check a dataset's decoding by eye, or to convert COCO to VOC-style masks.
+${limitHelp}`;
 
 export async function masksCommand(argv: string[]): Promise<number> {
   const v = parse(
     argv,
-    { data: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, list: { type: 'string' }, images: { type: 'string' }, crowd: { type: 'string' }, 'cache-dir': { type: 'string' } },
+    { data: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, list: { type: 'string' }, images: { type: 'string' }, crowd: { type: 'string' }, 'cache-dir': { type: 'string' }, ...limitOptions },
     'masks',
   );
   if (v.help) return console.log(masksHelp), 0;
+  applyLimitFlags(v);
   const ds = await openDataset({
     data: required(v, 'data', 'masks'),
     dataset: oneOf(v, 'dataset', ['voc', 'coco'] as const, 'voc'),

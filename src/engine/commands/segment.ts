@@ -15,13 +15,14 @@ import { resizeMaskNearest, resizeRgb } from '../image/resize';
 import type { Backbone } from '../nets/backbone';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../eval/featureCache';
-import { backboneFromFlags, backendFromFlags, modelOptions } from './common';
+import { applyLimitFlags, backboneFromFlags, backendFromFlags, limitHelp, limitOptions, modelOptions } from './common';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
     --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|vgg16] [--weights FILE]
   One few-shot episode on your own images. Support masks are index PNGs (0 background, 255 ignore, any
   other value = a class); each distinct class is one way. Writes OUT/<query stem>.png (index PNG with
-  the support masks' labels, VOC palette) at the query's own size.`;
+  the support masks' labels, VOC palette) at the query's own size.
+${limitHelp}`;
 
 async function features(backbone: Backbone, img: RawImage, size: number): Promise<FeatureEntry> {
   const px = await resizeRgb(img, size, size);
@@ -43,10 +44,12 @@ export async function segmentCommand(argv: string[]): Promise<number> {
       query: { type: 'string', multiple: true },
       out: { type: 'string' },
       size: { type: 'string' },
+      ...limitOptions,
     },
     'segment',
   );
   if (v.help) return console.log(segmentHelp), 0;
+  applyLimitFlags(v);
   const supports = (v.support as string[] | undefined) ?? [];
   const masks = (v['support-mask'] as string[] | undefined) ?? [];
   const queries = (v.query as string[] | undefined) ?? [];
@@ -79,14 +82,26 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     if (empty.length) throw new UsageError(`class(es) ${empty.join(', ')} vanish from the support masks at --size ${size}; use a larger --size`);
     fs.mkdirSync(out, { recursive: true });
     process.stderr.write(`${classes.length}-way episode (classes ${classes.join(', ')}), ${supports.length} support image(s), backbone ${backbone.id}, backend ${backend.name}\n`);
+    // The queries are a batch: a bad one is named and skipped, the others are segmented.
+    const skipped: Array<{ file: string; problem: string }> = [];
     for (const q of queries) {
-      const img = await readRgb(q);
+      let img: RawImage;
+      try {
+        img = await readRgb(q);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        skipped.push({ file: e.file, problem: e.problem });
+        continue;
+      }
       const pred = await panetMethod.predict(support, await features(backbone, img, size), [img.height, img.width]);
       const file = path.join(out, `${path.basename(q, path.extname(q))}.png`);
       await writeIndexPngAsync(file, { width: img.width, height: img.height, data: toOrdinals(pred, classes) });
       console.log(file);
     }
-    return 0;
+    if (skipped.length) {
+      process.stderr.write(`${skipped.length} of ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} skipped:\n${skipped.map((k) => `  ${k.file}: ${k.problem}`).join('\n')}\n`);
+    }
+    return skipped.length === queries.length ? 1 : 0;
   } finally {
     backbone.dispose();
   }

@@ -3,6 +3,7 @@
 import * as path from 'path';
 import sharp from 'sharp';
 import { DataError } from '../errors';
+import { isStorageError } from '../storageError';
 import { writeIndexPngAsync } from '../image/png';
 import type { ListName, SegDataset } from './dataset';
 
@@ -34,7 +35,7 @@ export async function writeMasks(
       const mask = await ds.loadMask(id);
       let meta: sharp.Metadata;
       try {
-        meta = await sharp(imageFile).metadata();
+        meta = await sharp(imageFile, { limitInputPixels: false }).metadata(); // header only
       } catch (e) {
         throw new DataError(imageFile, `not a readable image (${(e as Error).message})`);
       }
@@ -45,6 +46,7 @@ export async function writeMasks(
       stemOwner.set(stem, imageFile);
       result.written++;
     } catch (e) {
+      if (isStorageError(e)) throw e; // the output folder, not this image: every next write would fail too
       const file = e instanceof DataError ? e.file : imageFile;
       const error = e instanceof DataError ? e.problem : (e as Error).message;
       result.skipped.push({ file, error });

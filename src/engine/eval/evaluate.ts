@@ -6,10 +6,11 @@
 // Weak supervision (Pixel-Level Meta-Learner, annotation 'pseudo'): each support image is known only by
 // its image-level label, its annotation is the pseudo mask built from that label, and the pseudo masks'
 // own IoU against the (resized) ground truth is scored alongside, per run, the same way (TP/FP/FN summed).
-import type { ListName, SegDataset } from '../data/dataset';
+import type { DataProblem, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
 import { CancelledError, DataError, UsageError } from '../errors';
+import { isStorageError } from '../storageError';
 import { boxAnnotation, denseAnnotation, foregroundMap, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
 import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
@@ -100,6 +101,10 @@ export interface EvalResult {
   baselines: { allBackground: BaselineResult; allForeground: BaselineResult };
   episodesScored: number;
   skipped: Array<{ episode: string; error: string }>;
+  /** Inputs the dataset reader left out or repaired while indexing the list (an unreadable mask's image is in no episode). */
+  dataProblems?: DataProblem[];
+  /** Fold classes with too few images to fill a way: no episode drew them. */
+  classesLeftOut?: Array<{ cls: number; name: string; images: number; needed: number }>;
   /** annotation 'pseudo' only: what made the pseudo masks, and how good they were. */
   weak?: {
     supervision: 'image-labels';
@@ -161,6 +166,7 @@ export async function evaluate(
       seed: settings.seed, list: settings.list, minPixels: settings.minPixels,
     },
     index,
+    ds.indexProblems?.(settings.list),
   );
   const inputs = new EpisodeInputs(ds, backbone, {
     size: settings.size,
@@ -202,7 +208,8 @@ export async function evaluate(
         outcomes.forEach((o) => hooks.onEpisode?.(o));
       } catch (e) {
         if (e instanceof CancelledError) throw e;
-        if (!(e instanceof DataError)) throw e;
+        // A full disk is no bad input file: the next episode would fail the same way.
+        if (!(e instanceof DataError) || isStorageError(e)) throw e;
         // A bad file spoils this episode only: record it and go on (DESIGN.md "Errors").
         skipped.push({ episode: ep.id, error: e.message });
       }
@@ -243,6 +250,8 @@ export async function evaluate(
     baselines: { allBackground: base(allBg), allForeground: base(allFg) },
     episodesScored: scored,
     skipped,
+    dataProblems: [...(ds.indexProblems?.(settings.list) ?? [])],
+    classesLeftOut: sampler.leftOut.map((c) => ({ ...c, name: name(c.cls) })),
     weak: settings.annotation === 'pseudo' && hooks.pseudo
       ? {
         supervision: 'image-labels',

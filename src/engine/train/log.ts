@@ -4,7 +4,7 @@
 // `step` counts the updates done (1 = after the first). On resume the rows after the checkpoint's step
 // are dropped (they will be produced again), so the file reads as one uninterrupted run.
 import * as fs from 'fs';
-import { writeFileAtomic } from '../fsutil';
+import { appendLine, writeFileAtomic } from '../fsutil';
 
 export interface TrainRow {
   kind: 'train';
@@ -31,7 +31,7 @@ export class MetricsLog {
   constructor(readonly file: string) {}
 
   append(row: MetricsRow): void {
-    fs.appendFileSync(this.file, JSON.stringify(row) + '\n');
+    appendLine(this.file, JSON.stringify(row) + '\n');
   }
 
   read(): MetricsRow[] {

@@ -217,7 +217,14 @@ export class Trainer {
         seed: config.seed, list: config.list, minPixels: config.minPixels,
       },
       index,
+      ds.indexProblems?.(config.list),
     );
+    // What the reader left out, and classes too rare for a way, are said once (they never silently shrink the task).
+    for (const p of ds.indexProblems?.(config.list) ?? []) opts.log?.(`input problem, left out: ${p.file}: ${p.problem}`);
+    if (this.sampler.leftOut.length) {
+      opts.log?.(`class(es) with too few ${config.list} images for ${config.shots}-shot episodes, never drawn: ` +
+        this.sampler.leftOut.map((c) => `${c.cls} ${ds.classNames[c.cls] ?? ''} (${c.images} of ${c.needed})`).join(', '));
+    }
     this.trained = {};
     if (!config.freezeBackbone) for (const [n, v] of Object.entries(backbone.params ?? {})) this.trained[BACKBONE_PREFIX + n] = v;
     for (const [n, v] of Object.entries(method.params)) this.trained[HEAD_PREFIX + n] = v;
