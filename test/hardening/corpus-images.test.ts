@@ -346,7 +346,7 @@ describe('corpus: bad images and masks', function () {
     const e = await runCli(['eval', '--data', f.root, '--fold', String(where.fold), '--episodes', '2', '--runs', '1', '--max-pixels', '1000', ...MODEL]);
     assert.ok(!e.threw && e.code === 1, show(e));
     // every mask (≈ 50×50) is over 1000 pixels, so no image is left and the error says why
-    assert.match(e.err, /SegmentationClass\/\S+\.png: image is \d+×\d+ = 0\.\d+ MP, over the 0\.001 MP limit; refused before decoding .*24 image\(s\) of the val list were left out/);
+    assert.match(e.err, /SegmentationClass\/\S+\.png: image is \d+×\d+ = 0\.\d+ MP, over the 0\.001 MP limit; refused before decoding .*\(and 23 more input problem\(s\) of the val list\); so fold \d \(val list\) has only 0 classes/);
     const bad = await runCli(['masks', '--data', f.root, '--out', path.join(f.root, 'm'), '--max-pixels', 'lots']);
     assert.strictEqual(bad.code, 2, show(bad));
     assert.match(bad.err, /--max-pixels must be a pixel count such as 100000000 or 100M \(got lots\)/);

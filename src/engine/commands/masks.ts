@@ -33,5 +33,7 @@ export async function masksCommand(argv: string[]): Promise<number> {
   bar.done();
   console.log(`${r.written} masks written to ${out}${r.skipped.length ? `, ${r.skipped.length} skipped:` : ''}`);
   for (const s of r.skipped) console.log(`  ${s.file}: ${s.error}`);
+  // What the reader repaired on the way (COCO: dropped degenerate polygons, repeated ids).
+  for (const p of ds.indexProblems?.(list) ?? []) console.log(`note: ${p.file}: ${p.problem}`);
   return r.skipped.length && !r.written ? 1 : 0;
 }

@@ -59,8 +59,8 @@ export class EpisodeSampler {
   /** Classes of the spec too rare to fill a way: no episode draws them (reported, never silent). */
   readonly leftOut: Array<{ cls: number; images: number; needed: number }>;
 
-  /** `leftOut`: images the dataset reader could not index (DataProblems); named when they explain why
-   *  a fold has too few images. */
+  /** `leftOutImages`: what the dataset reader left out or found wrong while indexing (DataProblems);
+   *  named when they explain why a fold has too few images. */
   constructor(readonly spec: EpisodeSpec, index: ImageClasses[], leftOutImages: readonly DataProblem[] = []) {
     if (!(spec.ways >= 1 && spec.shots >= 1 && spec.queriesPerClass >= 1)) throw new UsageError('ways, shots and queries must be at least 1');
     if (spec.ways > spec.classes.length) {
@@ -77,7 +77,8 @@ export class EpisodeSampler {
       // Bad files, not flags, may be why: then it is the data's error, naming the first of them.
       if (leftOutImages.length) {
         const first = leftOutImages[0];
-        throw new DataError(first.file, `${first.problem}; ${leftOutImages.length} image(s) of the ${spec.list} list were left out for problems like this, and so ${msg}`);
+        const more = leftOutImages.length > 1 ? ` (and ${leftOutImages.length - 1} more input problem(s) of the ${spec.list} list)` : '';
+        throw new DataError(first.file, `${first.problem}${more}; so ${msg}`);
       }
       throw new UsageError(msg);
     }

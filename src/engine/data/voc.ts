@@ -141,7 +141,7 @@ export class VocDataset implements SegDataset {
     return fs.existsSync(jpeg) ? jpeg : jpg;
   }
 
-  loadImage(id: string): Promise<RawImage> {
+  async loadImage(id: string): Promise<RawImage> {
     const file = this.imagePath(id);
     checkRealInside(file, [this.root, path.dirname(file)]);
     return readRgb(file);

@@ -330,6 +330,10 @@ export class Trainer {
   private loadInit(file: string): void {
     const meta = readTrainMeta(file);
     const head = Object.keys(this.method.params);
+    // A head learnt on another backbone's features means nothing on these, even when the channels agree.
+    if (meta.method === this.config.method && head.length && meta.backbone !== this.backbone.id) {
+      throw new DataError(file, `a ${meta.method} checkpoint of backbone '${meta.backbone}'; this run trains on '${this.backbone.id}', whose features its head never saw`);
+    }
     if (meta.method === this.config.method && head.length) restoreVariables(file, HEAD_PREFIX, this.method.params);
     else if (head.length) this.opts.log?.(`--init ${file}: a ${meta.method} checkpoint; the ${this.config.method} head starts from its own initialisation`);
   }

@@ -179,6 +179,8 @@ export function parseCocoJson(text: string, file: string): ParsedCoco {
     if (area > 0) acc[ord] = (acc[ord] ?? 0) + area;
   });
   const warnings: string[] = [];
+  // Allowed (an export of images only), but then every mask is background: said, so an empty fold is explained.
+  if (annotations === undefined) warnings.push('no "annotations" list: every image is all background');
   if (dropped.length) {
     warnings.push(`${dropped.length} polygon(s) with fewer than 3 points or an odd number of coordinates were dropped: ` +
       `${dropped.slice(0, 3).join('; ')}${dropped.length > 3 ? '; …' : ''}`);
