@@ -9,6 +9,7 @@ import type { EvalRecord, MetricsRow, ReportData, UiSettings } from '../webview/
 import { resolvePath, workspaceRoot, type DatasetSetting, type Settings } from './config';
 import { EngineError } from './engineClient';
 import { describeError, type EngineHost } from './engineHost';
+import { evaluationInterruption } from './recovery';
 import { newReportPaths } from './reports';
 import { checkpointMeta } from './trees/scan';
 
@@ -86,7 +87,14 @@ export async function runEvaluation(
     } catch (e) {
       flush();
       if (e instanceof EngineError && e.kind === 'cancelled') return undefined;
-      throw new Error(`Evaluation failed: ${describeError(e)}`);
+      // The engine process died under it: offer to run it again (the engine is restarting by itself).
+      const stop = evaluationInterruption(e, job.modelLabel);
+      if (stop) {
+        void vscode.window.showWarningMessage(stop.message, stop.action).then((a) => {
+          if (a) void runEvaluation(ctx, host, job, sink, onControl).catch((err) => vscode.window.showErrorMessage(`ProtoLab: ${describeError(err)}`));
+        });
+      }
+      throw new Error(`Evaluation failed: ${describeError(e)}`, { cause: e });
     }
   });
 }
@@ -143,7 +151,7 @@ export async function runTraining(
       return await h.result;
     } catch (e) {
       if (e instanceof EngineError && e.kind === 'cancelled') return undefined;
-      throw new Error(`Training failed: ${describeError(e)}`);
+      throw new Error(`Training failed: ${describeError(e)}`, { cause: e }); // the caller tells a lost engine apart
     }
   });
 }

@@ -9,6 +9,7 @@ import { readSettings, type DatasetSetting } from './config';
 import { describeError, type EngineHost } from './engineHost';
 import { newRunDir, runTraining, toMetricsRows, type JobControl } from './jobs';
 import type { ProtoLabPanel } from './panels/panel';
+import { trainingInterruption } from './recovery';
 import { loadReport } from './reports';
 import type { DatasetsTree } from './trees/datasets';
 import type { ArtifactStore } from './trees/store';
@@ -92,6 +93,16 @@ export class Services {
         else this.update(t, { state: r.complete ? 'completed' : t.pausing ? 'paused' : 'cancelled', step: r.step, checkpoint: r.checkpoint });
       })
       .catch((e) => {
+        // The engine process died under the run (killed, out of memory): it is paused, not failed, and
+        // Resume continues from its last checkpoint exactly.
+        const stop = trainingInterruption(e, dir, label);
+        if (stop) {
+          this.update(t, { state: 'paused', message: stop.message, step: stop.resumeStep });
+          void vscode.window.showWarningMessage(stop.message, stop.action).then((a) => {
+            if (a) void this.controlTraining(dir, 'resume', ui).catch((err) => vscode.window.showErrorMessage(`ProtoLab: ${describeError(err)}`));
+          });
+          return;
+        }
         const message = describeError(e);
         this.update(t, { state: 'failed', message });
         void vscode.window.showErrorMessage(`ProtoLab: ${message}`);

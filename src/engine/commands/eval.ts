@@ -15,7 +15,7 @@ import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
 import { readTrainMeta } from '../train/checkpoint';
 import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
 import { resolveCheckpoint } from '../train/runDir';
-import { writeFileAtomic } from '../fsutil';
+import { openAtomicLineFile, writeFileAtomic } from '../fsutil';
 import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
@@ -120,11 +120,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ? await EncoderPool.create(workers, backboneOpts, backend.name as 'wasm' | 'cpu')
     : undefined;
 
-  const recordsFile = typeof v.records === 'string' ? path.resolve(v.records) : undefined;
-  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name.
-  const recordsTmp = recordsFile ? `${recordsFile}.${process.pid}.tmp` : undefined;
-  if (recordsTmp) fs.mkdirSync(path.dirname(recordsTmp), { recursive: true });
-  const recordsFd = recordsTmp ? fs.openSync(recordsTmp, 'w') : undefined;
+  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name,
+  // and a failed write (disk full, read-only folder) is a StorageError naming the file.
+  const records = typeof v.records === 'string' ? openAtomicLineFile(path.resolve(v.records)) : undefined;
 
   const interrupt = onInterrupt('stopping after this episode');
   const bar = progressBar('eval');
@@ -137,7 +135,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       featureDir: v['feature-cache'] as string | undefined,
       encode: pool ? (px, size) => pool.encode(px, size) : undefined,
       onProgress: (d, t) => bar.update(d, t),
-      onEpisode: recordsFd === undefined ? undefined : (rec) => fs.writeSync(recordsFd, JSON.stringify(rec) + '\n'),
+      onEpisode: records && ((rec) => records.write(JSON.stringify(rec) + '\n')),
     });
     bar.done();
     console.log(evalTable(result));
@@ -145,17 +143,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
       writeFileAtomic(path.resolve(v.json), JSON.stringify({ ...result, backendDetails: backend }, null, 2) + '\n');
       console.log(`result written to ${path.resolve(v.json)}`);
     }
-    if (recordsFd !== undefined) {
-      fs.closeSync(recordsFd);
-      fs.renameSync(recordsTmp!, recordsFile!);
-      console.log(`episode records written to ${recordsFile}`);
+    if (records) {
+      records.commit();
+      console.log(`episode records written to ${records.file}`);
     }
     return result.complete ? 0 : 130;
   } catch (e) {
-    if (recordsFd !== undefined) {
-      fs.closeSync(recordsFd);
-      fs.rmSync(recordsTmp!, { force: true });
-    }
+    records?.abort();
     throw e;
   } finally {
     interrupt.release();

@@ -1,7 +1,6 @@
 // protolab segment — one ad-hoc episode on the user's own files: support images with index masks, query
 // images out as index PNGs. Every non-zero, non-255 label found in the support masks is one way; a
 // support contributes a shot to each way whose label it contains.
-import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { int, parse, required } from '../cli/args';
@@ -80,7 +79,6 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     );
     const empty = classes.filter((_, j) => support[j].length === 0);
     if (empty.length) throw new UsageError(`class(es) ${empty.join(', ')} vanish from the support masks at --size ${size}; use a larger --size`);
-    fs.mkdirSync(out, { recursive: true });
     process.stderr.write(`${classes.length}-way episode (classes ${classes.join(', ')}), ${supports.length} support image(s), backbone ${backbone.id}, backend ${backend.name}\n`);
     // The queries are a batch: a bad one is named and skipped, the others are segmented.
     const skipped: Array<{ file: string; problem: string }> = [];

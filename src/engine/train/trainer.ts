@@ -44,7 +44,8 @@ import {
   type DataFingerprint, type TrainCheckpointMeta,
 } from './checkpoint';
 import { MetricsLog, type TrainRow, type ValRow } from './log';
-import { checkpointPath, CONFIG_FILE, isRunDir, latestCheckpoint, METRICS_FILE, readJson, writeJson, writeLatest } from './runDir';
+import { checkpointPath, CONFIG_FILE, isRunDir, latestCheckpoint, LOCK_FILE, METRICS_FILE, readJson, removeTempFiles, writeJson, writeLatest } from './runDir';
+import { acquireLock, type FileLock } from '../lock';
 import { lrAt } from './schedule';
 import { SgdMomentum } from './optimizer';
 
@@ -197,6 +198,8 @@ export class Trainer {
   private imageBytes = 0;
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
+  /** The run folder's lock (lock.ts), held from create/resume to dispose. */
+  private lock?: FileLock;
 
   private constructor(
     readonly ds: SegDataset,
@@ -240,10 +243,19 @@ export class Trainer {
 
   /** A fresh run. With a runDir, it must not hold a run already (use resume). */
   static async create(ds: SegDataset, cfg: TrainConfig, opts: TrainerOptions): Promise<Trainer> {
-    if (opts.runDir && isRunDir(opts.runDir)) {
-      throw new UsageError(`${opts.runDir} already holds a training run; continue it with --resume ${opts.runDir} or choose another --out`);
+    // The run folder is locked first (two windows starting the same --out), then checked for a run.
+    const lock = opts.runDir ? acquireLock(path.join(opts.runDir, LOCK_FILE), 'training', opts.runDir) : undefined;
+    let t: Trainer;
+    try {
+      if (opts.runDir && isRunDir(opts.runDir)) {
+        throw new UsageError(`${opts.runDir} already holds a training run; continue it with --resume ${opts.runDir} or choose another --out`);
+      }
+      t = await Trainer.build(ds, cfg, opts);
+    } catch (e) {
+      lock?.release();
+      throw e;
     }
-    const t = await Trainer.build(ds, cfg, opts);
+    t.lock = lock;
     try {
       if (cfg.init) t.loadInit(cfg.init);
       if (opts.runDir) {
@@ -268,8 +280,19 @@ export class Trainer {
     if (saved.data.fingerprint !== ds.fingerprint) {
       throw new DataError(ds.root, `the dataset changed since the run started (fingerprint ${ds.fingerprint}, the run recorded ${saved.data.fingerprint}); an exact resume needs the same data`);
     }
-    const t = await Trainer.build(ds, cfg, { ...opts, runDir });
+    const lock = acquireLock(path.join(runDir, LOCK_FILE), 'training', runDir);
+    let t: Trainer;
     try {
+      t = await Trainer.build(ds, cfg, { ...opts, runDir });
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    t.lock = lock;
+    try {
+      // With the lock held, a temp file in the run is what a killed writer left: never a checkpoint.
+      const stale = removeTempFiles(runDir);
+      if (stale.length) t.opts.log?.(`removed ${stale.length} unfinished file(s) a stopped run left behind: ${stale.map((f) => path.relative(runDir, f)).join(', ')}`);
       const latest = latestCheckpoint(runDir);
       if (latest) t.loadState(latest.file);
       else if (cfg.init) t.loadInit(cfg.init); // cancelled before its first checkpoint: start over
@@ -592,6 +615,8 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.lock?.release();
+    this.lock = undefined;
     this.optimizer.dispose();
     this.method.dispose();
     this.backbone.dispose();
