@@ -1,7 +1,6 @@
 // Long engine jobs (evaluate, train) with a cancellable notification AND a sink that forwards progress
 // to a webview. Cancel (button or webview) → engine `cancel` for that request id; the engine stops at the
 // next episode/step and still answers (a partial evaluation is saved and marked incomplete).
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EpisodeSetRef, ModelRef, TrainParams } from '../engine/protocol';
@@ -10,6 +9,7 @@ import { resolvePath, workspaceRoot, type DatasetSetting, type Settings } from '
 import { EngineError } from './engineClient';
 import { describeError, type EngineHost } from './engineHost';
 import { evaluationInterruption } from './recovery';
+import { createUniqueDir } from './uniqueNames';
 import { newReportPaths } from './reports';
 import { checkpointMeta } from './trees/scan';
 
@@ -53,10 +53,19 @@ export async function runEvaluation(
   job: { ds: DatasetSetting; set: EpisodeSetRef; model: ModelRef; modelLabel: string; episodes: number; runs: number; annotation: UiSettings['annotation'] },
   sink: JobSink = {}, onControl?: (c: JobControl) => void,
 ): Promise<EvalOutcome | undefined> {
-  const out = newReportPaths(ctx, { dataset: job.ds.name, fold: job.set.fold, ways: job.set.ways, shots: job.set.shots, model: job.modelLabel });
-  fs.mkdirSync(path.dirname(out.json), { recursive: true });
+  const { release, ...out } = newReportPaths(ctx, { dataset: job.ds.name, fold: job.set.fold, ways: job.set.ways, shots: job.set.shots, model: job.modelLabel });
   const title = `ProtoLab: evaluating ${job.modelLabel} on ${job.ds.name} fold ${job.set.fold} (${job.set.ways}-way ${job.set.shots}-shot)`;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    try {
+      return await evaluateWithProgress(progress, token);
+    } finally {
+      release(); // the report is written (or will not be): its name no longer needs holding
+    }
+  });
+
+  async function evaluateWithProgress(
+    progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken,
+  ): Promise<EvalOutcome | undefined> {
     let pendingRecords: EvalRecord[] = [];
     let lastFlush = Date.now();
     let lastPct = 0;
@@ -96,7 +105,7 @@ export async function runEvaluation(
       }
       throw new Error(`Evaluation failed: ${describeError(e)}`, { cause: e });
     }
-  });
+  }
 }
 
 /** Engine metrics rows (train + val) → the runs chart's rows (val mIoU attached to its step). */
@@ -122,10 +131,11 @@ export function toMetricsRows(raw: Array<Record<string, unknown>>): MetricsRow[]
   return rows;
 }
 
+/** A fresh run folder, created (so a second window starting a run in the same second gets another). */
 export function newRunDir(ctx: vscode.ExtensionContext, method: string, fold: number): string {
   const root = workspaceRoot() ? resolvePath('.protolab/runs') : path.join(ctx.globalStorageUri.fsPath, 'runs');
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
-  return path.join(root, `${stamp}-${method}-f${fold}`);
+  return createUniqueDir(root, `${stamp}-${method}-f${fold}`);
 }
 
 /** Start or resume a training run. Untrusted workspaces never get here (checked by the callers too). */
