@@ -8,7 +8,7 @@ import type { HostMessage, MetricsRow, ReportBundle, RunInfo, TrainingParams, Ui
 import { readSettings, type DatasetSetting } from './config';
 import { describeError, type EngineHost } from './engineHost';
 import { newRunDir, runTraining, toMetricsRows, type JobControl } from './jobs';
-import type { ProtoLabPanel } from './panels/panel';
+import type { PanelServices, RunsView } from './panels/port';
 import { trainingInterruption } from './recovery';
 import { loadReport } from './reports';
 import type { DatasetsTree } from './trees/datasets';
@@ -23,11 +23,11 @@ interface LiveTraining {
   pausing?: boolean;
 }
 
-export class Services {
+export class Services implements PanelServices {
   lastReportPath?: string;
   readonly training = new Map<string, LiveTraining>();
-  /** panels currently open (set by extension.ts; avoids an import cycle with panel.ts) */
-  panels: () => Iterable<ProtoLabPanel> = () => [];
+  /** panels currently open (set by extension.ts; typed by port.ts, so this file does not import panel.ts) */
+  panels: () => Iterable<RunsView> = () => [];
 
   constructor(
     readonly ctx: vscode.ExtensionContext,
@@ -49,7 +49,7 @@ export class Services {
   }
 
   /** A runs panel just became ready: send every known run's status and curve. */
-  async postRuns(panel: ProtoLabPanel): Promise<void> {
+  async postRuns(panel: RunsView): Promise<void> {
     const scan = await this.store.scan();
     for (const r of scan.runs) {
       const live = this.training.get(r.dir);
