@@ -5,6 +5,7 @@
 // out/test/hardening/**/*.test.js and test/hardening/*.test.cjs (chromium), then prints what was tried
 // (test/hardening/helpers/tally.ts) and, last, the CI line "N passed, N failed, N skipped".
 'use strict';
+const t0 = Date.now();
 const fs = require('fs');
 const path = require('path');
 const Mocha = require('mocha');
@@ -25,7 +26,6 @@ const grep = process.argv.find((a) => a.startsWith('--grep='))?.slice('--grep='.
 const mocha = new Mocha({ timeout: 300000, reporter: 'spec', ...(grep ? { grep } : {}) });
 [...compiled.sort(), ...browser.sort()].forEach((f) => mocha.addFile(f));
 
-const t0 = Date.now();
 let passed = 0, failed = 0, skipped = 0;
 const runner = mocha.run(() => {
   const { summaryLines } = require(tallyFile);

@@ -90,7 +90,7 @@ describe('corpus: bad COCO annotation files', function () {
 
   for (const c of fileCases) {
     it(`COCO: ${c.name}`, async () => {
-      const f = await freshCase(`coco ${c.name}`);
+      const f = await freshCase(`coco ${c.name}`, 'coco');
       fs.writeFileSync(f.cocoVal, c.text(load(f), fs.readFileSync(f.cocoVal, 'utf8')));
       const line = (text: string) => text.split('\n').find((l) => l.includes(f.cocoVal) && c.problem.test(l));
       const m = await runCli(['masks', '--data', f.coco, '--dataset', 'coco', '--list', 'val', '--out', path.join(f.root, 'masks')]);
@@ -109,7 +109,7 @@ describe('corpus: bad COCO annotation files', function () {
   }
 
   it('COCO: no "annotations" list is allowed (images only), and an empty fold says why', async () => {
-    const f = await freshCase('coco no annotations');
+    const f = await freshCase('coco no annotations', 'coco');
     fs.writeFileSync(f.cocoVal, edit((d) => { delete (d as Partial<Doc>).annotations; })(load(f)));
     const e = await runCli(['eval', '--data', f.coco, '--dataset', 'coco', '--fold', '0', '--episodes', '2', '--runs', '1', ...MODEL]);
     assert.ok(!e.threw && e.code === 1, show(e));
@@ -120,7 +120,7 @@ describe('corpus: bad COCO annotation files', function () {
   });
 
   it('COCO: polygons with fewer than 3 points or an odd number of coordinates are dropped and counted; repeated annotation ids are said', async () => {
-    const f = await freshCase('coco degenerate polygons');
+    const f = await freshCase('coco degenerate polygons', 'coco');
     const d = load(f);
     const i = polyAnn(d);
     const victim = d.annotations[i];
@@ -195,7 +195,7 @@ describe('corpus: bad COCO annotation files', function () {
 
   for (const c of imageCases) {
     it(`COCO image: ${c.name}`, async () => {
-      const f = await freshCase(`coco image ${c.name}`);
+      const f = await freshCase(`coco image ${c.name}`, 'coco');
       const d = load(f);
       const k = 3;
       const where = await cocoEpisodeWith(d.images[k].file_name);

@@ -225,7 +225,7 @@ describe('corpus: bad images and masks', function () {
 
   for (const c of imageCases) {
     it(`image: ${c.name}`, async () => {
-      const f = await freshCase(c.name);
+      const f = await freshCase(c.name, 'voc');
       await c.make(f, target);
       const file = f.jpeg(target);
       // eval: the episodes using the image are skipped and listed; the others are scored
@@ -266,7 +266,7 @@ describe('corpus: bad images and masks', function () {
 
   for (const c of maskCases) {
     it(`mask: ${c.name}`, async () => {
-      const f = await freshCase(c.name);
+      const f = await freshCase(c.name, 'voc');
       await c.make(f, target);
       const file = f.mask(target);
       const json = path.join(f.root, 'r.json');
@@ -305,7 +305,7 @@ describe('corpus: bad images and masks', function () {
   }
 
   it('mask: a mask whose size differs from its image (episodes with it skipped, masks skips it, the engine names it)', async () => {
-    const f = await freshCase('size mismatch');
+    const f = await freshCase('size mismatch', 'voc');
     const m = await trueMask(target);
     const wide = new Uint8Array((m.width + 1) * m.height);
     for (let y = 0; y < m.height; y++) wide.set(m.data.subarray(y * m.width, (y + 1) * m.width), y * (m.width + 1));
@@ -342,7 +342,7 @@ describe('corpus: bad images and masks', function () {
       assert.ok(grew < 100, `RSS grew ${grew.toFixed(0)} MB`);
     }
     // --max-pixels lowers (or raises) the limit: at 1000 pixels every sample image is a "bomb"
-    const f = await freshCase('max-pixels');
+    const f = await freshCase('max-pixels', 'voc');
     const e = await runCli(['eval', '--data', f.root, '--fold', String(where.fold), '--episodes', '2', '--runs', '1', '--max-pixels', '1000', ...MODEL]);
     assert.ok(!e.threw && e.code === 1, show(e));
     // every mask (≈ 50×50) is over 1000 pixels, so no image is left and the error says why

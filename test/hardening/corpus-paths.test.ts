@@ -36,21 +36,21 @@ describe('corpus: paths and protocol', function () {
 
   for (const [name, entry] of [['".." in an ImageSets list', '../../../../etc/hostname'], ['an absolute path in an ImageSets list', '/etc/hostname'], ['a sub/path in an ImageSets list', 'JPEGImages/x']] as const) {
     it(`path: ${name}`, async () => {
-      const f = await freshCase(name);
+      const f = await freshCase(name, 'voc');
       fs.appendFileSync(f.valList, `${entry}\n`);
       await refusedEverywhere(f, f.valList, new RegExp(`image id "${esc(entry)}" is not a plain file name`), 'path');
     });
   }
 
   it('path: a line of the list that is not UTF-8', async () => {
-    const f = await freshCase('latin-1 list');
+    const f = await freshCase('latin-1 list', 'voc');
     fs.appendFileSync(f.valList, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])); // "café" in Latin-1
     const n = fs.readFileSync(f.valList, 'latin1').split('\n').filter(Boolean).length;
     await refusedEverywhere(f, f.valList, new RegExp(`line ${n} is not valid UTF-8 text`), 'path');
   });
 
   it('path: an image or mask that is a symlink out of the dataset is refused; a linked folder is fine', async () => {
-    const f = await freshCase('symlinks');
+    const f = await freshCase('symlinks', 'voc');
     const [a, b] = [f.valIds[2], f.valIds[5]];
     const outside = path.join(TMP, `secret-${path.basename(f.root)}`);
     fs.mkdirSync(outside, { recursive: true });
@@ -72,7 +72,7 @@ describe('corpus: paths and protocol', function () {
     const r = (await engineCall({ type: 'evaluate', params: { set: setOf(f), model: { backbone: 'mobilenetv2', size: 32 }, episodes: 2, runs: 1, annotation: 'dense' } })) as { dataProblems: Array<{ file: string; problem: string }> };
     assert.ok(r.dataProblems.some((p) => p.file === f.mask(b) && link.test(p.problem)), JSON.stringify(r.dataProblems));
     // a whole folder kept elsewhere through a folder link (SBD's SegmentationClassAug often is) is fine
-    const g = await freshCase('folder link');
+    const g = await freshCase('folder link', 'voc');
     const elsewhere = path.join(TMP, `masks-elsewhere-${path.basename(g.root)}`);
     fs.renameSync(path.join(g.voc, 'SegmentationClass'), elsewhere);
     fs.symlinkSync(elsewhere, path.join(g.voc, 'SegmentationClass'));
@@ -82,7 +82,7 @@ describe('corpus: paths and protocol', function () {
   });
 
   it('path: a file name that is not UTF-8 (no ImageSets: the folder is the list) is named as such', async () => {
-    const f = await freshCase('non-utf8 name');
+    const f = await freshCase('non-utf8 name', 'voc');
     fs.rmSync(path.join(f.voc, 'ImageSets'), { recursive: true });
     const dir = Buffer.from(path.join(f.voc, 'JPEGImages') + '/');
     const bad = Buffer.concat([dir, Buffer.from([0x69, 0x6d, 0x67, 0xff, 0xfe]), Buffer.from('.jpg')]);
@@ -95,7 +95,7 @@ describe('corpus: paths and protocol', function () {
   });
 
   it('path: an id longer than a file name may be', async () => {
-    const f = await freshCase('long name');
+    const f = await freshCase('long name', 'voc');
     const long = 'x'.repeat(300);
     fs.appendFileSync(f.valList, `${long}\n`);
     const e = await runCli(['eval', '--data', f.root, '--fold', '0', '--episodes', '2', '--runs', '1', ...MODEL]);
@@ -110,14 +110,14 @@ describe('corpus: paths and protocol', function () {
 
   for (const [name, text] of [['an empty ImageSets list', ''], ['a list of blank lines', '\n\n  \n']] as const) {
     it(`protocol: ${name}`, async () => {
-      const f = await freshCase(name);
+      const f = await freshCase(name, 'voc');
       fs.writeFileSync(f.valList, text);
       await refusedEverywhere(f, f.valList, /the image list is empty: it names no image/, 'protocol');
     });
   }
 
   it('protocol: a class with fewer images than shots + 1 is left out and said; a task that needs it is refused with the counts', async () => {
-    const f = await freshCase('rare class');
+    const f = await freshCase('rare class', 'voc');
     const ds = await openDataset({ data: (await pristine()).root, dataset: 'voc' });
     const index = await ds.index('val');
     // keep only one val image with class 2 (fold 0): 1-shot needs 2

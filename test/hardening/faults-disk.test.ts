@@ -101,7 +101,7 @@ describe('faults: disk full and read-only folders', function () {
   });
 
   it('VOC index cache on a full disk: a note, the evaluation goes on; an explicit read-only --cache-dir is refused by name', async () => {
-    const g = await freshCase('index cache full');
+    const g = await freshCase('index cache full', 'voc');
     const cache = path.join(g.voc, '.protolab-cache');
     const { r } = await cliUnder({ code: 'ENOSPC', under: cache, match: /voc-index/ }, ['eval', '--data', g.root, '--fold', '0', '--episodes', '2', '--runs', '1', ...MODEL]);
     assert.ok(!r.threw && r.code === 0, show(r));
@@ -116,7 +116,7 @@ describe('faults: disk full and read-only folders', function () {
   });
 
   it('COCO annotation cache on a full disk: clear error naming the cache file; no temp file left', async () => {
-    const g = await freshCase('coco cache full');
+    const g = await freshCase('coco cache full', 'coco');
     const cache = path.join(TMP, 'disk', 'coco-cache');
     const { r } = await cliUnder({ code: 'ENOSPC', under: cache, room: 1000 }, ['masks', '--data', g.coco, '--dataset', 'coco', '--list', 'val', '--cache-dir', cache, '--out', path.join(g.root, 'm')]);
     failsNaming(r, /\.protolab-anns\.jsonl/, new RegExp(`cannot write: ${FULL.source}`));

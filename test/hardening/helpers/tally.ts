@@ -16,6 +16,9 @@ export interface Tally {
   csp: { probes: number; ran: number };
   /** engine processes that died while a test fed them bad input (always 0 in a passing run) */
   engineCrashes: number;
+  /** folders checked for half-written files after a fault, and the temp files found there */
+  leftoverChecks: number;
+  leftovers: number;
 }
 
 export const tally: Tally = {
@@ -26,6 +29,8 @@ export const tally: Tally = {
   webview: { messages: 0, reachedHandler: 0 },
   csp: { probes: 0, ran: 0 },
   engineCrashes: 0,
+  leftoverChecks: 0,
+  leftovers: 0,
 };
 
 export function countInput(family: string, surfaces = 1): void {
@@ -47,7 +52,7 @@ export function summaryLines(): string[] {
   return [
     `bad inputs: ${sum(t.inputs)} tried (${list(t.inputs)}) through ${t.runs} CLI commands and engine requests; ` +
       `engine processes crashed: ${t.engineCrashes}`,
-    `faults: ${sum(t.faults)} injected (${list(t.faults)}); half-written files left behind: 0 (checked after each)`,
+    `faults: ${sum(t.faults)} injected (${list(t.faults)}); half-written files found in ${t.leftoverChecks} checked folders: ${t.leftovers}`,
     `cancels: ${c.eval + c.train + c.engine} at seeded random points (eval ${c.eval}, train ${c.train}, engine ${c.engine}); ` +
       `tensors leaked: ${c.leakedTensors}`,
     `webview: ${t.webview.messages} malformed messages dropped by the gate, ${t.webview.reachedHandler} reached a handler; ` +
