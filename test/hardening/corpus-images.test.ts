@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { encode } from 'fast-png';
 import { openDataset } from '../../src/engine/data/open';
 import { EpisodeSampler } from '../../src/engine/data/episodes';
-import { foldClasses } from '../../src/engine/data/splits';
+import { baseClasses, foldClasses } from '../../src/engine/data/splits';
+import { resolveTrainConfig } from '../../src/engine/train/trainer';
 import { readRgb } from '../../src/engine/image/decode';
 import { decodeIndexPng } from '../../src/engine/image/png';
 import { VOC_COLORMAP } from '../../src/engine/image/palette';
@@ -322,6 +323,34 @@ describe('corpus: bad images and masks', function () {
     assert.strictEqual(ev.file, file);
     assert.match(ev.message, problem);
     countInput('mask', 3);
+  });
+
+  it('train: a step whose image is truncated is skipped and said (a skip row); the run completes and a resume skips it again', async () => {
+    const f = await freshCase('train bad image', 'voc');
+    const ds = await openDataset({ data: f.root, dataset: 'voc' });
+    const cfg = resolveTrainConfig({ dataset: 'voc', fold: 0, ways: 1, shots: 1, steps: 4 }, ds);
+    const sampler = new EpisodeSampler({ fold: 0, classes: baseClasses('voc', 20, 0), ways: 1, shots: 1, queriesPerClass: 1, seed: 1234, list: cfg.list, minPixels: 1 }, await ds.index(cfg.list));
+    const [q] = sampler.episode(0, 1).queries; // step 2's query
+    const b = fs.readFileSync(f.jpeg(q));
+    fs.writeFileSync(f.jpeg(q), b.subarray(0, Math.floor(b.length * 0.6)));
+    const run = path.join(f.root, 'run');
+    const args = ['--data', f.root, '--fold', '0', '--ways', '1', '--shots', '1', '--size', '32', '--method', 'metasegnet', '--freeze-backbone',
+      '--backbone', 'mobilenetv2', '--backend', 'wasm', '--val-every', '0', '--checkpoint-every', '1'];
+    const t = await runCli(['train', ...args, '--steps', '4', '--out', run]);
+    assert.ok(!t.threw && t.code === 0, show(t));
+    names(t, f.jpeg(q), /step 2 skipped \(bad input\): .*corrupt or truncated image/, 'err');
+    const rows = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // every step whose episode uses the image is skipped (step 2's at least), every other one trains
+    const uses = (step: number) => { const e = sampler.episode(0, step - 1); return [...e.supports.flat(), ...e.queries].includes(q); };
+    assert.deepStrictEqual(rows.map((r) => [r.kind, r.step]), [1, 2, 3, 4].map((st) => [uses(st) ? 'skip' : 'train', st]));
+    assert.strictEqual(rows[1].file, f.jpeg(q));
+    // the same run resumed from step 1 skips the same step and ends with the same rows
+    fs.writeFileSync(path.join(run, 'latest.json'), JSON.stringify({ step: 1, checkpoint: 'checkpoints/step-000001.safetensors' }));
+    const r = await runCli(['train', '--resume', run, '--backend', 'wasm']);
+    assert.ok(!r.threw && r.code === 0, show(r));
+    const again = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepStrictEqual(again.map((x) => [x.kind, x.step, x.loss]), rows.map((x) => [x.kind, x.step, x.loss]));
+    countInput('image', 2);
   });
 
   it('decompression bombs are refused from the header: fast, small, with the limit named; --max-pixels and the engine option set it', async () => {

@@ -25,7 +25,15 @@ export interface ValRow {
   ms: number;
 }
 
-export type MetricsRow = TrainRow | ValRow;
+/** A step whose episode could not be read (a bad image): no update, the run goes on (trainer.ts). */
+export interface SkipRow {
+  kind: 'skip';
+  step: number;
+  file: string;
+  problem: string;
+}
+
+export type MetricsRow = TrainRow | ValRow | SkipRow;
 
 export class MetricsLog {
   constructor(readonly file: string) {}

@@ -25,6 +25,7 @@ import type { DatasetKind, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { baseClasses, type SplitConvention } from '../data/splits';
 import { DataError, UsageError } from '../errors';
+import { isStorageError } from '../storageError';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
 import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
@@ -432,7 +433,9 @@ export class Trainer {
   async trainStep(): Promise<StepRecord> {
     const s = this.stepsDone;
     const t0 = performance.now();
-    const { ep, images, rng } = await this.stepInputs(s);
+    const { ep, images, rng } = await this.stepInputs(s).catch((e: unknown) => {
+      throw e instanceof DataError && !isStorageError(e) ? new SkippedStep(s + 1, e) : e;
+    });
     const n = this.config.size;
     const classes = ep.classes;
     const nSupport = ep.supports.flat().length;
@@ -601,8 +604,8 @@ export class Trainer {
       hooks.onCheckpoint?.(checkpoint, this.stepsDone);
     };
     while (this.stepsDone < c.steps && !hooks.signal?.aborted) {
-      const row = await this.trainStep();
-      hooks.onStep?.(row);
+      const row = await this.trainStep().catch((e: unknown) => this.skip(e));
+      if (row) hooks.onStep?.(row);
       const s = this.stepsDone;
       if ((c.checkpointEvery > 0 && s % c.checkpointEvery === 0) || s === c.steps) await save();
       if (c.valEvery > 0 && s % c.valEvery === 0 && !hooks.signal?.aborted) {
@@ -612,6 +615,16 @@ export class Trainer {
     }
     if (this.lastCheckpointStep !== this.stepsDone) await save();
     return { step: this.stepsDone, cancelled: this.stepsDone < c.steps, checkpoint };
+  }
+
+  /** A step whose images could not be read is skipped, said and logged (a 'skip' row), and the run goes
+   *  on: step s always draws the same episode, so a resumed run skips the very same step. */
+  private skip(e: unknown): undefined {
+    if (!(e instanceof SkippedStep)) throw e;
+    this.stepsDone = e.step;
+    this.metrics?.append({ kind: 'skip', step: e.step, file: e.cause.file, problem: e.cause.problem });
+    this.opts.log?.(`step ${e.step} skipped (bad input): ${e.cause.message}`);
+    return undefined;
   }
 
   dispose(): void {
@@ -630,6 +643,13 @@ function defaultBackbone(cfg: TrainConfig): Promise<Backbone> {
   // --init's backbone.* only exist for vgg16 (mobilenetv2 always loads nsfwjs's weights, frozen).
   const weights = cfg.backbone === 'vgg16' ? (cfg.init ?? cfg.weights) : cfg.weights;
   return createBackbone({ id: cfg.backbone, weights, seed: cfg.initSeed });
+}
+
+/** Thrown by trainStep when the episode's inputs cannot be read; run() skips the step. */
+class SkippedStep extends Error {
+  constructor(readonly step: number, override readonly cause: DataError) {
+    super(`step ${step}: ${cause.message}`);
+  }
 }
 
 /** Mirror an image (HWC) and its mask left–right. */
