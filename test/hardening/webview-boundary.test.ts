@@ -10,7 +10,7 @@ import { Rng } from '../../src/engine/prng';
 import { receiveWebviewMessage } from '../../src/extension/panels/gate';
 import { webviewResourceRoots } from '../../src/extension/panels/webviewOptions';
 import { validateWebviewMessage, WebviewProtocolError } from '../../src/webview/protocol';
-import { cycles, importGraph } from './importCycles';
+import { cycles, importGraph } from './helpers/importCycles';
 import { tally } from './helpers/tally';
 
 type Msg = Record<string, unknown>;
