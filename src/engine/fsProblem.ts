@@ -30,9 +30,6 @@ export function describeFsError(e: unknown): string {
   return code ? `${(err as Error).message}` : String((e as Error)?.message ?? e);
 }
 
-/** Codes that mean "this write cannot succeed here", as opposed to a bug. */
-export const WRITE_FAILURE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'ENAMETOOLONG', 'ENOTDIR', 'EISDIR', 'EMFILE', 'ENFILE', 'EBUSY', 'EEXIST', 'ENOENT']);
-
 /** True for a name that went through a lossy UTF-8 decode (invalid bytes became U+FFFD). */
 export function hasReplacementChar(s: string): boolean {
   return s.includes('\uFFFD');

@@ -1,12 +1,21 @@
-// Atomic writes (DESIGN.md: labels, checkpoints and reports go to a temp file, then rename). A write that
-// fails (disk full, read-only folder, permission) removes its temp file and throws a StorageError naming
-// the file and the reason: nothing half-written is left under any name, and the message says what to do.
+// Atomic writes (DESIGN.md: labels, checkpoints and reports go to a temp file, then rename). The temp
+// name is unique to its writer (host, pid, random) because several processes, on several machines of a
+// cluster, may write the same file of a shared folder at once (the feature cache): each renames its own
+// complete temp file, so the file is always one writer's whole version. A write that fails (disk full,
+// read-only folder, permission) removes its temp file and throws a StorageError naming the file and the
+// reason: nothing half-written is left under any name, and the message says what to do.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { storageError } from './storageError';
 
+function tempName(file: string): string {
+  const host = os.hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${host}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+}
+
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = tempName(file);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, data);
@@ -18,7 +27,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 }
 
 export async function writeFileAtomicAsync(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const tmp = tempName(file);
   try {
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     await fs.promises.writeFile(tmp, data);
@@ -39,7 +48,7 @@ export interface AtomicLineFile {
 }
 
 export function openAtomicLineFile(file: string): AtomicLineFile {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const tmp = tempName(file);
   let fd: number | undefined;
   const fail = (e: unknown): never => {
     if (fd !== undefined) fs.closeSync(fd);

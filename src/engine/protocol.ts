@@ -144,7 +144,8 @@ export type EngineEvent =
   | { kind: 'metrics'; row: Record<string, unknown> }
   | { kind: 'checkpoint'; path: string; step: number };
 
-export type ErrorKind = 'data' | 'usage' | 'cancelled' | 'internal' | 'protocol';
+/** 'diverged': a training run stopped because its loss diverged (train/divergence.ts); not a bug. */
+export type ErrorKind = 'data' | 'usage' | 'cancelled' | 'internal' | 'protocol' | 'diverged';
 
 export type Reply =
   | { type: 'result'; inReplyTo: number; value: unknown }
@@ -298,7 +299,7 @@ export function validateReply(x: unknown): Reply {
   if (r.type === 'result') need('value' in r, 'result without value');
   else if (r.type === 'error') {
     str(r, 'message');
-    oneOf(r, 'kind', ['data', 'usage', 'cancelled', 'internal', 'protocol']);
+    oneOf(r, 'kind', ['data', 'usage', 'cancelled', 'internal', 'protocol', 'diverged']);
   } else if (r.type === 'event') {
     need(isObj(r.event), 'event must be an object');
     oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint']);

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { selectBackend, type BackendChoice } from './backend';
 import { foldClasses, NUM_FOLDS } from './data/splits';
-import { CancelledError, DataError, UsageError } from './errors';
+import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
 import { evaluate } from './eval/evaluate';
 import { resolveCheckpoint } from './train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfigInput } from './train/trainer';
@@ -216,6 +216,7 @@ function describe(e: unknown): { kind: ErrorKind; message: string; file?: string
   if (e instanceof UsageError) return { kind: 'usage', message: e.message };
   if (e instanceof CancelledError) return { kind: 'cancelled', message: e.message };
   if (e instanceof ProtocolError) return { kind: 'protocol', message: e.message };
+  if (e instanceof TrainingDivergedError) return { kind: 'diverged', message: e.message };
   return { kind: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
 }
 

@@ -122,6 +122,12 @@ export function toMetricsRows(raw: Array<Record<string, unknown>>): MetricsRow[]
       else if (lastLoss !== undefined) rows.push({ step: step as number, loss: lastLoss, valMiou: r.miou });
       continue;
     }
+    if (r.kind === 'diverged') {
+      // The step whose loss diverged: marked on the chart at its loss, or at the last loss when it was not finite.
+      const loss = typeof r.loss === 'number' && Number.isFinite(r.loss) ? r.loss : lastLoss;
+      if (loss !== undefined) rows.push({ step: step as number, loss, divergedLoss: loss, diverged: typeof r.reason === 'string' ? r.reason : 'diverged' });
+      continue;
+    }
     if (typeof r.loss !== 'number' || !Number.isFinite(r.loss)) continue;
     lastLoss = r.loss;
     const parts = (r.parts && typeof r.parts === 'object' ? r.parts : {}) as Record<string, unknown>;
@@ -129,6 +135,14 @@ export function toMetricsRows(raw: Array<Record<string, unknown>>): MetricsRow[]
     rows.push({ step: step as number, loss: r.loss, seg: n(parts.seg), par: n(parts.par), meta: n(parts.meta), lr: n(r.lr), ms: n(r.ms) });
   }
   return rows;
+}
+
+/** The engine stopped a run whose loss diverged (engine/train/divergence.ts); the message says where and what to do. */
+export class TrainingDiverged extends Error {
+  constructor(message: string) {
+    super(message.charAt(0).toUpperCase() + message.slice(1));
+    this.name = 'TrainingDiverged';
+  }
 }
 
 /** A fresh run folder, created (so a second window starting a run in the same second gets another). */
@@ -161,6 +175,7 @@ export async function runTraining(
       return await h.result;
     } catch (e) {
       if (e instanceof EngineError && e.kind === 'cancelled') return undefined;
+      if (e instanceof EngineError && e.kind === 'diverged') throw new TrainingDiverged(e.message);
       throw new Error(`Training failed: ${describeError(e)}`, { cause: e }); // the caller tells a lost engine apart
     }
   });

@@ -7,9 +7,10 @@ import type { TrainParams } from '../engine/protocol';
 import type { HostMessage, MetricsRow, ReportBundle, RunInfo, TrainingParams, UiSettings } from '../webview/protocol';
 import { readSettings, type DatasetSetting } from './config';
 import { describeError, type EngineHost } from './engineHost';
-import { newRunDir, runTraining, toMetricsRows, type JobControl } from './jobs';
+import { newRunDir, runTraining, toMetricsRows, TrainingDiverged, type JobControl } from './jobs';
 import type { PanelServices, RunsView } from './panels/port';
 import { trainingInterruption } from './recovery';
+import type { RunSummary } from './trees/scan';
 import { loadReport } from './reports';
 import type { DatasetsTree } from './trees/datasets';
 import type { ArtifactStore } from './trees/store';
@@ -54,7 +55,8 @@ export class Services implements PanelServices {
     for (const r of scan.runs) {
       const live = this.training.get(r.dir);
       const info: RunInfo = live?.info ?? {
-        runId: r.dir, state: r.steps !== undefined && r.step !== undefined && r.step >= r.steps ? 'completed' : 'cancelled',
+        runId: r.dir, state: r.diverged ? 'diverged' : r.steps !== undefined && r.step !== undefined && r.step >= r.steps ? 'completed' : 'cancelled',
+        ...(r.diverged ? { message: divergedNote(r.diverged) } : {}),
         step: r.step, steps: r.steps, checkpoint: r.latest,
         params: {
           method: r.method as TrainingParams['method'] | undefined, fold: r.fold, ways: r.ways, shots: r.shots, steps: r.steps,
@@ -103,8 +105,11 @@ export class Services implements PanelServices {
           });
           return;
         }
-        const message = describeError(e);
-        this.update(t, { state: 'failed', message });
+        const diverged = e instanceof TrainingDiverged;
+        const message = diverged ? e.message : describeError(e);
+        this.update(t, { state: diverged ? 'diverged' : 'failed', message });
+        // the engine wrote a 'diverged' row: send the curve again with its marker
+        if (diverged) this.broadcastRuns({ type: 'runMetrics', runId: dir, rows: readMetrics(dir), reset: true });
         void vscode.window.showErrorMessage(`ProtoLab: ${message}`);
       })
       .finally(() => this.store.refresh());
@@ -129,6 +134,10 @@ export class Services implements PanelServices {
     this.store.setLive({ runId: t.info.runId, dir: t.dir, state: t.info.state, message: t.info.message });
     this.broadcastRuns({ type: 'runStatus', run: t.info });
   }
+}
+
+function divergedNote(d: NonNullable<RunSummary['diverged']>): string {
+  return `diverged at step ${d.step}: ${d.reason}${d.checkpointStep !== undefined ? `; last good checkpoint: step ${d.checkpointStep}` : ''}`;
 }
 
 function readMetrics(dir: string): MetricsRow[] {

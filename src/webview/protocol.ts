@@ -13,13 +13,19 @@
 import type {
   AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention,
 } from '../engine/protocol';
+import {
+  isLabelHostType, isLabelWebviewType, validateLabelHostMessage, validateLabelWebviewMessage,
+  type LabelHostMessage, type LabelWebviewMessage,
+} from './labelProtocol';
+import { WebviewProtocolError } from './protocolError';
 
 export type { AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention };
+export { WebviewProtocolError };
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs';
-export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs'];
+export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs' | 'label';
+export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs', 'label'];
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
@@ -133,9 +139,10 @@ export interface TrainingParams {
 
 /** One training metrics row (engine `metrics` event). */
 /** loss parts: seg (PANet / MetaSegNet segmentation), par (PANet's alignment), meta (the pixel-level meta-learner's loss) */
-export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number }
+/** diverged: the reason, on the row of the step whose loss diverged (the run stopped there); divergedLoss: where to mark it on the loss chart */
+export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number; diverged?: string; divergedLoss?: number }
 
-export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed' | 'diverged';
 export interface RunInfo { runId: string; state: RunState; step?: number; steps?: number; message?: string; checkpoint?: string; params?: Partial<TrainingParams> }
 
 // ---- webview → host -------------------------------------------------------------------------------
@@ -152,7 +159,9 @@ export type WebviewMessage =
   | { type: 'pauseTraining'; id: number; runId: string }
   | { type: 'resumeTraining'; id: number; runId: string }
   | { type: 'cancelTraining'; id: number; runId: string }
-  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> };
+  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> }
+  /** the labeling view's messages (labelProtocol.ts) */
+  | LabelWebviewMessage;
 
 export type WebviewMessageType = WebviewMessage['type'];
 export type WebviewRequest = Exclude<WebviewMessage, { type: 'ready' }>;
@@ -191,18 +200,13 @@ export type HostMessage =
   | { type: 'evalResult'; requestId?: number; label?: string; result: ReportData; records: EvalRecord[]; slot?: 'a' | 'b' }
   | { type: 'runMetrics'; runId: string; rows: MetricsRow[]; reset?: boolean }
   | { type: 'runStatus'; run: RunInfo }
-  | { type: 'error'; inReplyTo?: number; message: string };
+  | { type: 'error'; inReplyTo?: number; message: string }
+  /** the labeling view's messages (labelProtocol.ts) */
+  | LabelHostMessage;
 
 export type HostMessageType = HostMessage['type'];
 
 // ---- validation -----------------------------------------------------------------------------------
-
-export class WebviewProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebviewProtocolError';
-  }
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -260,7 +264,7 @@ const ANNOTATIONS = ['dense', 'scribble', 'box', 'pseudo'] as const;
 const BACKBONES = ['vgg16', 'mobilenetv2'] as const;
 const METHODS = ['panet', 'metasegnet', 'pixelmeta'] as const;
 const SUPERVISIONS = ['masks', 'image-labels'] as const;
-const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;
+const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed', 'diverged'] as const;
 
 /** Partial settings (setSettings) or full settings (init / settings) — `full` requires every field. */
 function checkSettings(o: unknown, full: boolean): void {
@@ -348,6 +352,7 @@ export function validateWebviewMessage(x: unknown): WebviewMessage {
       checkSettings(m.settings, false);
       break;
     default:
+      if (isLabelWebviewType(m.type)) return validateLabelWebviewMessage(x);
       throw new WebviewProtocolError(`unknown webview message type ${JSON.stringify(m.type)}`);
   }
   return x as WebviewMessage;
@@ -474,7 +479,8 @@ export function validateHostMessage(x: unknown): HostMessage {
         const row = r as Obj;
         int(row, 'step');
         num(row, 'loss');
-        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms']) optNum(row, k);
+        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms', 'divergedLoss']) optNum(row, k);
+        optStr(row, 'diverged');
       });
       break;
     case 'runStatus': {
@@ -496,6 +502,7 @@ export function validateHostMessage(x: unknown): HostMessage {
       str(m, 'message');
       break;
     default:
+      if (isLabelHostType(m.type)) return validateLabelHostMessage(x);
       throw new WebviewProtocolError(`unknown host message type ${JSON.stringify(m.type)}`);
   }
   return x as HostMessage;

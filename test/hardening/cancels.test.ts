@@ -85,7 +85,7 @@ describe('cancels at 100 seeded random points: numTensors back to its start each
       const runDir = rng.next() < 0.3 ? path.join(TMP, 'cancel-runs', String(trial)) : undefined;
       const cfg = resolveTrainConfig({
         dataset: 'voc', fold: 0, ways: 1, shots: 1, steps: 200, size: 32, method, freezeBackbone: freeze, checkpointEvery: 3,
-        valEvery: rng.next() < 0.4 ? 2 : 0, valEpisodes: 3, lr: 1e-3,
+        valEvery: rng.next() < 0.4 ? 2 : 0, valEpisodes: 3, lr: 1e-4, // small: a diverging run (trainer's guard) would end before its cancel
       }, ds);
       const t = await Trainer.create(ds, cfg, {
         runDir, backendName: 'wasm',
@@ -107,7 +107,7 @@ describe('cancels at 100 seeded random points: numTensors back to its start each
     }
   });
 
-  it('and 6 jobs aborted by an error thrown inside a forward pass (evaluation and training) leave no tensor either', async () => {
+  it('and jobs ended by an error thrown inside a forward pass (evaluation, training) or by divergence leave no tensor either', async () => {
     const rng = new Rng(3303);
     for (let trial = 0; trial < 6; trial++) {
       const start = tf.memory().numTensors;
@@ -125,6 +125,15 @@ describe('cancels at 100 seeded random points: numTensors back to its start each
       }
       assert.strictEqual(tf.memory().numTensors - start, 0, `error trial ${trial} leaked`);
       countFault('throw mid-step');
+    }
+    // and runs stopped by the trainer's own divergence guard (a learning rate far too high)
+    for (const method of ['panet', 'metasegnet'] as const) {
+      const start = tf.memory().numTensors;
+      const cfg = resolveTrainConfig({ dataset: 'voc', fold: 0, ways: 1, shots: 1, steps: 100, size: 32, method, lr: 1e5, checkpointEvery: 0, valEvery: 0 }, ds);
+      const t = await Trainer.create(ds, cfg, { backendName: 'wasm', makeBackbone: async () => tinyBackbone(9) });
+      await assert.rejects(t.run(), /diverged/).finally(() => t.dispose());
+      assert.strictEqual(tf.memory().numTensors - start, 0, `diverged ${method} run leaked`);
+      countFault('diverged mid-run');
     }
   });
 

@@ -142,7 +142,7 @@ describe('VOC reader', () => {
   it('writeMasks writes what the engine sees and goes on past bad items', async () => {
     const ds = await openDataset({ data: voc, dataset: 'voc', cacheDir: cache });
     const out = path.join(top, 'masks-out');
-    const r = await writeMasks(ds, 'train', out);
+    const r = await writeMasks(ds, ['train'], out);
     assert.strictEqual(r.written, 1);
     assert.deepStrictEqual(r.skipped.map((s) => path.basename(s.file)).sort(), ['b.jpg', 'd.png']);
     const a = await readIndexPng(path.join(out, 'a.png'));

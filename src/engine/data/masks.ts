@@ -13,16 +13,19 @@ export interface WriteMasksResult {
   skipped: { file: string; error: string }[];
 }
 
-/** Writes OUT/<image file stem>.png (VOC palette, 255 kept) for every image of `list`. A bad image or
+/** Writes OUT/<image file stem>.png (VOC palette, 255 kept) for every image of `lists` (each image once,
+ *  in the order of first appearance). A bad image or
  *  mask is recorded in `skipped` and the job goes on. The image is checked by its header only (exists,
  *  decodable, same size as the mask): a truncated JPEG body is caught when the engine decodes it. */
 export async function writeMasks(
   ds: SegDataset,
-  list: ListName,
+  lists: ListName[],
   outDir: string,
   onProgress?: (done: number, total: number) => void,
 ): Promise<WriteMasksResult> {
-  const ids = await ds.imageIds(list);
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const list of lists) for (const id of await ds.imageIds(list)) if (!seen.has(id)) { seen.add(id); ids.push(id); }
   const result: WriteMasksResult = { written: 0, skipped: [] };
   const stemOwner = new Map<string, string>();
   for (let i = 0; i < ids.length; i++) {

@@ -6,6 +6,9 @@
 // Weak supervision (Pixel-Level Meta-Learner, annotation 'pseudo'): each support image is known only by
 // its image-level label, its annotation is the pseudo mask built from that label, and the pseudo masks'
 // own IoU against the (resized) ground truth is scored alongside, per run, the same way (TP/FP/FN summed).
+// An evaluation is computed in two steps: runEvaluation() scores episodes into per-run sums (an EvalRun,
+// optionally only one shard's episodes, see shard.ts), resultOf() turns sums into the result. A merge of
+// shards adds their sums and goes through the same resultOf(), so it prints what one process would.
 import type { DataProblem, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
@@ -17,6 +20,7 @@ import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSo
 import type { Backbone } from '../nets/backbone';
 import { Rng } from '../prng';
 import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
+import { shardEpisodes, type ShardSpec } from './shardSpec';
 import { EpisodeInputs } from './episodeInputs';
 import type { FeatureCache, FeatureCacheStats, FeatureEntry } from './featureCache';
 
@@ -59,6 +63,8 @@ export interface EvalHooks {
   pseudo?: PseudoMaskSource;
   /** Every support pseudo mask as it is used (image id, its class, the mask at the input size). */
   onPseudoMask?: (imageId: string, cls: number, mask: SupportAnnotation) => void;
+  /** Score only this shard's episodes of every run (shard.ts); the episodes themselves do not change. */
+  shard?: ShardSpec;
 }
 
 export interface EpisodeOutcome extends EpisodeRecord {
@@ -115,6 +121,29 @@ export interface EvalResult {
   timing: { seconds: number; episodesPerSecond: number; backboneSeconds: number; featureCache: FeatureCacheStats };
 }
 
+/** What defines an evaluation apart from its numbers: shards of one evaluation agree on all of it. */
+export type EvalIdentity = Pick<EvalResult, 'settings' | 'data' | 'backbone' | 'backend' | 'dataProblems' | 'classesLeftOut'> & { weakParts?: PseudoMaskParts };
+
+/** Per-run sums of an evaluation (or of one shard of it), before any ratio is taken. */
+export interface EvalTally {
+  /** One per run, in run order (runs without a scored episode included). */
+  model: FewShotRunMetric[];
+  allBackground: FewShotRunMetric[];
+  allForeground: FewShotRunMetric[];
+  /** annotation 'pseudo': the support pseudo masks scored against their class's truth. */
+  pseudo: FewShotRunMetric[];
+  skipped: EvalResult['skipped'];
+  scored: number;
+  complete: boolean;
+}
+
+export interface EvalRun {
+  identity: EvalIdentity;
+  tally: EvalTally;
+  timing: EvalResult['timing'];
+  createdAt: string;
+}
+
 /**
  * The support side of an episode: features and the annotation of each shot. Annotation randomness
  * (which instance's box, where the scribbles go) has its own stream per shot, so dense, box and
@@ -155,6 +184,18 @@ export async function evaluate(
   backendName: string,
   hooks: EvalHooks = {},
 ): Promise<EvalResult> {
+  return resultOf(await runEvaluation(ds, backbone, method, settings, backendName, hooks));
+}
+
+/** Score the episodes (all, or hooks.shard's) into per-run sums. */
+export async function runEvaluation(
+  ds: SegDataset,
+  backbone: Backbone,
+  method: FewShotMethod,
+  settings: EvalSettings,
+  backendName: string,
+  hooks: EvalHooks = {},
+): Promise<EvalRun> {
   const t0 = performance.now();
   if (settings.annotation === 'pseudo' && !hooks.pseudo) throw new UsageError('weak supervision (annotation pseudo) needs a pseudo-mask source');
   const numClasses = ds.classNames.length - 1;
@@ -185,23 +226,26 @@ export async function evaluate(
   const allFg: FewShotRunMetric[] = [];
   const pseudo: FewShotRunMetric[] = [];
   const skipped: EvalResult['skipped'] = [];
-  const total = settings.runs * settings.episodes;
+  // The episode indices this process scores in every run: all of them, or one shard's.
+  const mine = shardEpisodes(settings.episodes, hooks.shard);
+  const total = settings.runs * mine.length;
   let done = 0, scored = 0, complete = true;
 
   outer: for (let run = 0; run < settings.runs; run++) {
-    const m = new FewShotRunMetric(classes, numClasses);
+    // Records are streamed through onEpisode; the model's metric keeps none (a 5 × 1000 run would hold them all).
+    const m = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     const bg = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     const fg = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     const ps = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     metrics.push(m); allBg.push(bg); allFg.push(fg); pseudo.push(ps);
-    for (let i = 0; i < settings.episodes; i++) {
+    for (let p = 0; p < mine.length; p++) {
       if (hooks.signal?.aborted) {
         complete = false;
         break outer;
       }
-      const ep = sampler.episode(run, i);
+      const ep = sampler.episode(run, mine[p]);
       // Keep the encoder workers busy with the next episodes' images while this one is scored.
-      for (let a = 1; a <= ahead && i + a < settings.episodes; a++) inputs.prefetch(imagesOf(sampler.episode(run, i + a)));
+      for (let a = 1; a <= ahead && p + a < mine.length; a++) inputs.prefetch(imagesOf(sampler.episode(run, mine[p + a])));
       try {
         const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps }, hooks.onPseudoMask);
         scored++;
@@ -217,53 +261,20 @@ export async function evaluate(
       hooks.onProgress?.(done, total);
     }
   }
-  // A run cut short by cancel still reports what it scored; `complete` says so.
-  const live = metrics.filter((r) => r.episodes > 0);
-  const summary = summariseRuns(live);
-  const name = (c: number) => ds.classNames[c] ?? String(c);
-  const base = (rs: FewShotRunMetric[]): BaselineResult => {
-    const s = summariseRuns(rs.filter((r) => r.episodes > 0));
-    return { miou: s.mIoU.mean, fbiou: s.fbIoU.mean };
-  };
   const seconds = (performance.now() - t0) / 1000;
-  const psLive = pseudo.filter((r) => r.episodes > 0);
-  const psSummary = summariseRuns(psLive);
+  const name = (c: number) => ds.classNames[c] ?? String(c);
   return {
-    tool: 'protolab',
-    kind: 'few-shot-eval',
-    createdAt: new Date().toISOString(),
-    complete,
-    settings,
-    data: { root: ds.root, fingerprint: ds.fingerprint, foldClasses: classes.map((cls) => ({ cls, name: name(cls) })) },
-    backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
-    backend: backendName,
-    miou: summary.mIoU.mean,
-    fbiou: summary.fbIoU.mean,
-    summary,
-    runs: live.map((r, run) => ({
-      run,
-      seed: settings.seed + run,
-      miou: r.mIoU(),
-      fbiou: r.fbIoU(),
-      classIoU: r.classIoU().map((c) => ({ ...c, name: name(c.cls) })),
-    })),
-    baselines: { allBackground: base(allBg), allForeground: base(allFg) },
-    episodesScored: scored,
-    skipped,
-    dataProblems: [...(ds.indexProblems?.(settings.list) ?? [])],
-    classesLeftOut: sampler.leftOut.map((c) => ({ ...c, name: name(c.cls) })),
-    weak: settings.annotation === 'pseudo' && hooks.pseudo
-      ? {
-        supervision: 'image-labels',
-        parts: hooks.pseudo.describe(),
-        pseudoMasks: {
-          miou: psSummary.mIoU.mean,
-          fbiou: psSummary.fbIoU.mean,
-          masks: psLive.reduce((s, r) => s + r.episodes, 0),
-          classIoU: meanClassIoU(psLive).map((c) => ({ ...c, name: name(c.cls) })),
-        },
-      }
-      : undefined,
+    identity: {
+      settings,
+      data: { root: ds.root, fingerprint: ds.fingerprint, foldClasses: classes.map((cls) => ({ cls, name: name(cls) })) },
+      backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
+      backend: backendName,
+      ...(settings.annotation === 'pseudo' && hooks.pseudo ? { weakParts: hooks.pseudo.describe() } : {}),
+      // what the data left out: the same for every shard of one evaluation
+      dataProblems: [...(ds.indexProblems?.(settings.list) ?? [])],
+      classesLeftOut: sampler.leftOut.map((c) => ({ ...c, name: name(c.cls) })),
+    },
+    tally: { model: metrics, allBackground: allBg, allForeground: allFg, pseudo, skipped, scored, complete },
     timing: {
       seconds,
       episodesPerSecond: scored / seconds,
@@ -275,8 +286,63 @@ export async function evaluate(
         diskHits: inputs.features.stats.diskHits - statsAtStart.diskHits,
         misses: inputs.features.stats.misses - statsAtStart.misses,
         evictions: inputs.features.stats.evictions - statsAtStart.evictions,
+        damaged: inputs.features.stats.damaged - statsAtStart.damaged,
       },
     },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** The result of an evaluation from its sums: per run mIoU / FB-IoU, mean ± std over runs, baselines. */
+export function resultOf({ identity, tally, timing, createdAt }: EvalRun): EvalResult {
+  const { settings, data } = identity;
+  // A run cut short by cancel still reports what it scored; `complete` says so.
+  const live = tally.model.filter((r) => r.episodes > 0);
+  const summary = summariseRuns(live);
+  const name = (c: number) => data.foldClasses.find((f) => f.cls === c)?.name ?? String(c);
+  const base = (rs: FewShotRunMetric[]): BaselineResult => {
+    const s = summariseRuns(rs.filter((r) => r.episodes > 0));
+    return { miou: s.mIoU.mean, fbiou: s.fbIoU.mean };
+  };
+  const psLive = tally.pseudo.filter((r) => r.episodes > 0);
+  const psSummary = summariseRuns(psLive);
+  return {
+    tool: 'protolab',
+    kind: 'few-shot-eval',
+    createdAt,
+    complete: tally.complete,
+    settings,
+    data,
+    backbone: identity.backbone,
+    backend: identity.backend,
+    miou: summary.mIoU.mean,
+    fbiou: summary.fbIoU.mean,
+    summary,
+    runs: live.map((r, run) => ({
+      run,
+      seed: settings.seed + run,
+      miou: r.mIoU(),
+      fbiou: r.fbIoU(),
+      classIoU: r.classIoU().map((c) => ({ ...c, name: name(c.cls) })),
+    })),
+    baselines: { allBackground: base(tally.allBackground), allForeground: base(tally.allForeground) },
+    episodesScored: tally.scored,
+    skipped: tally.skipped,
+    dataProblems: identity.dataProblems ?? [],
+    classesLeftOut: identity.classesLeftOut ?? [],
+    weak: settings.annotation === 'pseudo' && identity.weakParts
+      ? {
+        supervision: 'image-labels',
+        parts: identity.weakParts,
+        pseudoMasks: {
+          miou: psSummary.mIoU.mean,
+          fbiou: psSummary.fbIoU.mean,
+          masks: psLive.reduce((s, r) => s + r.episodes, 0),
+          classIoU: meanClassIoU(psLive).map((c) => ({ ...c, name: name(c.cls) })),
+        },
+      }
+      : undefined,
+    timing,
   };
 }
 

@@ -2,7 +2,7 @@
 // mobilenetv2 from nsfwjs) and the method rebuilt from (method id, method config) with its head.*
 // parameters. Used by `protolab eval --checkpoint`, the benchmark and the engine process.
 import { DataError } from '../errors';
-import { createMethod } from '../fewshot/registry';
+import { createMethod, storedMethodConfig } from '../fewshot/registry';
 import type { TrainableMethod } from '../fewshot/trainable';
 import { createBackbone, type Backbone, type BackboneId, type CreateBackboneOptions } from '../nets/backbone';
 import { HEAD_PREFIX, readTrainMeta, restoreVariables, type TrainCheckpointMeta } from './checkpoint';
@@ -22,7 +22,7 @@ export function methodFromCheckpoint(file: string, meta: TrainCheckpointMeta, ch
   const seed = typeof meta.config.initSeed === 'number' ? meta.config.initSeed : 1;
   let m: TrainableMethod;
   try {
-    m = createMethod(meta.method, meta.methodConfig, channels, seed);
+    m = createMethod(meta.method, storedMethodConfig(meta.method, meta.methodConfig), channels, seed);
   } catch (e) {
     // The method config came from the file: whatever it makes the method refuse is the file's problem.
     throw new DataError(file, `its ${meta.method} settings cannot be used (${(e as Error).message})`);

@@ -64,13 +64,18 @@ export function latestCheckpoint(runDir: string): { file: string; step: number }
     return { file, step: l.step };
   }
   // No pointer (e.g. copied without it): the highest-numbered checkpoint.
+  return listCheckpoints(runDir).pop();
+}
+
+/** Every checkpoint file of a run, oldest step first. */
+export function listCheckpoints(runDir: string): Array<{ file: string; step: number }> {
   const dir = path.join(runDir, CHECKPOINT_DIR);
-  const steps = fs.existsSync(dir)
-    ? fs.readdirSync(dir).map((f) => /^step-(\d+)\.safetensors$/.exec(f)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1]))
-    : [];
-  if (!steps.length) return undefined;
-  const step = Math.max(...steps);
-  return { file: checkpointPath(runDir, step), step };
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir)
+    .map((f) => /^step-(\d+)\.safetensors$/.exec(f))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({ file: path.join(dir, m[0]), step: Number(m[1]) }))
+    .sort((a, b) => a.step - b.step);
 }
 
 /** A checkpoint argument: a .safetensors file, or a run dir (its latest checkpoint). */

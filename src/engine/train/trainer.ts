@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetKind, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { baseClasses, type SplitConvention } from '../data/splits';
-import { DataError, UsageError } from '../errors';
+import { DataError, TrainingDivergedError, UsageError } from '../errors';
 import { isStorageError } from '../storageError';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
@@ -32,7 +32,7 @@ import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations'
 import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
 import { createPseudoMaskSource, pseudoImageKey, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import { toEpisodeLabels } from '../fewshot/panet';
-import { createMethod, METHODS, type MethodId } from '../fewshot/registry';
+import { createMethod, isMethodId, METHODS, storedMethodConfig, type MethodId } from '../fewshot/registry';
 import type { TrainableMethod, TrainEpisode } from '../fewshot/trainable';
 import { ensureGradients } from '../gradients';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
@@ -44,8 +44,9 @@ import {
   HEAD_PREFIX, OPTIM_PREFIX, readTrainMeta, restoreVariables, tensorNames, TRAIN_CHECKPOINT_VERSION, writeTrainCheckpoint,
   type DataFingerprint, type TrainCheckpointMeta,
 } from './checkpoint';
+import { DivergenceGuard } from './divergence';
 import { MetricsLog, type TrainRow, type ValRow } from './log';
-import { checkpointPath, CONFIG_FILE, isRunDir, latestCheckpoint, LOCK_FILE, METRICS_FILE, readJson, removeTempFiles, writeJson, writeLatest } from './runDir';
+import { checkpointPath, CONFIG_FILE, isRunDir, LATEST_FILE, latestCheckpoint, listCheckpoints, LOCK_FILE, METRICS_FILE, readJson, removeTempFiles, writeJson, writeLatest } from './runDir';
 import { acquireLock, type FileLock } from '../lock';
 import { lrAt } from './schedule';
 import { SgdMomentum } from './optimizer';
@@ -74,6 +75,7 @@ export interface TrainConfig {
   momentum: number;
   weightDecay: number;
   flip: boolean;
+  /** Train only the method's own parameters on cached features. Default: what the method's paper does. */
   freezeBackbone: boolean;
   backbone: BackboneId;
   /** Backbone weights file (torchvision/timm/PANet VGG-16, or a ProtoLab checkpoint's backbone). */
@@ -86,6 +88,11 @@ export interface TrainConfig {
   supervision: 'masks' | 'image-labels';
   /** The pseudo-mask pipeline (supervision 'image-labels'). */
   weak?: WeakConfig;
+  /**
+   * Stop when a loss exceeds this many times its level (divergence.ts); a non-finite loss always stops.
+   * 0 = only non-finite losses stop. Runs from before this setting existed get the default on resume.
+   */
+  divergeFactor: number;
   /** 0 = only at the end (and on cancel). */
   checkpointEvery: number;
   /** 0 = no periodic validation. */
@@ -111,10 +118,10 @@ export const TRAIN_DEFAULTS = {
   momentum: 0.9,
   weightDecay: 5e-4,
   flip: true,
-  freezeBackbone: false,
   backbone: 'vgg16',
   initSeed: 1,
   supervision: 'masks',
+  divergeFactor: 10,
   checkpointEvery: 1000,
   valEvery: 1000,
   valEpisodes: 100,
@@ -128,16 +135,20 @@ export type TrainConfigInput = Partial<TrainConfig> & Pick<TrainConfig, 'dataset
 export function resolveTrainConfig(input: TrainConfigInput, ds: SegDataset): TrainConfig {
   const lists = ds.lists();
   const list: ListName = input.list ?? (lists.includes('trainaug') ? 'trainaug' : 'train');
+  const method = input.method ?? TRAIN_DEFAULTS.method;
   const cfg: TrainConfig = {
     ...TRAIN_DEFAULTS,
     lrSteps: [...TRAIN_DEFAULTS.lrSteps],
     methodConfig: {},
+    // each method's paper says whether the backbone trains (the pixel-level meta-learner: frozen)
+    freezeBackbone: isMethodId(method) ? METHODS[method].frozenBackbone : false,
     ...stripUndefined(input),
     list,
   } as TrainConfig;
   if (!lists.includes(cfg.list)) throw new UsageError(`the dataset has no '${cfg.list}' list (it has ${lists.join(', ')})`);
   if (!(cfg.steps >= 1)) throw new UsageError('--steps must be at least 1');
   if (!(cfg.lr > 0)) throw new UsageError('--lr must be > 0');
+  if (!(cfg.divergeFactor >= 0)) throw new UsageError('--diverge-factor must be ≥ 0 (0: stop only on a non-finite loss)');
   if (cfg.weights && cfg.init) throw new UsageError('give --init CKPT or --weights FILE, not both');
   if (cfg.supervision === 'image-labels') cfg.weak = { ...WEAK_DEFAULTS, ...(cfg.weak ?? {}) };
   else if (cfg.weak) throw new UsageError('weak-supervision settings given, but supervision is by masks');
@@ -199,6 +210,7 @@ export class Trainer {
   private imageBytes = 0;
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
+  private readonly guard: DivergenceGuard;
   /** The run folder's lock (lock.ts), held from create/resume to dispose. */
   private lock?: FileLock;
 
@@ -235,6 +247,7 @@ export class Trainer {
     this.optimizer = new SgdMomentum(this.trained, { momentum: config.momentum, weightDecay: config.weightDecay });
     this.features = new FeatureCache(opts.featureBytes ?? 1024 ** 3);
     if (opts.runDir) this.metrics = new MetricsLog(path.join(opts.runDir, METRICS_FILE));
+    this.guard = new DivergenceGuard(config.divergeFactor ?? TRAIN_DEFAULTS.divergeFactor);
   }
 
   /** Steps done so far (the next step's index). */
@@ -277,7 +290,11 @@ export class Trainer {
   static async resume(ds: SegDataset, runDir: string, opts: Omit<TrainerOptions, 'runDir'> & { steps?: number }): Promise<Trainer> {
     if (!isRunDir(runDir)) throw new DataError(runDir, `not a training run (no ${CONFIG_FILE})`);
     const saved = readJson<{ config: TrainConfig; data: DataFingerprint }>(path.join(runDir, CONFIG_FILE));
-    const cfg: TrainConfig = { ...saved.config, steps: opts.steps ?? saved.config.steps };
+    const cfg: TrainConfig = {
+      ...saved.config,
+      methodConfig: storedMethodConfig(saved.config.method, saved.config.methodConfig ?? {}),
+      steps: opts.steps ?? saved.config.steps,
+    };
     if (saved.data.fingerprint !== ds.fingerprint) {
       throw new DataError(ds.root, `the dataset changed since the run started (fingerprint ${ds.fingerprint}, the run recorded ${saved.data.fingerprint}); an exact resume needs the same data`);
     }
@@ -298,6 +315,8 @@ export class Trainer {
       if (latest) t.loadState(latest.file);
       else if (cfg.init) t.loadInit(cfg.init); // cancelled before its first checkpoint: start over
       t.metrics?.truncateAfter(t.stepsDone);
+      // The guard judges the next losses exactly as it would have without the interruption.
+      for (const r of t.metrics?.read() ?? []) if (r.kind === 'train') t.guard.accept(r.loss);
       if (cfg.steps !== saved.config.steps) writeJson(path.join(runDir, CONFIG_FILE), t.runConfigJson());
       return t;
     } catch (e) {
@@ -474,15 +493,19 @@ export class Trainer {
         return out.total;
       }, vars));
       const loss = (await value.data())[0];
-      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${s + 1} (episode ${ep.id}): loss is ${loss}; lower --lr`);
-      const parts: Record<string, number> = {};
-      for (const [k, v] of Object.entries(kept)) parts[k] = (await v.data())[0];
       // Gradients by checkpoint key (variableGrads keys them by tfjs variable name).
       const byKey: Record<string, tf.Tensor> = {};
       for (const [key, v] of Object.entries(this.trained)) if (grads[v.name]) byKey[key] = grads[v.name];
+      const gradNorm = await globalNorm(Object.values(byKey));
+      // Judge the loss (and the gradient) BEFORE the update: a diverged step changes nothing.
+      const reason = this.guard.check(loss) ?? (Number.isFinite(gradNorm) ? undefined : `the gradient norm is ${gradNorm}`);
+      if (reason) throw this.diverged(s + 1, ep.id, loss, reason);
+      this.guard.accept(loss);
+      const parts: Record<string, number> = {};
+      for (const [k, v] of Object.entries(kept)) parts[k] = (await v.data())[0];
       this.optimizer.step(byKey, lr);
       this.stepsDone = s + 1;
-      const row: StepRecord = { kind: 'train', step: s + 1, loss, parts, lr, ms: Math.round(performance.now() - t0), episode: ep.id };
+      const row: StepRecord = { kind: 'train', step: s + 1, loss, parts, lr, ms: Math.round(performance.now() - t0), episode: ep.id, gradNorm };
       this.metrics?.append(row);
       return row;
     } finally {
@@ -491,6 +514,34 @@ export class Trainer {
       value?.dispose();
       tf.dispose(Object.values(grads));
     }
+  }
+
+  /**
+   * Step `step`'s loss diverged. Its parameters (after step − 1 updates) are suspect, so a checkpoint of
+   * exactly them, written at the end of the previous step, is removed and latest.json falls back to the
+   * checkpoint before it: the run never names a diverged model as its latest. The metrics log gets a
+   * 'diverged' row (the Runs view and chart show it).
+   */
+  private diverged(step: number, episode: string, loss: number, reason: string): TrainingDivergedError {
+    let lastGood: { step: number; file: string } | undefined;
+    const dir = this.opts.runDir;
+    if (dir) {
+      const all = listCheckpoints(dir);
+      for (const c of all.filter((c) => c.step >= step - 1)) fs.rmSync(c.file, { force: true });
+      const good = all.filter((c) => c.step < step - 1).pop();
+      if (good) {
+        writeLatest(dir, good.step, good.file);
+        lastGood = good;
+      } else {
+        fs.rmSync(path.join(dir, LATEST_FILE), { force: true });
+      }
+      this.lastCheckpointStep = lastGood?.step ?? -1;
+      this.metrics?.append({
+        kind: 'diverged', step, loss: Number.isFinite(loss) ? loss : null, reason: `${reason} (episode ${episode})`,
+        ...(lastGood ? { checkpoint: path.relative(dir, lastGood.file), checkpointStep: lastGood.step } : {}),
+      });
+    }
+    return new TrainingDivergedError(step, loss, `${reason} (episode ${episode})`, lastGood);
   }
 
   /**
@@ -649,6 +700,17 @@ function defaultBackbone(cfg: TrainConfig): Promise<Backbone> {
 class SkippedStep extends Error {
   constructor(readonly step: number, override readonly cause: DataError) {
     super(`step ${step}: ${cause.message}`);
+  }
+}
+
+/** √(Σ‖g‖²) over all gradients: one number that says whether the update is finite. */
+async function globalNorm(grads: tf.Tensor[]): Promise<number> {
+  if (!grads.length) return 0;
+  const t = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
   }
 }
 

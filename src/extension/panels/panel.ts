@@ -20,9 +20,11 @@ import { webviewResourceRoots } from './webviewOptions';
 
 export const VIEW_TYPE: Record<ViewKind, string> = {
   episodes: 'protolab.episodes', failures: 'protolab.failures', report: 'protolab.report', compare: 'protolab.compare', runs: 'protolab.runs',
+  label: 'protolab.label',
 };
 const TITLE: Record<ViewKind, string> = {
   episodes: 'ProtoLab Episodes', failures: 'ProtoLab Failures', report: 'ProtoLab Report', compare: 'ProtoLab Compare', runs: 'ProtoLab Runs',
+  label: 'ProtoLab Labeling',
 };
 
 /** What the host remembers about a panel so it can be rebuilt after a reload. */
