@@ -11,6 +11,7 @@ import { evaluate } from './eval/evaluate';
 import { resolveCheckpoint } from './train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfigInput } from './train/trainer';
 import { writeFileAtomic } from './fsutil';
+import { parsePixelCount, setMaxImagePixels } from './image/limits';
 import {
   PROTOCOL_VERSION, ProtocolError, validateRequest,
   type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf, type TrainParams,
@@ -50,9 +51,12 @@ export class EngineServer {
       wasmDir?: string;
       tfjsNodePath?: string;
       inference?: InferencePreference;
+      /** Largest image (width × height) decoded; bigger ones are refused from their header (image/limits.ts). */
+      maxPixels?: number;
     } = {},
   ) {
     this.session = new Session({ cacheDir: opts.cacheDir, inference: opts.inference });
+    if (opts.maxPixels !== undefined) setMaxImagePixels(opts.maxPixels);
   }
 
   private ready(): Promise<BackendChoice> {
@@ -232,14 +236,25 @@ if (require.main === module) {
   const backend = process.env.PROTOLAB_BACKEND as 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' | undefined;
   const inference = INFERENCE_CHOICES.find((c) => c === process.env.PROTOLAB_INFERENCE);
   // The extension host passes its settings as environment: the bundled .wasm dir (dist/engine), a
-  // user's tfjs-node install (only in trusted workspaces), the feature cache dir, the inference engine.
+  // user's tfjs-node install (only in trusted workspaces), the feature cache dir, the inference engine,
+  // the image size limit.
+  let maxPixels: number | undefined;
+  try {
+    maxPixels = process.env.PROTOLAB_MAX_PIXELS ? parsePixelCount(process.env.PROTOLAB_MAX_PIXELS, 'PROTOLAB_MAX_PIXELS') : undefined;
+  } catch (e) {
+    console.error(`${(e as Error).message}; keeping the default image size limit`);
+  }
   const server = new EngineServer((r) => process.send!(r), {
     backend,
     cacheDir: process.env.PROTOLAB_CACHE_DIR || undefined,
     wasmDir: process.env.PROTOLAB_WASM_DIR || undefined,
     tfjsNodePath: process.env.PROTOLAB_TFJS_NODE_PATH || undefined,
     inference,
+    maxPixels,
   });
   process.on('message', (m) => void server.handle(m));
+  // Every request's failure becomes its error reply (handle never throws). A promise that fails with no
+  // one waiting (a prefetch, a cache write) is logged, not allowed to end the process and every job in it.
+  process.on('unhandledRejection', (e) => console.error(`engine: a background task failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
   process.on('disconnect', () => process.exit(0)); // the host went away: do not linger
 }

@@ -23,6 +23,8 @@ export interface Settings {
   inference: 'auto' | 'onnx' | 'tfjs';
   tfjsNodePath?: string;
   engineMemoryMB: number;
+  /** the engine's image size limit (PROTOLAB_MAX_PIXELS, image/limits.ts) */
+  maxImagePixels: number;
   size: number;
   ways: number;
   shots: number;
@@ -82,6 +84,7 @@ export function readSettings(): Settings {
     inference: inference === 'onnx' || inference === 'tfjs' ? inference : 'auto',
     tfjsNodePath: tfjsNodePath ? resolvePath(tfjsNodePath) : undefined,
     engineMemoryMB: clampInt(c.get('engine.maxMemoryMB'), 4096, 512, 262144),
+    maxImagePixels: clampInt(c.get('engine.maxImagePixels'), 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     size: clampInt(c.get('defaults.size'), 224, 16, 2048),
     ways: clampInt(c.get('defaults.ways'), 1, 1, 20),
     shots: clampInt(c.get('defaults.shots'), 1, 1, 100),

@@ -10,6 +10,17 @@ import { selectBackend, type BackendChoice } from '../backend';
 import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
 import { createEncoder, INFERENCE_CHOICES, type Encoder } from '../nets/encoder';
 import { engineCacheDir } from '../data/cachedir';
+import { DEFAULT_MAX_PIXELS, parsePixelCount, setMaxImagePixels } from '../image/limits';
+
+/** --max-pixels: the largest image (width × height) decoded; larger ones are refused from their header. */
+export const limitOptions: Options = { 'max-pixels': { type: 'string' } };
+export const limitHelp = `  --max-pixels N: refuse images larger than N pixels (width × height, e.g. 100M) from their header,
+    before decoding (a decompression bomb); default ${DEFAULT_MAX_PIXELS} (${(DEFAULT_MAX_PIXELS / 1e6).toFixed(0)} MP).`;
+
+/** Set the image size limit from --max-pixels (the default when absent: one command, one limit). */
+export function applyLimitFlags(v: Values): void {
+  setMaxImagePixels(typeof v['max-pixels'] === 'string' ? parsePixelCount(v['max-pixels']) : DEFAULT_MAX_PIXELS);
+}
 
 export const datasetOptions: Options = {
   data: { type: 'string' },
@@ -17,6 +28,7 @@ export const datasetOptions: Options = {
   images: { type: 'string' },
   crowd: { type: 'string' },
   'cache-dir': { type: 'string' },
+  ...limitOptions,
 };
 
 export const modelOptions: Options = {
@@ -40,6 +52,7 @@ export const inferenceHelp = `  --inference auto|onnx|tfjs: the engine that comp
 type Values = Record<string, unknown>;
 
 export async function openDatasetFromFlags(v: Values, command: string): Promise<SegDataset> {
+  applyLimitFlags(v);
   return openDataset({
     data: required(v, 'data', command),
     dataset: oneOf(v, 'dataset', ['voc', 'coco'] as const, 'voc'),

@@ -15,13 +15,13 @@ import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
 import { readTrainMeta, type TrainCheckpointMeta } from '../train/checkpoint';
 import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
 import { resolveCheckpoint } from '../train/runDir';
-import { writeFileAtomic } from '../fsutil';
+import { openAtomicLineFile, writeFileAtomic } from '../fsutil';
 import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import type { Encoder } from '../nets/encoder';
 import {
-  backboneOptionsFromFlags, backendFromFlags, datasetOptions, encoderFromFlags, episodeOptions, inferenceHelp, modelOptions,
+  backboneOptionsFromFlags, backendFromFlags, datasetOptions, encoderFromFlags, episodeOptions, inferenceHelp, limitHelp, modelOptions,
   openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions,
 } from './common';
 
@@ -48,7 +48,8 @@ ${weakHelp}
   --shard i/n: score only episodes e with e mod n = i of every run (0 ≤ i < n) and write the shard's sums
     and records to --json (required); protolab merge puts the n shard files together into the exact
     unsharded result. --feature-cache may be a folder all shards share (safe for concurrent writers).
-  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored (a shard: nothing).`;
+  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored (a shard: nothing).
+${limitHelp}`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const v = parse(
@@ -130,11 +131,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw e;
   }
 
-  const recordsFile = typeof v.records === 'string' ? path.resolve(v.records) : undefined;
-  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name.
-  const recordsTmp = recordsFile ? `${recordsFile}.${process.pid}.tmp` : undefined;
-  if (recordsTmp) fs.mkdirSync(path.dirname(recordsTmp), { recursive: true });
-  const recordsFd = recordsTmp ? fs.openSync(recordsTmp, 'w') : undefined;
+  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name,
+  // and a failed write (disk full, read-only folder) is a StorageError naming the file.
+  const records = typeof v.records === 'string' ? openAtomicLineFile(path.resolve(v.records)) : undefined;
 
   const interrupt = onInterrupt('stopping after this episode');
   const bar = progressBar('eval');
@@ -149,9 +148,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
       encode: (px, size) => encoder.encode(px, size),
       encoder: encoder.report,
       onProgress: (d, t) => bar.update(d, t),
-      onEpisode: recordsFd === undefined && !shardRecords ? undefined : (rec) => {
+      onEpisode: !records && !shardRecords ? undefined : (rec) => {
         shardRecords?.push(rec);
-        if (recordsFd !== undefined) fs.writeSync(recordsFd, JSON.stringify(rec) + '\n');
+        records?.write(JSON.stringify(rec) + '\n');
       },
       shard,
     });
@@ -164,17 +163,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
       writeFileAtomic(path.resolve(v.json), resultJson(result, extras));
       console.log(`result written to ${path.resolve(v.json)}`);
     }
-    if (recordsFd !== undefined) {
-      fs.closeSync(recordsFd);
-      fs.renameSync(recordsTmp!, recordsFile!);
-      console.log(`episode records written to ${recordsFile}`);
+    if (records) {
+      records.commit();
+      console.log(`episode records written to ${records.file}`);
     }
     return result.complete ? 0 : 130;
   } catch (e) {
-    if (recordsFd !== undefined) {
-      fs.closeSync(recordsFd);
-      fs.rmSync(recordsTmp!, { force: true });
-    }
+    records?.abort();
     throw e;
   } finally {
     interrupt.release();

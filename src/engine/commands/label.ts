@@ -19,7 +19,7 @@ import { LabelService } from '../label/service';
 import { maskShape, MAX_CLASSES, ShapeError } from '../label/shapes';
 import { parseTags } from '../label/tags';
 import { IGNORE, type IndexMask } from '../types';
-import { backendFromFlags, weakConfigFromFlags, weakOptions } from './common';
+import { applyLimitFlags, backendFromFlags, limitHelp, limitOptions, weakConfigFromFlags, weakOptions } from './common';
 
 export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [--support …] | --tags FILE) --out DIR
     [--format voc,coco] [--classes NAME,…] [--method ${LABEL_METHODS.map((m) => m.id).join('|')}] [--backbone mobilenetv2|vgg16]
@@ -41,7 +41,8 @@ export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [-
   --state DIR keeps the labeling state there (to continue in the workbench); default: a temporary one.
   Features are cached in --cache-dir (default DIR/.protolab/label/features): a second run is fast.
   --workers N: encoder threads on wasm/cpu (default: cores, ≤ 4).
-  A file that cannot be read is listed as broken and skipped; the rest goes on.`;
+  A file that cannot be read is listed as broken and skipped; the rest goes on.
+${limitHelp}`;
 
 function splitSupport(s: string): [string, string] {
   const i = s.lastIndexOf('=');
@@ -64,6 +65,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
     argv,
     {
       ...weakOptions,
+      ...limitOptions,
       images: { type: 'string' }, support: { type: 'string', multiple: true }, tags: { type: 'string' }, out: { type: 'string' },
       format: { type: 'string' }, classes: { type: 'string' }, method: { type: 'string' }, backbone: { type: 'string' },
       weights: { type: 'string' }, 'init-seed': { type: 'string' }, size: { type: 'string' }, 'coco-mode': { type: 'string' },
@@ -73,6 +75,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
     'label',
   );
   if (v.help) return console.log(labelHelp), 0;
+  applyLimitFlags(v);
   const folder = path.resolve(required(v, 'images', 'label'));
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new DataError(folder, '--images must be a folder');
   const out = path.resolve(required(v, 'out', 'label'));

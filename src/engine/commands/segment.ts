@@ -1,7 +1,6 @@
 // protolab segment — one ad-hoc episode on the user's own files: support images with index masks, query
 // images out as index PNGs. Every non-zero, non-255 label found in the support masks is one way; a
 // support contributes a shot to each way whose label it contains.
-import * as fs from 'fs';
 import * as path from 'path';
 import { int, parse, required } from '../cli/args';
 import { DataError, UsageError } from '../errors';
@@ -14,7 +13,7 @@ import { resizeMaskNearest, resizeRgb } from '../image/resize';
 import type { Encoder } from '../nets/encoder';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../eval/featureCache';
-import { backboneOptionsFromFlags, backendFromFlags, encoderFromFlags, inferenceHelp, modelOptions } from './common';
+import { applyLimitFlags, backboneOptionsFromFlags, backendFromFlags, encoderFromFlags, inferenceHelp, limitHelp, limitOptions, modelOptions } from './common';
 import { createBackbone } from '../nets/backbone';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
@@ -23,7 +22,8 @@ export const segmentHelp = `protolab segment --support IMG --support-mask PNG [-
   One few-shot episode on your own images. Support masks are index PNGs (0 background, 255 ignore, any
   other value = a class); each distinct class is one way. Writes OUT/<query stem>.png (index PNG with
   the support masks' labels, VOC palette) at the query's own size.
-${inferenceHelp}`;
+${inferenceHelp}
+${limitHelp}`;
 
 async function features(encoder: Encoder, img: RawImage, size: number): Promise<FeatureEntry> {
   return encoder.encode(await resizeRgb(img, size, size), size);
@@ -40,10 +40,12 @@ export async function segmentCommand(argv: string[]): Promise<number> {
       query: { type: 'string', multiple: true },
       out: { type: 'string' },
       size: { type: 'string' },
+      ...limitOptions,
     },
     'segment',
   );
   if (v.help) return console.log(segmentHelp), 0;
+  applyLimitFlags(v);
   const supports = (v.support as string[] | undefined) ?? [];
   const masks = (v['support-mask'] as string[] | undefined) ?? [];
   const queries = (v.query as string[] | undefined) ?? [];
@@ -80,16 +82,27 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     );
     const empty = classes.filter((_, j) => support[j].length === 0);
     if (empty.length) throw new UsageError(`class(es) ${empty.join(', ')} vanish from the support masks at --size ${size}; use a larger --size`);
-    fs.mkdirSync(out, { recursive: true });
     process.stderr.write(`${classes.length}-way episode (classes ${classes.join(', ')}), ${supports.length} support image(s), backbone ${backbone.id}, backend ${backend.name}, encoder ${encoder.report.engine}\n`);
+    // The queries are a batch: a bad one is named and skipped, the others are segmented.
+    const skipped: Array<{ file: string; problem: string }> = [];
     for (const q of queries) {
-      const img = await readRgb(q);
+      let img: RawImage;
+      try {
+        img = await readRgb(q);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        skipped.push({ file: e.file, problem: e.problem });
+        continue;
+      }
       const pred = await panetMethod.predict(support, await features(encoder, img, size), [img.height, img.width]);
       const file = path.join(out, `${path.basename(q, path.extname(q))}.png`);
       await writeIndexPngAsync(file, { width: img.width, height: img.height, data: toOrdinals(pred, classes) });
       console.log(file);
     }
-    return 0;
+    if (skipped.length) {
+      process.stderr.write(`${skipped.length} of ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} skipped:\n${skipped.map((k) => `  ${k.file}: ${k.problem}`).join('\n')}\n`);
+    }
+    return skipped.length === queries.length ? 1 : 0;
   } finally {
     await encoder.close();
     backbone.dispose();

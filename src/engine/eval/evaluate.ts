@@ -9,10 +9,11 @@
 // An evaluation is computed in two steps: runEvaluation() scores episodes into per-run sums (an EvalRun,
 // optionally only one shard's episodes, see shard.ts), resultOf() turns sums into the result. A merge of
 // shards adds their sums and goes through the same resultOf(), so it prints what one process would.
-import type { ListName, SegDataset } from '../data/dataset';
+import type { DataProblem, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
 import { CancelledError, DataError, UsageError } from '../errors';
+import { isStorageError } from '../storageError';
 import { boxAnnotation, denseAnnotation, foregroundMap, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
 import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
@@ -113,6 +114,10 @@ export interface EvalResult {
   baselines: { allBackground: BaselineResult; allForeground: BaselineResult };
   episodesScored: number;
   skipped: Array<{ episode: string; error: string }>;
+  /** Inputs the dataset reader left out or repaired while indexing the list (an unreadable mask's image is in no episode). */
+  dataProblems?: DataProblem[];
+  /** Fold classes with too few images to fill a way: no episode drew them. */
+  classesLeftOut?: Array<{ cls: number; name: string; images: number; needed: number }>;
   /** annotation 'pseudo' only: what made the pseudo masks, and how good they were. */
   weak?: {
     supervision: 'image-labels';
@@ -124,7 +129,7 @@ export interface EvalResult {
 }
 
 /** What defines an evaluation apart from its numbers: shards of one evaluation agree on all of it. */
-export type EvalIdentity = Pick<EvalResult, 'settings' | 'data' | 'backbone' | 'backend'> & { weakParts?: PseudoMaskParts };
+export type EvalIdentity = Pick<EvalResult, 'settings' | 'data' | 'backbone' | 'backend' | 'dataProblems' | 'classesLeftOut'> & { weakParts?: PseudoMaskParts };
 
 /** Per-run sums of an evaluation (or of one shard of it), before any ratio is taken. */
 export interface EvalTally {
@@ -212,6 +217,7 @@ export async function runEvaluation(
       seed: settings.seed, list: settings.list, minPixels: settings.minPixels,
     },
     index,
+    ds.indexProblems?.(settings.list),
   );
   const inputs = new EpisodeInputs(ds, backbone, {
     size: settings.size,
@@ -259,7 +265,8 @@ export async function runEvaluation(
         outcomes.forEach((o) => hooks.onEpisode?.(o));
       } catch (e) {
         if (e instanceof CancelledError) throw e;
-        if (!(e instanceof DataError)) throw e;
+        // A full disk is no bad input file: the next episode would fail the same way.
+        if (!(e instanceof DataError) || isStorageError(e)) throw e;
         // A bad file spoils this episode only: record it and go on (DESIGN.md "Errors").
         skipped.push({ episode: ep.id, error: e.message });
       }
@@ -276,6 +283,9 @@ export async function runEvaluation(
       backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
       backend: backendName,
       ...(settings.annotation === 'pseudo' && hooks.pseudo ? { weakParts: hooks.pseudo.describe() } : {}),
+      // what the data left out: the same for every shard of one evaluation
+      dataProblems: [...(ds.indexProblems?.(settings.list) ?? [])],
+      classesLeftOut: sampler.leftOut.map((c) => ({ ...c, name: name(c.cls) })),
     },
     encoder: hooks.encoder ?? { engine: 'tfjs', detail: `tfjs ${backendName}, ${hooks.encode ? 'off-thread' : 'in-process'}`, reason: [] },
     tally: { model: metrics, allBackground: allBg, allForeground: allFg, pseudo, skipped, scored, complete },
@@ -333,6 +343,8 @@ export function resultOf({ identity, encoder, tally, timing, createdAt }: EvalRu
     baselines: { allBackground: base(tally.allBackground), allForeground: base(tally.allForeground) },
     episodesScored: tally.scored,
     skipped: tally.skipped,
+    dataProblems: identity.dataProblems ?? [],
+    classesLeftOut: identity.classesLeftOut ?? [],
     weak: settings.annotation === 'pseudo' && identity.weakParts
       ? {
         supervision: 'image-labels',

@@ -76,6 +76,7 @@ export class Session {
         return new EpisodeSampler(
           { fold: set.fold, classes, ways: set.ways, shots: set.shots, queriesPerClass: 1, seed: set.seed, list: set.list, minPixels: set.minPixels ?? 1 },
           index,
+          ds.indexProblems?.(set.list),
         );
       })();
       p.catch(() => this.samplers.delete(k));
