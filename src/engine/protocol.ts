@@ -180,15 +180,21 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const need = (cond: boolean, what: string): void => {
   if (!cond) throw new ProtocolError(what);
 };
-const int = (o: Obj, k: string, min = 0): number => {
-  need(Number.isInteger(o[k]) && (o[k] as number) >= min, `${k} must be an integer ≥ ${min}`);
+// Upper bounds too: a request is data from another process, and `count: 1e9` must be an error reply, not
+// an allocation that takes the engine down.
+const int = (o: Obj, k: string, min = 0, max = 2 ** 31 - 1): number => {
+  need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
   return o[k] as number;
 };
+/** Paths and ids: far below what a request may carry, far above any real path. */
+const MAX_STR = 4096;
 const str = (o: Obj, k: string): string => {
-  need(typeof o[k] === 'string' && (o[k] as string).length > 0, `${k} must be a non-empty string`);
+  need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= MAX_STR, `${k} must be a non-empty string of at most ${MAX_STR} characters`);
   return o[k] as string;
 };
-const optStr = (o: Obj, k: string): void => need(o[k] === undefined || typeof o[k] === 'string', `${k} must be a string`);
+const optStr = (o: Obj, k: string): void => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= MAX_STR), `${k} must be a string of at most ${MAX_STR} characters`);
+const optNum = (o: Obj, k: string, min: number): void =>
+  need(o[k] === undefined || (typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= min), `${k} must be a finite number ≥ ${min}`);
 const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
 
 function checkDatasetRef(o: unknown, where: string): void {
@@ -204,9 +210,9 @@ function checkEpisodeSet(o: unknown): void {
   checkDatasetRef(o, 'set');
   const s = o as Obj;
   oneOf(s, 'split', ['panet', 'fwb']);
-  int(s, 'fold');
-  int(s, 'ways', 1);
-  int(s, 'shots', 1);
+  int(s, 'fold', 0, 3);
+  int(s, 'ways', 1, 100);
+  int(s, 'shots', 1, 1000);
   int(s, 'seed');
   oneOf(s, 'list', ['train', 'val', 'trainaug']);
   if (s.minPixels !== undefined) int(s, 'minPixels', 1);
@@ -218,7 +224,8 @@ function checkModel(o: unknown): void {
   need(m.backbone === undefined || m.backbone === 'vgg16' || m.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
   optStr(m, 'weights');
   optStr(m, 'checkpoint');
-  int(m, 'size', 16);
+  int(m, 'size', 16, 4096);
+  if (m.initSeed !== undefined) int(m, 'initSeed');
 }
 
 /** Check an incoming message's shape; throws ProtocolError saying what is wrong. */
@@ -235,24 +242,24 @@ export function validateRequest(x: unknown): Request {
       break;
     case 'listEpisodes':
       checkEpisodeSet(r.set);
-      int(r, 'run');
-      int(r, 'from');
-      int(r, 'count', 1);
+      int(r, 'run', 0, 10000);
+      int(r, 'from', 0, 1e9);
+      int(r, 'count', 1, 10000);
       break;
     case 'episodeView':
       checkEpisodeSet(r.set);
       checkModel(r.model);
       oneOf(r, 'annotation', ANNOTATION_KINDS);
       str(r, 'episode');
-      if (r.maxSide !== undefined) int(r, 'maxSide', 16);
+      if (r.maxSide !== undefined) int(r, 'maxSide', 16, 8192);
       break;
     case 'evaluate': {
       need(isObj(r.params), 'params must be an object');
       const p = r.params as Obj;
       checkEpisodeSet(p.set);
       checkModel(p.model);
-      int(p, 'episodes', 1);
-      int(p, 'runs', 1);
+      int(p, 'episodes', 1, 1e7);
+      int(p, 'runs', 1, 100);
       oneOf(p, 'annotation', ANNOTATION_KINDS);
       optStr(p, 'json');
       optStr(p, 'records');
@@ -262,13 +269,22 @@ export function validateRequest(x: unknown): Request {
       need(isObj(r.params), 'params must be an object');
       const p = r.params as Obj;
       checkDatasetRef(p.data, 'params.data');
-      int(p, 'fold');
+      int(p, 'fold', 0, 3);
       oneOf(p, 'split', ['panet', 'fwb']);
-      int(p, 'ways', 1);
-      int(p, 'shots', 1);
-      int(p, 'steps', 1);
+      int(p, 'ways', 1, 100);
+      int(p, 'shots', 1, 1000);
+      int(p, 'steps', 1, 1e9);
       oneOf(p, 'method', ['panet', 'metasegnet', 'pixelmeta']);
       if (p.supervision !== undefined) oneOf(p, 'supervision', ['masks', 'image-labels']);
+      optNum(p, 'par', 0);
+      optNum(p, 'lr', Number.MIN_VALUE);
+      need(p.freezeBackbone === undefined || typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
+      for (const k of ['init', 'weights', 'out', 'resume']) optStr(p, k);
+      need(p.backbone === undefined || p.backbone === 'vgg16' || p.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
+      if (p.size !== undefined) int(p, 'size', 32, 4096);
+      if (p.checkpointEvery !== undefined) int(p, 'checkpointEvery');
+      if (p.valEvery !== undefined) int(p, 'valEvery');
+      if (p.valEpisodes !== undefined) int(p, 'valEpisodes', 1, 1e6);
       break;
     }
     case 'cancel':

@@ -8,8 +8,9 @@ import type { HostMessage, MetricsRow, ReportBundle, RunInfo, TrainingParams, Ui
 import { readSettings, type DatasetSetting } from './config';
 import { describeError, type EngineHost } from './engineHost';
 import { newRunDir, runTraining, toMetricsRows, TrainingDiverged, type JobControl } from './jobs';
+import type { PanelServices, RunsView } from './panels/port';
+import { trainingInterruption } from './recovery';
 import type { RunSummary } from './trees/scan';
-import type { ProtoLabPanel } from './panels/panel';
 import { loadReport } from './reports';
 import type { DatasetsTree } from './trees/datasets';
 import type { ArtifactStore } from './trees/store';
@@ -23,11 +24,11 @@ interface LiveTraining {
   pausing?: boolean;
 }
 
-export class Services {
+export class Services implements PanelServices {
   lastReportPath?: string;
   readonly training = new Map<string, LiveTraining>();
-  /** panels currently open (set by extension.ts; avoids an import cycle with panel.ts) */
-  panels: () => Iterable<ProtoLabPanel> = () => [];
+  /** panels currently open (set by extension.ts; typed by port.ts, so this file does not import panel.ts) */
+  panels: () => Iterable<RunsView> = () => [];
 
   constructor(
     readonly ctx: vscode.ExtensionContext,
@@ -49,7 +50,7 @@ export class Services {
   }
 
   /** A runs panel just became ready: send every known run's status and curve. */
-  async postRuns(panel: ProtoLabPanel): Promise<void> {
+  async postRuns(panel: RunsView): Promise<void> {
     const scan = await this.store.scan();
     for (const r of scan.runs) {
       const live = this.training.get(r.dir);
@@ -94,6 +95,16 @@ export class Services {
         else this.update(t, { state: r.complete ? 'completed' : t.pausing ? 'paused' : 'cancelled', step: r.step, checkpoint: r.checkpoint });
       })
       .catch((e) => {
+        // The engine process died under the run (killed, out of memory): it is paused, not failed, and
+        // Resume continues from its last checkpoint exactly.
+        const stop = trainingInterruption(e, dir, label);
+        if (stop) {
+          this.update(t, { state: 'paused', message: stop.message, step: stop.resumeStep });
+          void vscode.window.showWarningMessage(stop.message, stop.action).then((a) => {
+            if (a) void this.controlTraining(dir, 'resume', ui).catch((err) => vscode.window.showErrorMessage(`ProtoLab: ${describeError(err)}`));
+          });
+          return;
+        }
         const diverged = e instanceof TrainingDiverged;
         const message = diverged ? e.message : describeError(e);
         this.update(t, { state: diverged ? 'diverged' : 'failed', message });

@@ -115,7 +115,9 @@ describe('label export round trip through ProtoLab\'s readers', function () {
     assert.strictEqual(per.get('img3.jpg')!.mask, 'accepted-prediction');
     assert.strictEqual(per.get('img2.jpg')!.mask, 'prediction');
     assert.ok(per.get('img2.jpg')!.confidence! > 0);
-    assert.strictEqual(per.get('img2.jpg')!.image, 'hardlink');
+    // copies by default: the export owns its images (editing one must not edit the user's photo)
+    assert.strictEqual(per.get('img2.jpg')!.image, 'copy');
+    assert.notStrictEqual(fs.statSync(path.join(out, 'JPEGImages', 'img2.jpg')).ino, fs.statSync(path.join(dir, 'photos', 'img2.jpg')).ino);
     assert.strictEqual(per.get('img1.png')!.image, 're-encoded');
     assert.strictEqual(per.get('sub/rot.jpg')!.image, 're-encoded');
     assert.strictEqual(per.get('sub/rot.jpg')!.exifOrientation, 6);
@@ -185,6 +187,12 @@ describe('label export round trip through ProtoLab\'s readers', function () {
 
   it('an existing export is kept unless forced; forced replaces it whole, leaving no temp folders', async () => {
     await assert.rejects(exportLabels(svc.exportSource(), out), (e: Error) => e instanceof UsageError && /exists.*--force/.test(e.message));
+    // --link-images: hard links to the photos (same inode)
+    const linked = path.join(dir, 'linked');
+    await exportLabels(svc.exportSource(), linked, { formats: ['voc'], images: 'link' });
+    const lm = JSON.parse(fs.readFileSync(path.join(linked, 'manifest.json'), 'utf8'));
+    assert.strictEqual(lm.perImage.find((x: { id: string }) => x.id === 'img2.jpg').image, 'hardlink');
+    assert.strictEqual(fs.statSync(path.join(linked, 'JPEGImages', 'img2.jpg')).ino, fs.statSync(path.join(dir, 'photos', 'img2.jpg')).ino);
     fs.writeFileSync(path.join(out, 'stale.txt'), 'from before');
     const res = await svc.exportTo(out, { include: 'accepted', force: true, formats: ['coco'], cocoMode: 'class' });
     assert.deepStrictEqual(res.exported, 2); // img0 drawn + img3 accepted

@@ -1,12 +1,10 @@
 // protolab eval … — the papers' protocol on a dataset; prints the table, optionally writes JSON / JSONL.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { int, oneOf, parse } from '../cli/args';
 import { onInterrupt } from '../cli/interrupt';
 import { progressBar } from '../cli/progress';
 import { UsageError } from '../errors';
-import { EncoderPool } from '../eval/encoderPool';
 import { resultOf, runEvaluation, type EpisodeOutcome, type EvalSettings } from '../eval/evaluate';
 import { parseShard, resultJson } from '../eval/shard';
 import { writeShard } from './merge';
@@ -17,11 +15,15 @@ import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
 import { readTrainMeta, type TrainCheckpointMeta } from '../train/checkpoint';
 import { checkpointBackboneOptions, methodFromCheckpoint } from '../train/load';
 import { resolveCheckpoint } from '../train/runDir';
-import { writeFileAtomic } from '../fsutil';
+import { openAtomicLineFile, writeFileAtomic } from '../fsutil';
 import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
-import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
+import type { Encoder } from '../nets/encoder';
+import {
+  backboneOptionsFromFlags, backendFromFlags, datasetOptions, encoderFromFlags, episodeOptions, inferenceHelp, limitHelp, modelOptions,
+  openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions,
+} from './common';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
@@ -29,14 +31,15 @@ export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split pa
     [--supervision masks|image-labels [--vectors FILE] [--classifier MODEL.json --classifier-classes FILE]
      [--no-saliency] [--pseudo-threshold 0.25]]
     [--method panet|metasegnet|pixelmeta] [--checkpoint CKPT|RUNDIR]
-    [--backend tensorflow|webgpu|wasm|cpu] [--json OUT] [--records OUT.jsonl]
+    [--backend tensorflow|webgpu|wasm|cpu] [--inference auto|onnx|tfjs] [--json OUT] [--records OUT.jsonl]
     [--images DIR] [--crowd ignore|class] [--cache-dir DIR] [--feature-cache DIR] [--min-pixels 1]
-    [--workers N (encoder threads on wasm/cpu; default: cores, ≤ 4)] [--cache-mb 2048] [--shard i/n]
+    [--workers N] [--threads N] [--cache-mb 2048] [--shard i/n]
   --checkpoint: a ProtoLab training checkpoint, or a run dir (its latest checkpoint); the method, its
   settings and the backbone come from the checkpoint (and --size defaults to the training size).
   Evaluates a few-shot method (default PANet on the given backbone weights) by the papers' protocol:
   runs × episodes, per-class TP/FP/FN summed over each run, mIoU over the fold's classes, FB-IoU,
   mean ± std over runs, with trivial baselines on the same episodes.
+${inferenceHelp}
   --data: the folder holding VOCdevkit/ and/or coco/, those folders themselves, or (coco) one JSON file.
 ${weakHelp}
     The report adds the pseudo masks' own IoU against the ground truth; --records gives it per support;
@@ -45,7 +48,8 @@ ${weakHelp}
   --shard i/n: score only episodes e with e mod n = i of every run (0 ≤ i < n) and write the shard's sums
     and records to --json (required); protolab merge puts the n shard files together into the exact
     unsharded result. --feature-cache may be a folder all shards share (safe for concurrent writers).
-  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored (a shard: nothing).`;
+  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored (a shard: nothing).
+${limitHelp}`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const v = parse(
@@ -117,19 +121,19 @@ export async function evalCommand(argv: string[]): Promise<number> {
     pseudo?.dispose();
     throw e;
   }
-  // tfjs-wasm is single-threaded in Node: one encoder worker per core uses them all. Native and GPU
-  // backends parallelise inside, so they encode in-process.
-  const cpuLike = backend.name === 'wasm' || backend.name === 'cpu';
-  const workers = int(v, 'workers', cpuLike ? Math.min(4, os.availableParallelism()) : 0, 0, 64);
-  const pool = workers > 1 && cpuLike
-    ? await EncoderPool.create(workers, backboneOpts, backend.name as 'wasm' | 'cpu')
-    : undefined;
+  let encoder: Encoder;
+  try {
+    encoder = await encoderFromFlags(v, backbone, backboneOpts, backend, v.workers === undefined ? undefined : int(v, 'workers', 0, 0, 64));
+  } catch (e) {
+    method.dispose?.();
+    backbone.dispose();
+    pseudo?.dispose();
+    throw e;
+  }
 
-  const recordsFile = typeof v.records === 'string' ? path.resolve(v.records) : undefined;
-  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name.
-  const recordsTmp = recordsFile ? `${recordsFile}.${process.pid}.tmp` : undefined;
-  if (recordsTmp) fs.mkdirSync(path.dirname(recordsTmp), { recursive: true });
-  const recordsFd = recordsTmp ? fs.openSync(recordsTmp, 'w') : undefined;
+  // Records stream to a temp file renamed at the end: a crash never leaves a half file under the real name,
+  // and a failed write (disk full, read-only folder) is a StorageError naming the file.
+  const records = typeof v.records === 'string' ? openAtomicLineFile(path.resolve(v.records)) : undefined;
 
   const interrupt = onInterrupt('stopping after this episode');
   const bar = progressBar('eval');
@@ -141,11 +145,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
       onPseudoMask: typeof v['pseudo-out'] === 'string' ? pseudoWriter(path.resolve(v['pseudo-out'])) : undefined,
       featureBytes: int(v, 'cache-mb', 2048, 64) * 1024 * 1024,
       featureDir: v['feature-cache'] as string | undefined,
-      encode: pool ? (px, size) => pool.encode(px, size) : undefined,
+      encode: (px, size) => encoder.encode(px, size),
+      encoder: encoder.report,
       onProgress: (d, t) => bar.update(d, t),
-      onEpisode: recordsFd === undefined && !shardRecords ? undefined : (rec) => {
+      onEpisode: !records && !shardRecords ? undefined : (rec) => {
         shardRecords?.push(rec);
-        if (recordsFd !== undefined) fs.writeSync(recordsFd, JSON.stringify(rec) + '\n');
+        records?.write(JSON.stringify(rec) + '\n');
       },
       shard,
     });
@@ -158,24 +163,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
       writeFileAtomic(path.resolve(v.json), resultJson(result, extras));
       console.log(`result written to ${path.resolve(v.json)}`);
     }
-    if (recordsFd !== undefined) {
-      fs.closeSync(recordsFd);
-      fs.renameSync(recordsTmp!, recordsFile!);
-      console.log(`episode records written to ${recordsFile}`);
+    if (records) {
+      records.commit();
+      console.log(`episode records written to ${records.file}`);
     }
     return result.complete ? 0 : 130;
   } catch (e) {
-    if (recordsFd !== undefined) {
-      fs.closeSync(recordsFd);
-      fs.rmSync(recordsTmp!, { force: true });
-    }
+    records?.abort();
     throw e;
   } finally {
     interrupt.release();
     method.dispose?.();
     backbone.dispose();
     pseudo?.dispose();
-    await pool?.close();
+    await encoder.close();
   }
 }
 

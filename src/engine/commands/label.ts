@@ -17,11 +17,11 @@ import { LabelService } from '../label/service';
 import { maskShape, MAX_CLASSES, ShapeError } from '../label/shapes';
 import { parseTags } from '../label/tags';
 import { IGNORE, type IndexMask } from '../types';
-import { backendFromFlags, weakConfigFromFlags, weakOptions } from './common';
+import { applyLimitFlags, backendFromFlags, limitHelp, limitOptions, weakConfigFromFlags, weakOptions } from './common';
 
 export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [--support …] | --tags FILE) --out DIR
     [--format voc,coco] [--classes NAME,…] [--method ${LABEL_METHODS.map((m) => m.id).join('|')}] [--backbone mobilenetv2|vgg16]
-    [--weights FILE] [--size 417] [--coco-mode instance|class] [--copy-images] [--val-fraction 0.2]
+    [--weights FILE] [--size 417] [--coco-mode instance|class] [--link-images] [--val-fraction 0.2]
     [--state DIR] [--cache-dir DIR] [--force] [--backend tensorflow|webgpu|wasm|cpu] [--workers N]
   Segments every image below DIR from the annotated ones and exports OUT as a VOC folder (JPEGImages/,
   SegmentationClass/ palette PNGs at each image's size, ImageSets/Segmentation/, class_names.txt) and a
@@ -39,7 +39,8 @@ export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [-
   --state DIR keeps the labeling state there (to continue in the workbench); default: a temporary one.
   Features are cached in --cache-dir (default DIR/.protolab/label/features): a second run is fast.
   --workers N: encoder threads on wasm/cpu (default: cores, ≤ 4).
-  A file that cannot be read is listed as broken and skipped; the rest goes on.`;
+  A file that cannot be read is listed as broken and skipped; the rest goes on.
+${limitHelp}`;
 
 function splitSupport(s: string): [string, string] {
   const i = s.lastIndexOf('=');
@@ -62,15 +63,17 @@ export async function labelCommand(argv: string[]): Promise<number> {
     argv,
     {
       ...weakOptions,
+      ...limitOptions,
       images: { type: 'string' }, support: { type: 'string', multiple: true }, tags: { type: 'string' }, out: { type: 'string' },
       format: { type: 'string' }, classes: { type: 'string' }, method: { type: 'string' }, backbone: { type: 'string' },
       weights: { type: 'string' }, 'init-seed': { type: 'string' }, size: { type: 'string' }, 'coco-mode': { type: 'string' },
-      'copy-images': { type: 'boolean' }, 'val-fraction': { type: 'string' }, state: { type: 'string' }, 'cache-dir': { type: 'string' },
+      'link-images': { type: 'boolean' }, 'val-fraction': { type: 'string' }, state: { type: 'string' }, 'cache-dir': { type: 'string' },
       force: { type: 'boolean' }, backend: { type: 'string' }, workers: { type: 'string' }, 'tfjs-node-path': { type: 'string' }, 'wasm-threads': { type: 'boolean' },
     },
     'label',
   );
   if (v.help) return console.log(labelHelp), 0;
+  applyLimitFlags(v);
   const folder = path.resolve(required(v, 'images', 'label'));
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new DataError(folder, '--images must be a folder');
   const out = path.resolve(required(v, 'out', 'label'));
@@ -174,7 +177,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
     bar.done(`${grid.predicted} predicted, ${grid.skipped} skipped, ${grid.broken} broken`);
     const exportBar = progressBar('export');
     const ex = await exportLabels(svc.exportSource('all'), out, {
-      formats: formats as ExportFormat[], force: v.force === true, cocoMode, images: v['copy-images'] ? 'copy' : 'link', valFraction,
+      formats: formats as ExportFormat[], force: v.force === true, cocoMode, images: v['link-images'] ? 'link' : 'copy', valFraction,
       manifest: { command: ['protolab', 'label', ...argv], ...(tagsFile ? { tags: tagsFile } : {}) },
       onProgress: (d, t) => exportBar.update(d, t),
     });

@@ -1,9 +1,7 @@
 // protolab segment — one ad-hoc episode on the user's own files: support images with index masks, query
 // images out as index PNGs. Every non-zero, non-255 label found in the support masks is one way; a
 // support contributes a shot to each way whose label it contains.
-import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
 import { int, parse, required } from '../cli/args';
 import { DataError, UsageError } from '../errors';
 import { denseAnnotation } from '../fewshot/annotations';
@@ -12,25 +10,23 @@ import { toOrdinals } from '../fewshot/panet';
 import { readRgb } from '../image/decode';
 import { readIndexPng, writeIndexPngAsync } from '../image/png';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
-import type { Backbone } from '../nets/backbone';
+import type { Encoder } from '../nets/encoder';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../eval/featureCache';
-import { backboneFromFlags, backendFromFlags, modelOptions } from './common';
+import { applyLimitFlags, backboneOptionsFromFlags, backendFromFlags, encoderFromFlags, inferenceHelp, limitHelp, limitOptions, modelOptions } from './common';
+import { createBackbone } from '../nets/backbone';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
     --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|vgg16] [--weights FILE]
+    [--inference auto|onnx|tfjs] [--threads N] [--cache-dir DIR]
   One few-shot episode on your own images. Support masks are index PNGs (0 background, 255 ignore, any
   other value = a class); each distinct class is one way. Writes OUT/<query stem>.png (index PNG with
-  the support masks' labels, VOC palette) at the query's own size.`;
+  the support masks' labels, VOC palette) at the query's own size.
+${inferenceHelp}
+${limitHelp}`;
 
-async function features(backbone: Backbone, img: RawImage, size: number): Promise<FeatureEntry> {
-  const px = await resizeRgb(img, size, size);
-  const out = tf.tidy(() => backbone.features(tf.tensor4d(px, [1, size, size, 3])));
-  try {
-    return { shape: [out.shape[1], out.shape[2], out.shape[3]], data: (await out.data()) as Float32Array };
-  } finally {
-    out.dispose();
-  }
+async function features(encoder: Encoder, img: RawImage, size: number): Promise<FeatureEntry> {
+  return encoder.encode(await resizeRgb(img, size, size), size);
 }
 
 export async function segmentCommand(argv: string[]): Promise<number> {
@@ -38,15 +34,18 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     argv,
     {
       ...modelOptions,
+      'cache-dir': { type: 'string' },
       support: { type: 'string', multiple: true },
       'support-mask': { type: 'string', multiple: true },
       query: { type: 'string', multiple: true },
       out: { type: 'string' },
       size: { type: 'string' },
+      ...limitOptions,
     },
     'segment',
   );
   if (v.help) return console.log(segmentHelp), 0;
+  applyLimitFlags(v);
   const supports = (v.support as string[] | undefined) ?? [];
   const masks = (v['support-mask'] as string[] | undefined) ?? [];
   const queries = (v.query as string[] | undefined) ?? [];
@@ -57,7 +56,13 @@ export async function segmentCommand(argv: string[]): Promise<number> {
   const size = int(v, 'size', 417, 32, 2048);
 
   const backend = await backendFromFlags(v);
-  const backbone = await backboneFromFlags(v, 'mobilenetv2');
+  const backboneOpts = backboneOptionsFromFlags(v, 'mobilenetv2');
+  const backbone = await createBackbone(backboneOpts);
+  // A handful of images: the tfjs path encodes in-process (no worker pool to start).
+  const encoder = await encoderFromFlags(v, backbone, backboneOpts, backend, 1).catch((e) => {
+    backbone.dispose();
+    throw e;
+  });
   try {
     const shots: Array<{ feat: FeatureEntry; mask: ReturnType<typeof resizeMaskNearest> }> = [];
     const labels = new Set<number>();
@@ -68,7 +73,7 @@ export async function segmentCommand(argv: string[]): Promise<number> {
         throw new DataError(masks[i], `mask is ${m.width}×${m.height} but its image ${supports[i]} is ${img.width}×${img.height}`);
       }
       m.data.forEach((x) => x !== 0 && x !== IGNORE && labels.add(x));
-      shots.push({ feat: await features(backbone, img, size), mask: resizeMaskNearest(m, size, size) });
+      shots.push({ feat: await features(encoder, img, size), mask: resizeMaskNearest(m, size, size) });
     }
     const classes = [...labels].sort((a, b) => a - b);
     if (!classes.length) throw new DataError(masks.join(', '), 'the support masks contain no class (only 0 and 255)');
@@ -77,17 +82,29 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     );
     const empty = classes.filter((_, j) => support[j].length === 0);
     if (empty.length) throw new UsageError(`class(es) ${empty.join(', ')} vanish from the support masks at --size ${size}; use a larger --size`);
-    fs.mkdirSync(out, { recursive: true });
-    process.stderr.write(`${classes.length}-way episode (classes ${classes.join(', ')}), ${supports.length} support image(s), backbone ${backbone.id}, backend ${backend.name}\n`);
+    process.stderr.write(`${classes.length}-way episode (classes ${classes.join(', ')}), ${supports.length} support image(s), backbone ${backbone.id}, backend ${backend.name}, encoder ${encoder.report.engine}\n`);
+    // The queries are a batch: a bad one is named and skipped, the others are segmented.
+    const skipped: Array<{ file: string; problem: string }> = [];
     for (const q of queries) {
-      const img = await readRgb(q);
-      const pred = await panetMethod.predict(support, await features(backbone, img, size), [img.height, img.width]);
+      let img: RawImage;
+      try {
+        img = await readRgb(q);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        skipped.push({ file: e.file, problem: e.problem });
+        continue;
+      }
+      const pred = await panetMethod.predict(support, await features(encoder, img, size), [img.height, img.width]);
       const file = path.join(out, `${path.basename(q, path.extname(q))}.png`);
       await writeIndexPngAsync(file, { width: img.width, height: img.height, data: toOrdinals(pred, classes) });
       console.log(file);
     }
-    return 0;
+    if (skipped.length) {
+      process.stderr.write(`${skipped.length} of ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} skipped:\n${skipped.map((k) => `  ${k.file}: ${k.problem}`).join('\n')}\n`);
+    }
+    return skipped.length === queries.length ? 1 : 0;
   } finally {
+    await encoder.close();
     backbone.dispose();
   }
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
 import { CONFIG_FILE, defaultRunDir, readJson, resolveCheckpoint } from '../train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfig, type TrainConfigInput } from '../train/trainer';
-import { backendFromFlags, datasetOptions, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
+import { backendFromFlags, datasetOptions, limitHelp, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
 export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F --ways N --shots K --steps S
     [--method panet|metasegnet|pixelmeta] [--par 1] [--freeze-backbone|--train-backbone] [--init CKPT|--weights FILE]
@@ -32,7 +32,8 @@ export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F 
   names the last good one.
 ${weakHelp}
     Training then uses masks only for each image's label set: supports and queries get pseudo masks
-    (the paper's setting for --method pixelmeta); validation is weakly supervised too.`;
+    (the paper's setting for --method pixelmeta); validation is weakly supervised too.
+${limitHelp}`;
 
 /** Flags that define a run; on --resume they come from the run's config.json instead. */
 const RUN_FLAGS = [

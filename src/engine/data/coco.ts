@@ -13,8 +13,8 @@ import { loadOrBuildCocoIndex, readImageAnns, type CocoIndex, type CocoIndexEntr
 import type { CocoSegmentation } from './coco/json';
 import { paintRuns, polygonToRle } from './coco/polygon';
 import { rleFromString } from './coco/rle';
-import type { ImageClasses, ListName, SegDataset } from './dataset';
-import { resolveInside } from './safepath';
+import type { DataProblem, ImageClasses, ListName, SegDataset } from './dataset';
+import { checkRealInside, resolveInside } from './safepath';
 
 export type CrowdMode = 'ignore' | 'class';
 
@@ -88,6 +88,12 @@ export class CocoDataset implements SegDataset {
     return this.source(list).idx.images.map((e) => e.id);
   }
 
+  /** What reading the list's annotation file repaired (dropped polygons, repeated ids), naming the file. */
+  indexProblems(list: ListName): readonly DataProblem[] {
+    const s = this.source(list);
+    return (s.idx.warnings ?? []).map((problem) => ({ file: s.json, problem }));
+  }
+
   /** Pixel counts come from the annotations' `area` (summed per class; computed from the segmentation
    *  where an export leaves it out), clamped to the image size: approximate where objects of one class
    *  overlap. Crowd areas count only with crowd: 'class'. */
@@ -128,6 +134,7 @@ export class CocoDataset implements SegDataset {
       const tried = src.imageBases.map((b) => resolveInside(b, e.file, src.json)).join(', ');
       throw new DataError(file, `image file not found (tried ${tried})`);
     }
+    checkRealInside(file, [this.root, ...src.imageBases]);
     const img = await readRgb(file);
     if (img.width !== e.width || img.height !== e.height) {
       throw new DataError(file, `image is ${img.width}×${img.height} but ${src.json} says ${e.width}×${e.height}`);

@@ -9,14 +9,16 @@
 // An evaluation is computed in two steps: runEvaluation() scores episodes into per-run sums (an EvalRun,
 // optionally only one shard's episodes, see shard.ts), resultOf() turns sums into the result. A merge of
 // shards adds their sums and goes through the same resultOf(), so it prints what one process would.
-import type { ListName, SegDataset } from '../data/dataset';
+import type { DataProblem, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
 import { CancelledError, DataError, UsageError } from '../errors';
+import { isStorageError } from '../storageError';
 import { boxAnnotation, denseAnnotation, foregroundMap, scribbleAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
 import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import type { Backbone } from '../nets/backbone';
+import type { EncoderReport } from '../nets/encoder';
 import { Rng } from '../prng';
 import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
 import { shardEpisodes, type ShardSpec } from './shardSpec';
@@ -49,6 +51,8 @@ export interface EvalHooks {
   onProgress?: (done: number, total: number) => void;
   /** Every scored episode, as soon as it is scored (for --records and the UI). */
   onEpisode?: (rec: EpisodeOutcome) => void;
+  /** Every query's prediction (episode-local labels at the input size), keyed like its record. */
+  onPrediction?: (id: string, pred: Uint8Array) => void;
   signal?: AbortSignal;
   /** Feature-cache budget (bytes) and optional disk folder. */
   featureBytes?: number;
@@ -57,6 +61,8 @@ export interface EvalHooks {
   featureCache?: FeatureCache;
   /** Off-thread encoder (EncoderPool.encode) and how many episodes ahead to prefetch for it. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
+  /** Which engine `encode` runs on and why (nets/encoder.ts), for the result. */
+  encoder?: EncoderReport;
   prefetchEpisodes?: number;
   /** Required for annotation 'pseudo': the pseudo-mask pipeline (weak/pseudoSource.ts). */
   pseudo?: PseudoMaskSource;
@@ -98,6 +104,8 @@ export interface EvalResult {
   data: { root: string; fingerprint: string; foldClasses: Array<{ cls: number; name: string }> };
   backbone: { id: string; weightsHash: string; weightsSource: string };
   backend: string;
+  /** The engine that computed the backbone features, and why that one (tfjs backend above otherwise). */
+  encoder: EncoderReport;
   /** Mean over runs: the headline numbers. */
   miou: number;
   fbiou: number;
@@ -106,6 +114,10 @@ export interface EvalResult {
   baselines: { allBackground: BaselineResult; allForeground: BaselineResult };
   episodesScored: number;
   skipped: Array<{ episode: string; error: string }>;
+  /** Inputs the dataset reader left out or repaired while indexing the list (an unreadable mask's image is in no episode). */
+  dataProblems?: DataProblem[];
+  /** Fold classes with too few images to fill a way: no episode drew them. */
+  classesLeftOut?: Array<{ cls: number; name: string; images: number; needed: number }>;
   /** annotation 'pseudo' only: what made the pseudo masks, and how good they were. */
   weak?: {
     supervision: 'image-labels';
@@ -117,7 +129,7 @@ export interface EvalResult {
 }
 
 /** What defines an evaluation apart from its numbers: shards of one evaluation agree on all of it. */
-export type EvalIdentity = Pick<EvalResult, 'settings' | 'data' | 'backbone' | 'backend'> & { weakParts?: PseudoMaskParts };
+export type EvalIdentity = Pick<EvalResult, 'settings' | 'data' | 'backbone' | 'backend' | 'dataProblems' | 'classesLeftOut'> & { weakParts?: PseudoMaskParts };
 
 /** Per-run sums of an evaluation (or of one shard of it), before any ratio is taken. */
 export interface EvalTally {
@@ -134,6 +146,9 @@ export interface EvalTally {
 
 export interface EvalRun {
   identity: EvalIdentity;
+  /** Which engine ran the encoder and why. Not part of the identity: shards of one evaluation may run
+   *  on machines whose encoders differ (onnx here, tfjs there) and still merge; their features agree. */
+  encoder: EncoderReport;
   tally: EvalTally;
   timing: EvalResult['timing'];
   createdAt: string;
@@ -202,6 +217,7 @@ export async function runEvaluation(
       seed: settings.seed, list: settings.list, minPixels: settings.minPixels,
     },
     index,
+    ds.indexProblems?.(settings.list),
   );
   const inputs = new EpisodeInputs(ds, backbone, {
     size: settings.size,
@@ -233,6 +249,9 @@ export async function runEvaluation(
     const ps = new FewShotRunMetric(classes, numClasses, { keepRecords: false });
     metrics.push(m); allBg.push(bg); allFg.push(fg); pseudo.push(ps);
     for (let p = 0; p < mine.length; p++) {
+      // Let queued events run (a cancel request, Ctrl-C, progress IPC): with every feature cached an
+      // episode awaits only settled promises, and the loop would otherwise never give the event loop a turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (hooks.signal?.aborted) {
         complete = false;
         break outer;
@@ -241,12 +260,13 @@ export async function runEvaluation(
       // Keep the encoder workers busy with the next episodes' images while this one is scored.
       for (let a = 1; a <= ahead && p + a < mine.length; a++) inputs.prefetch(imagesOf(sampler.episode(run, mine[p + a])));
       try {
-        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps }, hooks.onPseudoMask);
+        const outcomes = await runEpisode(ep, inputs, method, settings, out, { m, bg, fg, ps }, hooks);
         scored++;
         outcomes.forEach((o) => hooks.onEpisode?.(o));
       } catch (e) {
         if (e instanceof CancelledError) throw e;
-        if (!(e instanceof DataError)) throw e;
+        // A full disk is no bad input file: the next episode would fail the same way.
+        if (!(e instanceof DataError) || isStorageError(e)) throw e;
         // A bad file spoils this episode only: record it and go on (DESIGN.md "Errors").
         skipped.push({ episode: ep.id, error: e.message });
       }
@@ -263,7 +283,11 @@ export async function runEvaluation(
       backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
       backend: backendName,
       ...(settings.annotation === 'pseudo' && hooks.pseudo ? { weakParts: hooks.pseudo.describe() } : {}),
+      // what the data left out: the same for every shard of one evaluation
+      dataProblems: [...(ds.indexProblems?.(settings.list) ?? [])],
+      classesLeftOut: sampler.leftOut.map((c) => ({ ...c, name: name(c.cls) })),
     },
+    encoder: hooks.encoder ?? { engine: 'tfjs', detail: `tfjs ${backendName}, ${hooks.encode ? 'off-thread' : 'in-process'}`, reason: [] },
     tally: { model: metrics, allBackground: allBg, allForeground: allFg, pseudo, skipped, scored, complete },
     timing: {
       seconds,
@@ -284,7 +308,7 @@ export async function runEvaluation(
 }
 
 /** The result of an evaluation from its sums: per run mIoU / FB-IoU, mean ± std over runs, baselines. */
-export function resultOf({ identity, tally, timing, createdAt }: EvalRun): EvalResult {
+export function resultOf({ identity, encoder, tally, timing, createdAt }: EvalRun): EvalResult {
   const { settings, data } = identity;
   // A run cut short by cancel still reports what it scored; `complete` says so.
   const live = tally.model.filter((r) => r.episodes > 0);
@@ -305,6 +329,7 @@ export function resultOf({ identity, tally, timing, createdAt }: EvalRun): EvalR
     data,
     backbone: identity.backbone,
     backend: identity.backend,
+    encoder,
     miou: summary.mIoU.mean,
     fbiou: summary.fbIoU.mean,
     summary,
@@ -318,6 +343,8 @@ export function resultOf({ identity, tally, timing, createdAt }: EvalRun): EvalR
     baselines: { allBackground: base(tally.allBackground), allForeground: base(tally.allForeground) },
     episodesScored: tally.scored,
     skipped: tally.skipped,
+    dataProblems: identity.dataProblems ?? [],
+    classesLeftOut: identity.classesLeftOut ?? [],
     weak: settings.annotation === 'pseudo' && identity.weakParts
       ? {
         supervision: 'image-labels',
@@ -341,7 +368,7 @@ async function runEpisode(
   settings: EvalSettings,
   out: [number, number],
   { m, bg, fg, ps }: { m: FewShotRunMetric; bg: FewShotRunMetric; fg: FewShotRunMetric; ps: FewShotRunMetric },
-  onPseudoMask?: EvalHooks['onPseudoMask'],
+  { onPseudoMask, onPrediction }: Pick<EvalHooks, 'onPseudoMask' | 'onPrediction'>,
 ): Promise<EpisodeOutcome[]> {
   const support = await episodeSupport(ep, inputs, settings.annotation, settings.seed);
   // Weak supervision: score each support's pseudo mask (1 = its class) against that class's truth.
@@ -365,6 +392,7 @@ async function runEpisode(
     const gtMask = await inputs.maskOf(qid);
     const pred = await method.predict(support, await inputs.featuresOf(qid), out);
     const id = ep.queries.length > 1 ? `${ep.id}q${q}` : ep.id;
+    onPrediction?.(id, pred);
     const record = m.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred });
     bg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length) });
     // all-foreground: every pixel labelled with the class this query was drawn for

@@ -74,6 +74,7 @@ export interface FeatureCacheOptions {
 export class FeatureCache {
   /** Map iteration order is insertion order: re-inserting on use makes the first key the LRU one. */
   private readonly mem = new Map<string, FeatureEntry>();
+  private diskWritesOff = false;
   private readonly pending = new Map<string, Promise<FeatureEntry>>();
   readonly stats: FeatureCacheStats = { hits: 0, diskHits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, damaged: 0 };
 
@@ -95,7 +96,7 @@ export class FeatureCache {
       else {
         this.stats.misses++;
         entry = await compute();
-        await this.writeDisk(key, entry);
+        if (!this.diskWritesOff) await this.writeDisk(key, entry).catch((e) => this.diskWriteFailed(e));
       }
       this.put(key, entry);
       return entry;
@@ -106,6 +107,14 @@ export class FeatureCache {
     } finally {
       this.pending.delete(key);
     }
+  }
+
+  /** The disk copy is a cache: a failed write (disk full, read-only folder) turns the disk cache off for
+   *  this process with one line on stderr, and the evaluation goes on from memory. */
+  private diskWriteFailed(e: unknown): void {
+    if (this.diskWritesOff) return;
+    this.diskWritesOff = true;
+    process.stderr.write(`note: feature cache folder ${this.diskDir} is no longer written to (${(e as Error).message}); going on from memory\n`);
   }
 
   clear(): void {

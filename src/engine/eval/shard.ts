@@ -31,6 +31,8 @@ export interface ShardFile {
   version: 1;
   shard: ShardSpec & { rule: string };
   evaluation: EvalIdentity;
+  /** The engine that ran this shard's encoder (a merge reports the first shard's; see EvalRun.encoder). */
+  encoder?: EvalRun['encoder'];
   /** Fields the unsharded `--json` output adds to the result (e.g. backendDetails), from this shard. */
   extras: Record<string, unknown>;
   /** Per run: the episode indices this shard covered. */
@@ -54,6 +56,7 @@ export function shardFile(run: EvalRun, shard: ShardSpec, records: EpisodeOutcom
     version: 1,
     shard: { ...shard, rule: SHARD_RULE },
     evaluation: run.identity,
+    encoder: run.encoder,
     extras,
     episodes: t.model.map(() => mine),
     runs: t.model.map((m, r) => ({ model: m.sums(), allBackground: t.allBackground[r].sums(), allForeground: t.allForeground[r].sums(), pseudo: t.pseudo[r].sums() })),
@@ -195,5 +198,6 @@ export function mergeShards(shards: Array<{ file: string; data: ShardFile }>): M
   };
   records.sort(byEpisode((x: EpisodeOutcome) => x));
   tally.skipped.sort(byEpisode((x: EvalResult['skipped'][number]) => order(x.episode)));
-  return { run: { identity: first.data.evaluation, tally, timing, createdAt }, extras: first.data.extras ?? {}, records };
+  const encoder = first.data.encoder ?? { engine: 'tfjs' as const, detail: 'not recorded in the shard', reason: [] };
+  return { run: { identity: first.data.evaluation, encoder, tally, timing, createdAt }, extras: first.data.extras ?? {}, records };
 }

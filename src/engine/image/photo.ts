@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import sharp from 'sharp';
 import { DataError } from '../errors';
 import type { RawImage } from '../types';
-import { MAX_IMAGE_PIXELS } from './decode';
+import { maxImagePixels, pixelLimitProblem } from './limits';
 
 /** File extensions the labeling engine lists as images (lower case, with the dot). */
 export const PHOTO_EXTENSIONS = ['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif'] as const;
@@ -49,17 +49,19 @@ function readable(file: string): Promise<void> {
 }
 
 /** Header only (no pixels): format, oriented size, orientation, colour space. DataError if unreadable or too large. */
-export async function probePhoto(file: string, maxPixels = MAX_IMAGE_PIXELS): Promise<PhotoInfo> {
+export async function probePhoto(file: string, maxPixels = maxImagePixels()): Promise<PhotoInfo> {
   await readable(file);
   let m: sharp.Metadata;
   try {
-    m = await sharp(file).metadata();
+    // header only: sharp's own (unnamed) pixel limit is lifted so that ours, named and settable, decides
+    m = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new DataError(file, `not a readable image (${(e as Error).message})`);
   }
   const w = m.width ?? 0, h = m.height ?? 0;
   if (!(w > 0 && h > 0)) throw new DataError(file, 'image has no size');
-  if (w * h > maxPixels) throw new DataError(file, `image is ${w}×${h} = ${(w * h / 1e6).toFixed(1)} MP, over the ${(maxPixels / 1e6).toFixed(0)} MP limit`);
+  const tooBig = pixelLimitProblem(w, h, maxPixels);
+  if (tooBig) throw new DataError(file, tooBig);
   const orientation = m.orientation && m.orientation >= 1 && m.orientation <= 8 ? m.orientation : 1;
   return {
     format: m.format ?? 'unknown',
@@ -91,7 +93,7 @@ async function toRaw(file: string, p: sharp.Sharp): Promise<RawImage> {
 }
 
 /** The whole photo, oriented, 8-bit sRGB. */
-export async function readPhoto(file: string, maxPixels = MAX_IMAGE_PIXELS): Promise<RawImage> {
+export async function readPhoto(file: string, maxPixels = maxImagePixels()): Promise<RawImage> {
   await readable(file);
   return toRaw(file, pipeline(file, maxPixels));
 }
@@ -100,13 +102,13 @@ export async function readPhoto(file: string, maxPixels = MAX_IMAGE_PIXELS): Pro
  * The photo oriented and resized to w×h (aspect not kept, bilinear, as the engine's working size):
  * libvips shrinks while decoding where it can, so the full-size pixels are never held.
  */
-export async function readPhotoAt(file: string, w: number, h: number, maxPixels = MAX_IMAGE_PIXELS): Promise<RawImage> {
+export async function readPhotoAt(file: string, w: number, h: number, maxPixels = maxImagePixels()): Promise<RawImage> {
   await readable(file);
   return toRaw(file, pipeline(file, maxPixels).resize(w, h, { fit: 'fill', kernel: 'linear' }));
 }
 
 /** Re-encode a photo as an upright baseline JPEG (orientation applied, tag dropped, over white, sRGB). */
-export async function writeUprightJpeg(file: string, out: string, quality = 95, maxPixels = MAX_IMAGE_PIXELS): Promise<void> {
+export async function writeUprightJpeg(file: string, out: string, quality = 95, maxPixels = maxImagePixels()): Promise<void> {
   await readable(file);
   try {
     await pipeline(file, maxPixels).jpeg({ quality, chromaSubsampling: '4:4:4' }).toFile(out);
@@ -120,7 +122,7 @@ export async function writeUprightJpeg(file: string, out: string, quality = 95, 
  * (never enlarged), as JPEG bytes. The labeling workbench draws on this while annotations stay in the
  * full-resolution coordinates of probePhoto's width × height.
  */
-export async function displayJpeg(file: string, maxSide: number, quality = 85, maxPixels = MAX_IMAGE_PIXELS): Promise<Uint8Array> {
+export async function displayJpeg(file: string, maxSide: number, quality = 85, maxPixels = maxImagePixels()): Promise<Uint8Array> {
   await readable(file);
   try {
     const buf = await pipeline(file, maxPixels).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality }).toBuffer();

@@ -6,7 +6,7 @@
 // `step` counts the updates done (1 = after the first). On resume the rows after the checkpoint's step
 // are dropped (they will be produced again), so the file reads as one uninterrupted run.
 import * as fs from 'fs';
-import { writeFileAtomic } from '../fsutil';
+import { appendLine, writeFileAtomic } from '../fsutil';
 
 export interface TrainRow {
   kind: 'train';
@@ -29,6 +29,14 @@ export interface ValRow {
   ms: number;
 }
 
+/** A step whose episode could not be read (a bad image): no update, the run goes on (trainer.ts). */
+export interface SkipRow {
+  kind: 'skip';
+  step: number;
+  file: string;
+  problem: string;
+}
+
 export interface DivergedRow {
   kind: 'diverged';
   /** The step whose loss diverged (its update was not applied). */
@@ -41,13 +49,13 @@ export interface DivergedRow {
   checkpointStep?: number;
 }
 
-export type MetricsRow = TrainRow | ValRow | DivergedRow;
+export type MetricsRow = TrainRow | ValRow | SkipRow | DivergedRow;
 
 export class MetricsLog {
   constructor(readonly file: string) {}
 
   append(row: MetricsRow): void {
-    fs.appendFileSync(this.file, JSON.stringify(row) + '\n');
+    appendLine(this.file, JSON.stringify(row) + '\n');
   }
 
   read(): MetricsRow[] {

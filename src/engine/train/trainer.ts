@@ -25,6 +25,7 @@ import type { DatasetKind, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { baseClasses, type SplitConvention } from '../data/splits';
 import { DataError, TrainingDivergedError, UsageError } from '../errors';
+import { isStorageError } from '../storageError';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
 import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
@@ -45,7 +46,8 @@ import {
 } from './checkpoint';
 import { DivergenceGuard } from './divergence';
 import { MetricsLog, type TrainRow, type ValRow } from './log';
-import { checkpointPath, CONFIG_FILE, isRunDir, LATEST_FILE, latestCheckpoint, listCheckpoints, METRICS_FILE, readJson, writeJson, writeLatest } from './runDir';
+import { checkpointPath, CONFIG_FILE, isRunDir, LATEST_FILE, latestCheckpoint, listCheckpoints, LOCK_FILE, METRICS_FILE, readJson, removeTempFiles, writeJson, writeLatest } from './runDir';
+import { acquireLock, type FileLock } from '../lock';
 import { lrAt } from './schedule';
 import { SgdMomentum } from './optimizer';
 
@@ -209,6 +211,8 @@ export class Trainer {
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
   private readonly guard: DivergenceGuard;
+  /** The run folder's lock (lock.ts), held from create/resume to dispose. */
+  private lock?: FileLock;
 
   private constructor(
     readonly ds: SegDataset,
@@ -229,7 +233,14 @@ export class Trainer {
         seed: config.seed, list: config.list, minPixels: config.minPixels,
       },
       index,
+      ds.indexProblems?.(config.list),
     );
+    // What the reader left out, and classes too rare for a way, are said once (they never silently shrink the task).
+    for (const p of ds.indexProblems?.(config.list) ?? []) opts.log?.(`input problem, left out: ${p.file}: ${p.problem}`);
+    if (this.sampler.leftOut.length) {
+      opts.log?.(`class(es) with too few ${config.list} images for ${config.shots}-shot episodes, never drawn: ` +
+        this.sampler.leftOut.map((c) => `${c.cls} ${ds.classNames[c.cls] ?? ''} (${c.images} of ${c.needed})`).join(', '));
+    }
     this.trained = {};
     if (!config.freezeBackbone) for (const [n, v] of Object.entries(backbone.params ?? {})) this.trained[BACKBONE_PREFIX + n] = v;
     for (const [n, v] of Object.entries(method.params)) this.trained[HEAD_PREFIX + n] = v;
@@ -246,10 +257,19 @@ export class Trainer {
 
   /** A fresh run. With a runDir, it must not hold a run already (use resume). */
   static async create(ds: SegDataset, cfg: TrainConfig, opts: TrainerOptions): Promise<Trainer> {
-    if (opts.runDir && isRunDir(opts.runDir)) {
-      throw new UsageError(`${opts.runDir} already holds a training run; continue it with --resume ${opts.runDir} or choose another --out`);
+    // The run folder is locked first (two windows starting the same --out), then checked for a run.
+    const lock = opts.runDir ? acquireLock(path.join(opts.runDir, LOCK_FILE), 'training', opts.runDir) : undefined;
+    let t: Trainer;
+    try {
+      if (opts.runDir && isRunDir(opts.runDir)) {
+        throw new UsageError(`${opts.runDir} already holds a training run; continue it with --resume ${opts.runDir} or choose another --out`);
+      }
+      t = await Trainer.build(ds, cfg, opts);
+    } catch (e) {
+      lock?.release();
+      throw e;
     }
-    const t = await Trainer.build(ds, cfg, opts);
+    t.lock = lock;
     try {
       if (cfg.init) t.loadInit(cfg.init);
       if (opts.runDir) {
@@ -278,8 +298,19 @@ export class Trainer {
     if (saved.data.fingerprint !== ds.fingerprint) {
       throw new DataError(ds.root, `the dataset changed since the run started (fingerprint ${ds.fingerprint}, the run recorded ${saved.data.fingerprint}); an exact resume needs the same data`);
     }
-    const t = await Trainer.build(ds, cfg, { ...opts, runDir });
+    const lock = acquireLock(path.join(runDir, LOCK_FILE), 'training', runDir);
+    let t: Trainer;
     try {
+      t = await Trainer.build(ds, cfg, { ...opts, runDir });
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    t.lock = lock;
+    try {
+      // With the lock held, a temp file in the run is what a killed writer left: never a checkpoint.
+      const stale = removeTempFiles(runDir);
+      if (stale.length) t.opts.log?.(`removed ${stale.length} unfinished file(s) a stopped run left behind: ${stale.map((f) => path.relative(runDir, f)).join(', ')}`);
       const latest = latestCheckpoint(runDir);
       if (latest) t.loadState(latest.file);
       else if (cfg.init) t.loadInit(cfg.init); // cancelled before its first checkpoint: start over
@@ -342,6 +373,10 @@ export class Trainer {
   private loadInit(file: string): void {
     const meta = readTrainMeta(file);
     const head = Object.keys(this.method.params);
+    // A head learnt on another backbone's features means nothing on these, even when the channels agree.
+    if (meta.method === this.config.method && head.length && meta.backbone !== this.backbone.id) {
+      throw new DataError(file, `a ${meta.method} checkpoint of backbone '${meta.backbone}'; this run trains on '${this.backbone.id}', whose features its head never saw`);
+    }
     if (meta.method === this.config.method && head.length) restoreVariables(file, HEAD_PREFIX, this.method.params);
     else if (head.length) this.opts.log?.(`--init ${file}: a ${meta.method} checkpoint; the ${this.config.method} head starts from its own initialisation`);
   }
@@ -417,7 +452,9 @@ export class Trainer {
   async trainStep(): Promise<StepRecord> {
     const s = this.stepsDone;
     const t0 = performance.now();
-    const { ep, images, rng } = await this.stepInputs(s);
+    const { ep, images, rng } = await this.stepInputs(s).catch((e: unknown) => {
+      throw e instanceof DataError && !isStorageError(e) ? new SkippedStep(s + 1, e) : e;
+    });
     const n = this.config.size;
     const classes = ep.classes;
     const nSupport = ep.supports.flat().length;
@@ -618,8 +655,8 @@ export class Trainer {
       hooks.onCheckpoint?.(checkpoint, this.stepsDone);
     };
     while (this.stepsDone < c.steps && !hooks.signal?.aborted) {
-      const row = await this.trainStep();
-      hooks.onStep?.(row);
+      const row = await this.trainStep().catch((e: unknown) => this.skip(e));
+      if (row) hooks.onStep?.(row);
       const s = this.stepsDone;
       if ((c.checkpointEvery > 0 && s % c.checkpointEvery === 0) || s === c.steps) await save();
       if (c.valEvery > 0 && s % c.valEvery === 0 && !hooks.signal?.aborted) {
@@ -631,7 +668,19 @@ export class Trainer {
     return { step: this.stepsDone, cancelled: this.stepsDone < c.steps, checkpoint };
   }
 
+  /** A step whose images could not be read is skipped, said and logged (a 'skip' row), and the run goes
+   *  on: step s always draws the same episode, so a resumed run skips the very same step. */
+  private skip(e: unknown): undefined {
+    if (!(e instanceof SkippedStep)) throw e;
+    this.stepsDone = e.step;
+    this.metrics?.append({ kind: 'skip', step: e.step, file: e.cause.file, problem: e.cause.problem });
+    this.opts.log?.(`step ${e.step} skipped (bad input): ${e.cause.message}`);
+    return undefined;
+  }
+
   dispose(): void {
+    this.lock?.release();
+    this.lock = undefined;
     this.optimizer.dispose();
     this.method.dispose();
     this.backbone.dispose();
@@ -645,6 +694,13 @@ function defaultBackbone(cfg: TrainConfig): Promise<Backbone> {
   // --init's backbone.* only exist for vgg16 (mobilenetv2 always loads nsfwjs's weights, frozen).
   const weights = cfg.backbone === 'vgg16' ? (cfg.init ?? cfg.weights) : cfg.weights;
   return createBackbone({ id: cfg.backbone, weights, seed: cfg.initSeed });
+}
+
+/** Thrown by trainStep when the episode's inputs cannot be read; run() skips the step. */
+class SkippedStep extends Error {
+  constructor(readonly step: number, override readonly cause: DataError) {
+    super(`step ${step}: ${cause.message}`);
+  }
 }
 
 /** √(Σ‖g‖²) over all gradients: one number that says whether the update is finite. */

@@ -14,9 +14,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { webviewHtml } from '../../webview/html';
 import { isLabelWebviewMessage } from '../../webview/labelProtocol';
-import { WEBVIEW_PROTOCOL_VERSION, validateWebviewMessage, type HostMessage, type InitMessage } from '../../webview/protocol';
+import { WEBVIEW_PROTOCOL_VERSION, type HostMessage, type InitMessage } from '../../webview/protocol';
 import { describeError } from '../engineHost';
+import { receiveWebviewMessage } from '../panels/gate';
 import { defaultUiSettings } from '../panels/uiSettings';
+import { webviewResourceRoots } from '../panels/webviewOptions';
 import type { Services } from '../services';
 import { LabelController } from './controller';
 import { labelUi } from './ui';
@@ -67,7 +69,8 @@ export class LabelPanel {
   private constructor(readonly folder: string, readonly panel: vscode.WebviewPanel, private readonly svc: Services, private readonly webviewState: unknown, controller?: LabelController) {
     const ctx = svc.ctx;
     this.controller = controller ?? LabelPanel.controllerFor(svc, folder, {}, (m) => this.post(m));
-    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist'), vscode.Uri.joinPath(ctx.extensionUri, 'media')] };
+    // the bundle and media only: images and masks reach this view as bytes, never as file URIs
+    panel.webview.options = { enableScripts: true, localResourceRoots: LabelPanel.roots(svc) };
     const dist = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
     const nonce = crypto.randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(24, 'N');
     panel.webview.html = webviewHtml({
@@ -92,6 +95,10 @@ export class LabelPanel {
     );
     LabelPanel.all.set(folder, this);
     remember(ctx, folder);
+  }
+
+  private static roots(svc: Services): vscode.Uri[] {
+    return webviewResourceRoots(svc.ctx.extensionUri.fsPath, []).map((r) => vscode.Uri.file(r));
   }
 
   /** true once the webview said `ready` and got `init` */
@@ -139,7 +146,7 @@ export class LabelPanel {
     }
     const panel = vscode.window.createWebviewPanel(LABEL_VIEW_TYPE, `Label: ${path.basename(abs)}`, { viewColumn: vscode.ViewColumn.Active }, {
       enableScripts: true, retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(svc.ctx.extensionUri, 'dist'), vscode.Uri.joinPath(svc.ctx.extensionUri, 'media')],
+      localResourceRoots: LabelPanel.roots(svc),
     });
     target = new LabelPanel(abs, panel, svc, { version: 1, view: 'label', labelFolder: abs }, controller);
     for (const m of early.splice(0)) target.post(m);
@@ -166,28 +173,28 @@ export class LabelPanel {
     void this.panel.webview.postMessage(msg);
   }
 
+  /** Through the one validating gate every ProtoLab webview message passes (panels/gate.ts). */
   private async receive(raw: unknown): Promise<void> {
     this.received++;
-    let msg;
-    try {
-      msg = validateWebviewMessage(raw);
-    } catch (e) {
-      this.rejected++;
-      this.svc.host.log(`labeling webview sent an invalid message, ignored: ${(e as Error).message}`);
-      const id = (raw as { id?: unknown })?.id;
-      if (typeof id === 'number' && Number.isInteger(id)) void this.panel.webview.postMessage({ type: 'error', inReplyTo: id, message: `invalid message: ${(e as Error).message}` } satisfies HostMessage);
-      return;
-    }
-    if (msg.type === 'ready') {
-      if (msg.protocol !== WEBVIEW_PROTOCOL_VERSION) this.svc.host.log(`webview speaks protocol ${msg.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}: reload the window after updating ProtoLab`);
-      this.sendInit();
-      return;
-    }
-    if (!isLabelWebviewMessage(msg)) {
-      this.post({ type: 'error', inReplyTo: msg.id, message: `the labeling view does not handle ${msg.type}` });
-      return;
-    }
-    await this.controller.handle(msg);
+    await receiveWebviewMessage(raw, {
+      log: (line) => this.svc.host.log(`labeling webview ${line}`),
+      rejected: (id, reason) => {
+        this.rejected++;
+        if (id !== undefined) void this.panel.webview.postMessage({ type: 'error', inReplyTo: id, message: `invalid message: ${reason}` } satisfies HostMessage);
+      },
+      ready: (msg) => {
+        if (msg.protocol !== WEBVIEW_PROTOCOL_VERSION) this.svc.host.log(`webview speaks protocol ${msg.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}: reload the window after updating ProtoLab`);
+        this.sendInit();
+      },
+      request: async (msg) => {
+        if (!isLabelWebviewMessage(msg)) {
+          this.post({ type: 'error', inReplyTo: msg.id, message: `the labeling view does not handle ${msg.type}` });
+          return;
+        }
+        await this.controller.handle(msg);
+      },
+      failed: (msg, e) => this.post({ type: 'error', inReplyTo: msg.id, message: describeError(e) }),
+    });
   }
 
   private sendInit(): void {

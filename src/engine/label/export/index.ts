@@ -1,6 +1,6 @@
 // Export of a labelled folder as datasets ProtoLab (and the usual tools) read back:
-//   OUT/JPEGImages/<name>.jpg                 the images: hard links to the originals where possible (same
-//                                             file system, JPEG, no EXIF rotation), else copies; PNG/WebP/…
+//   OUT/JPEGImages/<name>.jpg                 the images: copies of JPEGs without EXIF rotation (images:
+//                                             'link': hard links where the file system allows); PNG/WebP/…
 //                                             and EXIF-rotated JPEGs are re-encoded upright (quality 95), so
 //                                             every image matches its mask pixel for pixel
 //   OUT/SegmentationClass/<name>.png          palette PNG (VOC colours) at the image's full, oriented size:
@@ -35,7 +35,8 @@ export interface ExportOptions {
   force?: boolean;
   /** COCO annotations per connected component of a class ('instance', default) or per class per image. */
   cocoMode?: 'instance' | 'class';
-  /** 'link' (default): hard links where possible, else copies; 'copy': always copies. */
+  /** 'copy' (default): the export owns its images; 'link': hard links where possible (no extra disk, but
+   *  editing either file edits both), else copies. */
   images?: 'link' | 'copy';
   /** Fraction of images in val (default 0.2). */
   valFraction?: number;
@@ -125,7 +126,7 @@ export async function exportLabels(src: ExportSource, out: string, opts: ExportO
       if (mask.width !== item.width || mask.height !== item.height) throw new Error(`${item.id}: mask ${mask.width}×${mask.height} but image ${item.width}×${item.height}`);
       const jpg = path.join(jpegDir, `${name}.jpg`);
       let how: ManifestImage['image'];
-      if (item.format === 'jpeg' && item.orientation === 1) how = placeImage(item.file, jpg, opts.images ?? 'link');
+      if (item.format === 'jpeg' && item.orientation === 1) how = placeImage(item.file, jpg, opts.images ?? 'copy');
       else {
         await writeUprightJpeg(item.file, jpg);
         how = 're-encoded';
@@ -184,7 +185,7 @@ export async function exportLabels(src: ExportSource, out: string, opts: ExportO
       classes: [{ id: 0, name: '_background_' }, ...src.classes.map((c, k) => ({ id: k + 1, name: c.name, color: c.color }))],
       labels: { background: 0, classes: `1..${K}`, unsure: 255, note: 'unsure pixels are 255 in SegmentationClass/ and in no COCO annotation' },
       orientation: 'EXIF orientation applied: masks and JPEGImages are in the orientation the user saw; re-encoded images carry no orientation tag',
-      images: { link: opts.images ?? 'link', note: 'hardlink = the same file as the source (edit one, both change); copy; re-encoded = PNG/WebP/… or EXIF-rotated JPEG written upright as JPEG quality 95' },
+      images: { link: opts.images ?? 'copy', note: 'hardlink = the same file as the source (edit one, both change); copy; re-encoded = PNG/WebP/… or EXIF-rotated JPEG written upright as JPEG quality 95' },
       split: { method: 'val if sha1(name)[0:8] / 2^32 < valFraction (stable when images come and go); at least one image in each list when there are two or more', valFraction, train: train.length, val: val.length },
       coco: formats.includes('coco') ? { file: 'annotations.json', annotations: cocoMode === 'instance' ? 'one per connected component (8-connected) of a class' : 'one per class per image', rle: 'compressed (maskApi string)', iscrowd: 0 } : undefined,
       model: { ...src.model, modelKey: src.modelKey, supports: src.supports },
