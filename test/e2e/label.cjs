@@ -135,6 +135,31 @@ async function main() {
     return `${photos.length - 1} predicted; confidences ${conf.join(' ')}`;
   }, { needs: ['draw with the mouse: the object\'s class inside it, background beside it; its mask is painted'] });
 
+  await s.step('correct a predicted image with strokes: each mask painted (stroke → paint measured in the webview)', async () => {
+    const other = (await tiles()).find((t) => t.id !== openId && t.status === 'predicted').id;
+    await view.click(`.tile[data-id="${other}"]`);
+    await until(async () => view.evaluate((id) => window.__protolabLabel.openId() === id && document.querySelector('.canvas-message')?.textContent === '', other), { timeout: 60000, what: `${other} to open` });
+    const obj = interior(other, 'object');
+    const bg = interior(other, 0);
+    const n0 = (await hook('latencies')).length; // the samples of these strokes only
+    for (let k = 0; k < 6; k++) {
+      const p = k % 2 ? bg : obj;
+      await view.click(`.class-item[data-label="${k % 2 ? 0 : 1}"]`);
+      const painted = await hook('painted');
+      const dy = (k >> 1) * 3 - 3;
+      await stroke([[p.x - p.r * 0.4, p.y + dy], [p.x + p.r * 0.4, p.y + dy]]);
+      await until(async () => (await hook('painted')) > painted && (await hook('generation')) === k + 1, { timeout: 60000, what: `the mask of correction ${k + 1}` });
+    }
+    const ms = (await hook('latencies')).slice(n0).sort((a, b) => a - b);
+    if (ms.length !== 6) throw new Error(`${ms.length} latency samples for 6 strokes`);
+    await sleep(300);
+    await wb.shot('L05b-corrections');
+    // back to the first image for the reload
+    await view.click(`.tile[data-id="${openId}"]`);
+    await until(async () => view.evaluate((id) => window.__protolabLabel.openId() === id && document.querySelector('.canvas-message')?.textContent === '', openId), { timeout: 60000, what: `${openId} to open again` });
+    return `${other}: 6 strokes; stroke → mask painted ${ms.map((x) => Math.round(x)).join(', ')} ms (median ${Math.round((ms[2] + ms[3]) / 2)}; code-server on a loaded machine)`;
+  }, { needs: ['the grid pass predicts every other image (masks on the thumbnails)'] });
+
   await s.step('reload the window: the labeling view comes back with the strokes', async () => {
     await wb.runCommand('Developer: Reload Window');
     await page.waitForSelector('.monaco-workbench', { timeout: 90000 });

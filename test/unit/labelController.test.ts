@@ -10,7 +10,7 @@ import { decodeIndexPng } from '../../src/engine/image/png';
 import { EngineClient } from '../../src/extension/engineClient';
 import { LabelController, type LabelUi } from '../../src/extension/label/controller';
 import { EditJournal } from '../../src/extension/label/journal';
-import { exportTarget, parseClassList } from '../../src/extension/label/paths';
+import { exportTarget, LABEL_STATE_DIR, labelStateDir, parseClassList, savedClassNames } from '../../src/extension/label/paths';
 import type { LabelWebviewMessage } from '../../src/webview/labelProtocol';
 import { validateHostMessage, type HostMessage } from '../../src/webview/protocol';
 import { writeFolder } from './helpers/labelFolder';
@@ -46,6 +46,17 @@ describe('label command helpers', () => {
       assert.deepStrictEqual(exportTarget(dir, 'photos'), { out: path.join(dir, 'photos-labels'), force: false });
       fs.mkdirSync(path.join(dir, 'photos-labels'));
       assert.strictEqual(exportTarget(dir, 'photos').out, path.join(dir, 'photos-labels-2'));
+      // the state lives with a writable folder; a read-only one's goes under the workspace, else the fallback
+      assert.strictEqual(labelStateDir(dir, '/ws', '/storage'), undefined);
+      const only = (ok: string[]) => (d: string) => ok.includes(d);
+      assert.strictEqual(labelStateDir('/pics/ro', '/ws', '/storage', only(['/pics/ro'])), undefined);
+      assert.match(labelStateDir('/pics/ro', '/ws', '/storage', only(['/ws']))!, /^\/ws\/\.protolab\/label\/ro-[0-9a-f]{8}$/);
+      assert.match(labelStateDir('/pics/ro', '/ws', '/storage', only([]))!, /^\/storage\/label\/ro-[0-9a-f]{8}$/);
+      assert.match(labelStateDir('/pics/ro', undefined, '/storage', only([]))!, /^\/storage\/label\/ro-[0-9a-f]{8}$/);
+      assert.notStrictEqual(labelStateDir('/a/ro', '/ws', '/s', only(['/ws'])), labelStateDir('/b/ro', '/ws', '/s', only(['/ws'])), 'two folders of one name get two states');
+      fs.mkdirSync(path.join(dir, LABEL_STATE_DIR), { recursive: true });
+      fs.writeFileSync(path.join(dir, LABEL_STATE_DIR, 'state.json'), JSON.stringify({ classes: [{ name: 'cat' }, { name: 'dog' }] }));
+      assert.deepStrictEqual(savedClassNames(path.join(dir, LABEL_STATE_DIR)), ['cat', 'dog']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

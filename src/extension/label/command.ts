@@ -5,11 +5,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { workspaceRoot } from '../config';
 import { describeError } from '../engineHost';
 import type { Services } from '../services';
 import type { DatasetNode } from '../trees/datasets';
 import { LabelPanel } from './panel';
-import { parseClassList, savedClassNames } from './paths';
+import { LABEL_STATE_DIR, labelStateDir, parseClassList, savedClassNames } from './paths';
 
 export interface LabelFolderOptions { folder?: string; classes?: string[]; saveDelayMs?: number }
 
@@ -23,8 +24,8 @@ async function folderOf(arg: unknown): Promise<string | undefined> {
   return u?.[0]?.fsPath;
 }
 
-async function askClasses(folder: string): Promise<string[] | undefined> {
-  const saved = savedClassNames(folder);
+async function askClasses(svc: Services, folder: string): Promise<string[] | undefined> {
+  const saved = savedClassNames(labelStateDir(folder, workspaceRoot(), svc.ctx.globalStorageUri.fsPath) ?? path.join(folder, LABEL_STATE_DIR));
   const text = await vscode.window.showInputBox({
     title: `ProtoLab: classes to label in ${path.basename(folder)}`,
     prompt: saved.length
@@ -46,7 +47,7 @@ export function registerLabelCommand(svc: Services): vscode.Disposable {
       if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`${folder} is not a folder`);
       const given = isObj(arg) && !(arg instanceof vscode.Uri) && Array.isArray((arg as LabelFolderOptions).classes) ? (arg as LabelFolderOptions).classes : undefined;
       const open = LabelPanel.all.get(path.resolve(folder));
-      const classes = given ?? (open ? undefined : await askClasses(folder));
+      const classes = given ?? (open ? undefined : await askClasses(svc, folder));
       if (!open && classes === undefined) return undefined; // the user pressed Escape
       const saveDelayMs = isObj(arg) && typeof (arg as LabelFolderOptions).saveDelayMs === 'number' ? (arg as LabelFolderOptions).saveDelayMs : undefined;
       return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ProtoLab: opening ${path.basename(folder)} for labeling` }, () =>

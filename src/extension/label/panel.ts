@@ -15,12 +15,14 @@ import * as vscode from 'vscode';
 import { webviewHtml } from '../../webview/html';
 import { isLabelWebviewMessage } from '../../webview/labelProtocol';
 import { WEBVIEW_PROTOCOL_VERSION, type HostMessage, type InitMessage } from '../../webview/protocol';
+import { workspaceRoot } from '../config';
 import { describeError } from '../engineHost';
 import { receiveWebviewMessage } from '../panels/gate';
 import { defaultUiSettings } from '../panels/uiSettings';
 import { webviewResourceRoots } from '../panels/webviewOptions';
 import type { Services } from '../services';
 import { LabelController } from './controller';
+import { labelStateDir } from './paths';
 import { labelUi } from './ui';
 
 export const LABEL_VIEW_TYPE = 'protolab.label';
@@ -59,6 +61,7 @@ export class LabelPanel {
   private static controllerFor(svc: Services, folder: string, opts: LabelPanelOptions, post: (m: HostMessage) => void): LabelController {
     return new LabelController({
       folder, classes: opts.classes, saveDelayMs: opts.saveDelayMs,
+      stateDir: labelStateDir(folder, workspaceRoot(), svc.ctx.globalStorageUri.fsPath),
       tool: `ProtoLab workbench (VS Code window${vscode.workspace.name ? ` "${vscode.workspace.name}"` : ''})`,
       engine: () => svc.host.engine,
       post,
