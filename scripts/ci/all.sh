@@ -55,6 +55,6 @@ else
   [ "${PIPESTATUS[0]}" = 0 ] || RC=1
 fi
 printf '[time] %-34s %7ss\n' "all tiers" "$(_dt "$T0")" >&2
-EXPECT=unit,hardening,webview; [[ "$SKIP" == *" code-server "* ]] || EXPECT=$EXPECT,code-server-e2e,integration
+EXPECT=unit,hardening,webview; [[ "$SKIP" == *" code-server "* ]] || EXPECT=$EXPECT,code-server-e2e,code-server-label,integration
 node scripts/ci/summary.cjs --expect "$EXPECT" || RC=1
 exit $RC

@@ -4,7 +4,11 @@
 // engine answers with events (`inReplyTo` = that id) while it works and exactly one `result` or
 // `error` at the end. `cancel` names the id of the request to stop.
 //
-// Nothing here imports the engine: the extension imports this file alone.
+// Nothing here imports the engine: the extension imports this file alone. The labeling requests
+// (one LabelService per open folder) are in protocolLabel.ts.
+import { checkLabelChange, checkLabelRequest, isLabelRequestType, type LabelChange, type LabelRequest, type LabelResultOf } from './protocolLabel';
+
+export * from './protocolLabel';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -131,7 +135,8 @@ export type Request =
   | { type: 'evaluate'; id: number; params: EvaluateParams }
   | { type: 'train'; id: number; params: TrainParams }
   | { type: 'cancel'; id: number; target: number }
-  | { type: 'shutdown'; id: number };
+  | { type: 'shutdown'; id: number }
+  | LabelRequest;
 
 export type RequestType = Request['type'];
 
@@ -142,7 +147,9 @@ export type EngineEvent =
   | { kind: 'episode'; record: unknown }
   /** one training metrics row (step, loss, parts, lr, ms, val mIoU…) */
   | { kind: 'metrics'; row: Record<string, unknown> }
-  | { kind: 'checkpoint'; path: string; step: number };
+  | { kind: 'checkpoint'; path: string; step: number }
+  /** a labelled folder changed (labelWatch stream; also sent while label requests work) */
+  | { kind: 'label'; folder: string; change: LabelChange };
 
 /** 'diverged': a training run stopped because its loss diverged (train/divergence.ts); not a bug. */
 export type ErrorKind = 'data' | 'usage' | 'cancelled' | 'internal' | 'protocol' | 'diverged';
@@ -153,7 +160,7 @@ export type Reply =
   | { type: 'event'; inReplyTo: number; event: EngineEvent };
 
 /** Result types by request type (what `result.value` holds). */
-export interface ResultOf {
+export interface ResultOf extends LabelResultOf {
   hello: { protocol: number; version: string; backend: string; backendReasons: string[]; pid: number };
   openDataset: DatasetInfo;
   listEpisodes: { episodes: EpisodeSummary[]; usableClasses: number[] };
@@ -286,6 +293,10 @@ export function validateRequest(x: unknown): Request {
     case 'shutdown':
       break;
     default:
+      if (isLabelRequestType(r.type)) {
+        checkLabelRequest(r, need);
+        break;
+      }
       throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
   }
   return x as Request;
@@ -302,7 +313,8 @@ export function validateReply(x: unknown): Reply {
     oneOf(r, 'kind', ['data', 'usage', 'cancelled', 'internal', 'protocol', 'diverged']);
   } else if (r.type === 'event') {
     need(isObj(r.event), 'event must be an object');
-    oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint']);
+    oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint', 'label']);
+    if ((r.event as Obj).kind === 'label') checkLabelChange(r.event as Obj, need);
   } else throw new ProtocolError(`unknown reply type ${JSON.stringify(r.type)}`);
   return x as Reply;
 }

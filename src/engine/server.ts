@@ -7,6 +7,7 @@ import * as path from 'path';
 import { selectBackend, type BackendChoice } from './backend';
 import { foldClasses, NUM_FOLDS } from './data/splits';
 import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
+import { ShapeError } from './label/shapes';
 import { evaluate } from './eval/evaluate';
 import { resolveCheckpoint } from './train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfigInput } from './train/trainer';
@@ -17,6 +18,7 @@ import {
   type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf, type TrainParams,
 } from './protocol';
 import { episodeView } from './server/episodeView';
+import { LabelSessions } from './server/label';
 import { Session } from './server/session';
 import { INFERENCE_CHOICES, type InferencePreference } from './nets/encoder';
 
@@ -42,6 +44,8 @@ export class EngineServer {
   private readonly jobs = new Map<number, AbortController>();
   private backend?: Promise<BackendChoice>;
   readonly session: Session;
+  /** The labeling workbench's open folders (one LabelService each). */
+  readonly labels: LabelSessions;
 
   constructor(
     private readonly send: Send,
@@ -56,6 +60,7 @@ export class EngineServer {
     } = {},
   ) {
     this.session = new Session({ cacheDir: opts.cacheDir, inference: opts.inference });
+    this.labels = new LabelSessions(() => this.ready(), opts.cacheDir);
     if (opts.maxPixels !== undefined) setMaxImagePixels(opts.maxPixels);
   }
 
@@ -188,8 +193,12 @@ export class EngineServer {
       }
       case 'shutdown':
         for (const j of this.jobs.values()) j.abort();
+        // labelling folders are saved and their locks released before the process goes
+        await this.labels.closeAll();
         setImmediate(() => process.exit(0));
         return { ok: true } satisfies ResultOf['shutdown'];
+      default:
+        return this.labels.dispatch(req, signal, event);
     }
   }
 }
@@ -220,7 +229,7 @@ export function trainInput(p: TrainParams): TrainConfigInput {
 
 function describe(e: unknown): { kind: ErrorKind; message: string; file?: string } {
   if (e instanceof DataError) return { kind: 'data', message: e.message, file: e.file };
-  if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+  if (e instanceof UsageError || e instanceof ShapeError) return { kind: 'usage', message: e.message };
   if (e instanceof CancelledError) return { kind: 'cancelled', message: e.message };
   if (e instanceof ProtocolError) return { kind: 'protocol', message: e.message };
   if (e instanceof TrainingDivergedError) return { kind: 'diverged', message: e.message };
@@ -256,5 +265,9 @@ if (require.main === module) {
   // Every request's failure becomes its error reply (handle never throws). A promise that fails with no
   // one waiting (a prefetch, a cache write) is logged, not allowed to end the process and every job in it.
   process.on('unhandledRejection', (e) => console.error(`engine: a background task failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
-  process.on('disconnect', () => process.exit(0)); // the host went away: do not linger
+  process.on('disconnect', () => {
+    // the host went away: save what is being labelled, then do not linger
+    server.labels.flushAllSync();
+    process.exit(0);
+  });
 }

@@ -12,6 +12,9 @@ export interface SavedState {
   failures?: { classFilter?: number; cell?: [number, number]; selected?: string };
   runs?: { selectedRun?: string; form?: TrainingParams };
   label?: LabelSavedState;
+  /** the labeling view's folder, put here by the host in `init` (the webview keeps it with the rest of its
+   *  state, so the host's panel serializer knows which folder a restored panel was labeling) */
+  labelFolder?: string;
   /** the last report(s) shown, so report / compare / failure views come back without the host */
   reports?: { a?: ReportBundle; b?: ReportBundle };
 }

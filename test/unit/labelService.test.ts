@@ -238,6 +238,27 @@ describe('label service', function () {
     }
   });
 
+  it('autosave: changes coming every 100 ms (a grid pass) still reach the disk within about a second of the first', async () => {
+    const events: LabelEvent[] = [];
+    const svc = await LabelService.open(dir, { classes: ['disk', 'square'], model: colourModel(), featureBytes: 64 << 20, saveDelayMs: 300, onEvent: (e) => events.push(e), exclude: [path.join(dir, 'truth')] });
+    try {
+      const t0 = Date.now();
+      const saves: number[] = [];
+      svc.setTags('img1.jpg', ['disk']);
+      while (Date.now() - t0 < 2500) {
+        await new Promise((r) => setTimeout(r, 100));
+        svc.setTags('img1.jpg', Date.now() % 2 ? ['disk'] : ['square']); // a change every 100 ms: a plain debounce would never save
+        for (const e of events.splice(0)) if (e.type === 'saved') saves.push(Date.now() - t0);
+      }
+      assert.ok(saves.length >= 2, `saved ${saves.length} times in 2.5 s of changes`);
+      // 1 s cap; the rest is timer slack on a loaded machine
+      assert.ok(saves[0] < 1600, `first save ${saves[0]} ms after the first change`);
+    } finally {
+      svc.setTags('img1.jpg', undefined);
+      await svc.close();
+    }
+  });
+
   it('validates shapes against the image and the classes', async () => {
     const svc = await open();
     try {

@@ -41,7 +41,10 @@ function sampleState(dir: string): LabelStateData {
   };
   s.images['c.webp'] = { ...emptyRecord('cccccccccccccccc', 30, 3), status: 'broken', reason: 'corrupt or truncated image (x)' };
   s.orphans['dddddddddddddddd'] = { ...emptyRecord('dddddddddddddddd', 40, 4), shapes: [{ kind: 'stroke', label: 2, radius: 1, points: [1, 1] }], path: 'gone.jpg', missingSince: '2026-01-02T00:00:00.000Z' };
-  s.settings = { method: 'baseline', backbone: 'mobilenetv2', size: 417 };
+  // the workbench's redo stack (a mask shape among it) and image tags
+  s.images['a.jpg'].redo = [maskShape({ width: 2, height: 1, data: Uint8Array.from([1, 254]) }), { kind: 'stroke', label: 1, radius: 3, points: [5, 5] }];
+  s.images['a.jpg'].tags = ['cat'];
+  s.settings = { method: 'baseline', backbone: 'mobilenetv2', size: 417, mode: 'tags', folderTags: false };
   return s;
 }
 
@@ -57,7 +60,8 @@ describe('labeling state on disk', () => {
       const json = fs.readFileSync(path.join(dir, STATE_FILE), 'utf8');
       assert.ok(!json.includes('iVBOR'), 'no inline PNG in state.json');
       assert.match(json, /"kind": "mask",\s*"file": "[0-9a-f]{24}\.png"/);
-      assert.strictEqual(fs.readdirSync(path.join(dir, MASKS_DIR)).length, 2); // the prediction and the mask shape
+      assert.strictEqual(fs.readdirSync(path.join(dir, MASKS_DIR)).length, 3); // the prediction, the mask shape, the redo mask shape
+      assert.strictEqual(collectMaskGarbage(dir, back), 0, 'a mask shape in a redo stack is kept');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

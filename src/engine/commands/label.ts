@@ -7,14 +7,12 @@ import * as path from 'path';
 import { int, num, oneOf, parse, required } from '../cli/args';
 import { progressBar } from '../cli/progress';
 import { DataError, UsageError } from '../errors';
-import { pseudoImageKey, createPseudoMaskSource } from '../fewshot/weak/pseudoSource';
-import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
-import { readPhotoAt } from '../image/photo';
+import { createPseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { readIndexPng } from '../image/png';
-import { resizeMaskNearest } from '../image/resize';
 import { exportLabels, type ExportFormat } from '../label/export';
 import { LABEL_METHODS, labelMethod } from '../label/methods';
 import { UNLABELED } from '../label/predictor';
+import { applyPseudoMask } from '../label/pseudo';
 import { LabelService } from '../label/service';
 import { maskShape, MAX_CLASSES, ShapeError } from '../label/shapes';
 import { parseTags } from '../label/tags';
@@ -208,7 +206,6 @@ async function pseudoSupports(svc: LabelService, tags: Map<string, string[]>, na
   const weak = weakConfigFromFlags({ ...v, supervision: 'image-labels' })!;
   const source = await createPseudoMaskSource(weak, ['background', ...names]);
   try {
-    const S = svc.size;
     for (const [img, classes] of tags) {
       const id = imageId(svc.folder, img);
       const s = svc.summary(id);
@@ -216,12 +213,7 @@ async function pseudoSupports(svc: LabelService, tags: Map<string, string[]>, na
         process.stderr.write(`tags: ${id} is broken (${s.reason}); skipped\n`);
         continue;
       }
-      const masks = await Promise.all(names.map((n) => (classes.includes(n)
-        ? source.mask(pseudoImageKey(svc.file(id), S), () => readPhotoAt(svc.file(id), S, S), n)
-        : Promise.resolve(null))));
-      const labels = pseudoEpisodeLabels(masks, S * S, weak.threshold);
-      const full = resizeMaskNearest({ width: S, height: S, data: labels }, s.width!, s.height!);
-      await svc.setShapes(id, [maskShape(full)], { support: true, origin: 'pseudo' });
+      await applyPseudoMask(svc, source, id, classes, weak.threshold);
       process.stderr.write(`tags: ${id} (${classes.join(', ') || 'background only'}): pseudo mask\n`);
     }
     const unknown = source.describe().unknownLabels;

@@ -116,3 +116,18 @@ export async function writeUprightJpeg(file: string, out: string, quality = 95, 
     throw new DataError(file, `cannot re-encode as JPEG (${(e as Error).message})`);
   }
 }
+
+/**
+ * The photo for a viewer: oriented, over white, sRGB, shrunk so its longest side is at most `maxSide`
+ * (never enlarged), as JPEG bytes. The labeling workbench draws on this while annotations stay in the
+ * full-resolution coordinates of probePhoto's width × height.
+ */
+export async function displayJpeg(file: string, maxSide: number, quality = 85, maxPixels = maxImagePixels()): Promise<Uint8Array> {
+  await readable(file);
+  try {
+    const buf = await pipeline(file, maxPixels).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality }).toBuffer();
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  } catch (e) {
+    throw new DataError(file, `corrupt or truncated image (${(e as Error).message})`);
+  }
+}

@@ -100,7 +100,7 @@ export async function readIndexPng(file: string): Promise<IndexMask> {
 }
 
 /** Encode an index mask as an 8-bit paletted PNG with the VOC palette (what VOC's own masks are). */
-export function encodeIndexPng(mask: IndexMask): Uint8Array {
+export function encodeIndexPng(mask: IndexMask, opts: { fast?: boolean } = {}): Uint8Array {
   if (mask.data.length !== mask.width * mask.height) throw new Error('encodeIndexPng: data length does not match width*height');
   return encode({
     width: mask.width,
@@ -109,7 +109,8 @@ export function encodeIndexPng(mask: IndexMask): Uint8Array {
     depth: 8,
     channels: 1,
     palette: VOC_COLORMAP.map((c) => [c[0], c[1], c[2]]),
-  });
+    // fast: deflate level 1 for masks in transit (a 417² mask: ≈ 3× quicker than the default 6, about the same size)
+  }, opts.fast ? { zlib: { level: 1 } } : undefined);
 }
 
 export function writeIndexPng(file: string, mask: IndexMask): void {

@@ -78,7 +78,7 @@ export interface ScanChanges {
 
 /** A record holds work worth keeping when its file goes away. */
 export function hasWork(r: ImageRecord): boolean {
-  return r.shapes.length > 0 || r.accepted !== undefined || r.support;
+  return r.shapes.length > 0 || (r.redo?.length ?? 0) > 0 || r.accepted !== undefined || r.support || r.tags !== undefined;
 }
 
 function contentChanged(r: ImageRecord, hash: string, f: ListedFile, now: string): ImageRecord {

@@ -36,7 +36,7 @@ import { listPhotos, mergeScan, type ScanChanges } from './scan';
 import { hasEvidence, maskShape, MAX_CLASSES, paintShapes, rasterizeShapes, sameShape, validateShapes, type Shape } from './shapes';
 import {
   collectMaskGarbage, defaultColor, emptyState, loadState, readMask, saveState, storeMask, validateClasses,
-  type ClassDef, type ImageRecord, type ImageStatus, type LabelStateData, type ShapesOrigin,
+  type ClassDef, type ImageRecord, type ImageStatus, type LabelMode, type LabelSettings, type LabelStateData, type ShapesOrigin,
 } from './state';
 import { upsampleArgmax } from './upsample';
 import { rankSuggestions, type Suggestion } from './suggest';
@@ -65,7 +65,8 @@ export interface LabelServiceOptions {
   /** Folders below `folder` not to list (e.g. an export target inside it). */
   exclude?: string[];
   onEvent?: (e: LabelEvent) => void;
-  /** Saves are coalesced: state.json is written this long after the last change (default 300 ms) and on close. */
+  /** Saves are coalesced: state.json is written this long after the last change (default 300 ms), but no
+   *  later than 1 s (or this delay, if longer) after the first unsaved one, and on close. */
   saveDelayMs?: number;
 }
 
@@ -76,7 +77,9 @@ export type LabelEvent =
   | { type: 'broken'; id: string; reason: string }
   | { type: 'status'; id: string; status: ImageStatus }
   | { type: 'grid'; generation: number; done: number; total: number; id: string }
-  | { type: 'gridDone'; summary: GridSummary };
+  | { type: 'gridDone'; summary: GridSummary }
+  /** state.json was written: every change made before it is on disk. */
+  | { type: 'saved' };
 
 export interface ImageSummary {
   id: string;
@@ -91,6 +94,8 @@ export interface ImageSummary {
   stale: boolean;
   reason?: string;
   note?: string;
+  /** Image tags (labeling from tags only). */
+  tags?: string[];
 }
 
 export interface PredictResult {
@@ -126,6 +131,8 @@ const RGB_KEEP = 24;
 /** prediction.mask of a prediction whose PNG is still in pendingMasks. */
 const PENDING = 'pending';
 const PRED_KEEP = 6;
+/** A state with unsaved changes is written at most this long after the first of them (coalescing aside). */
+const MAX_SAVE_WAIT_MS = 1000;
 
 function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -153,6 +160,8 @@ export class LabelService {
   private fittedCache?: { key: string; model: Promise<FittedModel | undefined> };
   private gridToken = 0;
   private saveTimer?: NodeJS.Timeout;
+  /** when the oldest change not yet on disk was made */
+  private dirtySince?: number;
   private closed = false;
   private ownsModel = false;
   generation = 0;
@@ -185,7 +194,11 @@ export class LabelService {
       svc.ownsModel = !opts.model;
       svc.lock = lock;
       svc.data = data;
-      data.settings = { method: model.info.method, backbone: model.info.backbone, size: model.info.size, ...(spec.weights ? { weights: spec.weights } : {}) };
+      const { mode, folderTags } = data.settings;
+      data.settings = {
+        method: model.info.method, backbone: model.info.backbone, size: model.info.size, ...(spec.weights ? { weights: spec.weights } : {}),
+        ...(mode ? { mode } : {}), ...(folderTags !== undefined ? { folderTags } : {}),
+      };
       const featureDir = opts.featureDir === null ? undefined : path.resolve(opts.featureDir ?? path.join(stateDir, 'features'));
       svc.features = new LabelFeatureStore(model.encoder, opts.featureBytes ?? 512 * 1024 * 1024, featureDir);
       svc.lastKey = svc.modelKey(); // generation 0 = the model the saved state describes
@@ -224,10 +237,17 @@ export class LabelService {
       id, status: r.status, width: r.width, height: r.height, support: r.support, shapes: r.shapes.length, origin: r.origin,
       confidence: r.accepted?.confidence ?? pred?.confidence,
       stale: !!pred && r.status === 'predicted' && pred.model !== this.modelKey(),
-      reason: r.reason, note: r.note,
+      reason: r.reason, note: r.note, tags: r.tags?.slice(),
     };
     for (const k of Object.keys(out) as (keyof ImageSummary)[]) if (out[k] === undefined) delete out[k];
     return out;
+  }
+
+  /** The summary once the file's header was read (size, orientation; broken when unreadable). */
+  async probed(id: string): Promise<ImageSummary> {
+    this.rec(id);
+    await this.probe(id);
+    return this.summary(id);
   }
 
   list(): ImageSummary[] {
@@ -236,6 +256,31 @@ export class LabelService {
 
   shapes(id: string): Shape[] {
     return this.rec(id).shapes.slice();
+  }
+
+  /** The shapes undone in the workbench (newest last). */
+  redo(id: string): Shape[] {
+    return (this.rec(id).redo ?? []).slice();
+  }
+
+  /** Copies of the mode and model settings this state records. */
+  get settings(): LabelSettings {
+    return { ...this.data.settings };
+  }
+
+  /** The workbench's mode (saved with the state; a host restores it on reopen). */
+  setMode(mode: LabelMode, folderTags: boolean): void {
+    if (this.closed) throw new UsageError('the label service is closed');
+    this.data.settings = { ...this.data.settings, mode, folderTags };
+    this.scheduleSave();
+  }
+
+  /** Store an image's tags (undefined: none); the pseudo mask is made by the caller (label/pseudo.ts). */
+  setTags(id: string, tags: string[] | undefined): void {
+    const r = this.rec(id);
+    if (tags === undefined) delete r.tags;
+    else r.tags = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
+    this.scheduleSave();
   }
 
   file(id: string): string {
@@ -278,14 +323,34 @@ export class LabelService {
    * Returns the new prediction, or undefined when nothing is annotated anywhere yet. A newer call for
    * the same image makes an older one return undefined without storing (newest wins).
    */
-  async setShapes(id: string, shapes: unknown, opts: { support?: boolean; origin?: ShapesOrigin } = {}): Promise<PredictResult | undefined> {
+  async setShapes(
+    id: string, shapes: unknown,
+    opts: {
+      support?: boolean; origin?: ShapesOrigin;
+      /** The workbench's redo stack (kept with the annotation; undefined leaves it, [] clears it). */
+      redo?: unknown;
+      /** A first annotation of an image that has no prediction yet makes it a support (the workbench's
+       *  first strokes teach every other image; later strokes on a predicted image correct only it). */
+      supportIfFirst?: boolean;
+      /** Called once the annotation is stored (before the prediction): a save from then on includes it. */
+      onStored?: () => void;
+    } = {},
+  ): Promise<PredictResult | undefined> {
     const r = this.rec(id);
     await this.probe(id);
     if (r.status === 'broken') throw new DataError(this.file(id), `cannot annotate a broken image: ${r.reason}`);
-    const valid = validateShapes(shapes, { classes: this.K(), width: r.width, height: r.height, where: id });
+    const where = { classes: this.K(), width: r.width, height: r.height, where: id };
+    const valid = validateShapes(shapes, where);
+    const redo = opts.redo === undefined ? undefined : validateShapes(opts.redo, { ...where, where: `${id} (redo)` });
     const mine = this.bumpSeq(id);
+    const first = r.shapes.length === 0 && !r.prediction && r.status !== 'accepted';
     r.shapes = valid;
+    if (redo !== undefined) {
+      if (redo.length) r.redo = redo;
+      else delete r.redo;
+    }
     if (opts.support !== undefined) r.support = opts.support;
+    else if (opts.supportIfFirst && first && valid.length) r.support = true;
     if (valid.length) r.origin = opts.origin ?? 'human';
     else delete r.origin;
     delete r.accepted;
@@ -293,6 +358,7 @@ export class LabelService {
     this.emit({ type: 'status', id, status: r.status });
     this.bumpIfModelChanged();
     this.scheduleSave();
+    opts.onStored?.();
     // a drawn image's mask is its annotation, but it is still predicted: the person sees what the model makes of it
     return this.predictOne(id, mine).catch((e) => this.noteFailure(id, e));
   }
@@ -380,7 +446,13 @@ export class LabelService {
   // ---- the grid pass ----
 
   /** Start a pass over the images lacking a current prediction (ids in `order` first); any running pass stops. */
-  requestGrid(opts: { order?: string[] } = {}): GridRun {
+  requestGrid(opts: {
+    order?: string[];
+    /** Awaited between images instead of a bare yield: a host makes the pass wait while strokes are served. */
+    pause?: () => Promise<void>;
+    /** Progress of THIS pass (the 'grid' events of an older pass may still arrive after a newer starts). */
+    onProgress?: (done: number, total: number, id: string) => void;
+  } = {}): GridRun {
     const token = ++this.gridToken;
     const generation = this.generation;
     let cancelled = false;
@@ -420,7 +492,9 @@ export class LabelService {
           summary.broken++;
         }
         this.emit({ type: 'grid', generation, done: i + 1, total: todo.length, id });
+        opts.onProgress?.(i + 1, todo.length, id);
         await new Promise((r) => setImmediate(r)); // let strokes in between images
+        await opts.pause?.();
       }
       summary.completed = !stopReason();
       if (!summary.completed) summary.stopped = stopReason();
@@ -430,6 +504,58 @@ export class LabelService {
       return s;
     });
     return { generation, done, cancel: () => { cancelled = true; } };
+  }
+
+  // ---- what a viewer shows without computing anything ----
+
+  /** The prediction last made for an image (S×S index PNG, the image's own marks painted over it), if
+   *  any: `current` says whether the model that made it is today's (else the supports changed since). */
+  storedPrediction(id: string): { png: Uint8Array; size: number; confidence: number; current: boolean } | undefined {
+    const r = this.rec(id);
+    const p = r.prediction;
+    if (!p || r.status === 'broken') return undefined;
+    const current = p.model === this.modelKey();
+    if (p.mask === PENDING) {
+      const m = this.pendingMasks.get(id);
+      if (!m) return undefined;
+      return { png: encodeIndexPng({ width: m.size, height: m.size, data: m.labels }, { fast: true }), size: m.size, confidence: p.confidence, current };
+    }
+    try {
+      return { png: new Uint8Array(readMask(this.stateDir, p.mask)), size: p.size, confidence: p.confidence, current };
+    } catch {
+      return undefined; // the file went missing: the prediction is made again on demand
+    }
+  }
+
+  /** A small index mask for a thumbnail (longest side ≤ maxSide): the accepted mask, the drawn
+   *  annotation (unlabeled as background) or the last prediction; undefined when there is none. */
+  thumbMask(id: string, maxSide = 64): IndexMask | undefined {
+    const r = this.rec(id);
+    if (r.status === 'broken' || r.width === undefined || r.height === undefined) return undefined;
+    let src: IndexMask | undefined;
+    if (r.status === 'accepted' && r.accepted) {
+      try {
+        src = decodeIndexPng(readMask(this.stateDir, r.accepted.mask), r.accepted.mask);
+      } catch {
+        src = undefined;
+      }
+    } else if (r.status === 'drawn') {
+      const S = this.size;
+      src = { width: S, height: S, data: this.rasterS(r).map((v) => (v === UNLABELED ? 0 : v)) };
+    } else {
+      const p = this.storedPrediction(id);
+      if (p) src = decodeIndexPng(p.png, id);
+    }
+    if (!src) return undefined;
+    // nearest neighbour to the image's aspect (S×S predictions are stretched back to it)
+    const k = maxSide / Math.max(r.width, r.height);
+    const w = Math.max(1, Math.round(r.width * Math.min(1, k))), h = Math.max(1, Math.round(r.height * Math.min(1, k)));
+    const data = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const sy = Math.min(src.height - 1, Math.floor(((y + 0.5) * src.height) / h));
+      for (let x = 0; x < w; x++) data[y * w + x] = src.data[sy * src.width + Math.min(src.width - 1, Math.floor(((x + 0.5) * src.width) / w))];
+    }
+    return { width: w, height: h, data };
   }
 
   // ---- suggest next ----
@@ -504,6 +630,7 @@ export class LabelService {
   flush(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    this.dirtySince = undefined;
     this.save();
   }
 
@@ -560,19 +687,27 @@ export class LabelService {
   private save(): void {
     this.flushMasks();
     saveState(this.stateDir, this.data);
+    this.emit({ type: 'saved' });
   }
 
   private scheduleSave(): void {
     if (this.closed && !this.saveTimer) return;
     if (this.saveTimer) clearTimeout(this.saveTimer);
+    // coalesced, but never postponed past MAX_SAVE_WAIT_MS after the first unsaved change: a grid pass
+    // predicting an image every 100 ms must not keep a stroke made meanwhile off the disk
+    const delay = this.opts.saveDelayMs ?? 300;
+    const now = Date.now();
+    this.dirtySince ??= now;
+    const wait = Math.max(0, Math.min(delay, this.dirtySince + Math.max(delay, MAX_SAVE_WAIT_MS) - now));
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
+      this.dirtySince = undefined;
       try {
         this.save();
       } catch (e) {
         process.stderr.write(`protolab: could not save the labeling state: ${(e as Error).message}\n`);
       }
-    }, this.opts.saveDelayMs ?? 300);
+    }, wait);
     this.saveTimer.unref?.();
   }
 

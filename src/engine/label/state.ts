@@ -68,7 +68,11 @@ export interface ImageRecord {
   /** Why the image is broken. */
   reason?: string;
   shapes: Shape[];
+  /** Shapes undone in the workbench (newest last): a reload brings redo back with the annotation. */
+  redo?: Shape[];
   origin?: ShapesOrigin;
+  /** Image tags (labeling from image tags only): the class names the image shows; [] = background only. */
+  tags?: string[];
   /** Its annotation teaches the model (a support). */
   support: boolean;
   prediction?: PredictionRecord;
@@ -83,11 +87,16 @@ export interface OrphanRecord extends ImageRecord {
   missingSince: string;
 }
 
+export type LabelMode = 'draw' | 'tags';
+
 export interface LabelSettings {
   method?: string;
   backbone?: string;
   weights?: string;
   size?: number;
+  /** The workbench's mode: drawing, or labels from image tags only (folderTags: one sub-folder per class). */
+  mode?: LabelMode;
+  folderTags?: boolean;
 }
 
 export interface LabelStateData {
@@ -166,7 +175,7 @@ export function collectMaskGarbage(stateDir: string, data: LabelStateData): numb
   const refs = (r: ImageRecord) => {
     if (r.prediction) keep.add(r.prediction.mask);
     if (r.accepted) keep.add(r.accepted.mask);
-    for (const s of r.shapes) if (s.kind === 'mask') keep.add(maskFileName(Buffer.from(s.png, 'base64')));
+    for (const s of [...r.shapes, ...(r.redo ?? [])]) if (s.kind === 'mask') keep.add(maskFileName(Buffer.from(s.png, 'base64')));
   };
   Object.values(data.images).forEach(refs);
   Object.values(data.orphans).forEach(refs);
@@ -203,7 +212,7 @@ function shapesFromDisk(shapes: unknown, stateDir: string, where: string): Shape
 }
 
 function recordToDisk(r: ImageRecord, stateDir: string): unknown {
-  return { ...r, shapes: shapesToDisk(r.shapes, stateDir) };
+  return { ...r, shapes: shapesToDisk(r.shapes, stateDir), ...(r.redo ? { redo: shapesToDisk(r.redo, stateDir) } : {}) };
 }
 
 /** The JSON text of a state; mask shapes' PNGs are written to masks/ as a side effect. */
@@ -222,6 +231,10 @@ function checkRecord(o: unknown, file: string, where: string, stateDir: string):
   if (!IMAGE_STATUSES.includes(r.status as ImageStatus)) throw new DataError(file, `${where}: status ${JSON.stringify(r.status)} is not one of ${IMAGE_STATUSES.join(', ')}`);
   if (typeof r.support !== 'boolean') throw new DataError(file, `${where}: support must be true or false`);
   const out = { ...r, shapes: shapesFromDisk(r.shapes, stateDir, where) } as ImageRecord;
+  if (r.redo !== undefined) out.redo = shapesFromDisk(r.redo, stateDir, `${where} (redo)`);
+  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === 'string' && t.trim() !== ''))) {
+    throw new DataError(file, `${where}: tags must be a list of class names`);
+  }
   for (const k of ['prediction', 'accepted'] as const) {
     const m = out[k];
     if (m !== undefined && (typeof m !== 'object' || typeof m.mask !== 'string')) throw new DataError(file, `${where}: ${k} has no mask`);

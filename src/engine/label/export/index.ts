@@ -20,7 +20,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { rleToString } from '../../data/coco/rle';
-import { DataError, UsageError } from '../../errors';
+import { DataError, throwIfAborted, UsageError } from '../../errors';
 import { writeUprightJpeg } from '../../image/photo';
 import { encodeIndexPng } from '../../image/png';
 import type { ExportSource } from '../exportSource';
@@ -43,6 +43,8 @@ export interface ExportOptions {
   /** Extra fields for the manifest (e.g. the command line, the tags file). */
   manifest?: Record<string, unknown>;
   onProgress?: (done: number, total: number, id: string) => void;
+  /** Stops the export between images (CancelledError; the temporary folder is removed, OUT is untouched). */
+  signal?: AbortSignal;
 }
 
 export interface ManifestImage {
@@ -111,6 +113,7 @@ export async function exportLabels(src: ExportSource, out: string, opts: ExportO
   try {
     for (const d of [jpegDir, segDir, setsDir]) fs.mkdirSync(d, { recursive: true });
     for (const [i, item] of src.items.entries()) {
+      throwIfAborted(opts.signal);
       const name = names.get(item.id)!;
       let mask;
       try {
