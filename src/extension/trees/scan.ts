@@ -92,7 +92,8 @@ export function summarizeRun(dir: string): RunSummary {
     method: typeof cfgObj.method === 'string' ? cfgObj.method : undefined,
     fold: num(cfgObj.fold), ways: num(cfgObj.ways), shots: num(cfgObj.shots), steps: num(cfgObj.steps),
     supervision: cfgObj.supervision === 'image-labels' || cfgObj.supervision === 'masks' ? cfgObj.supervision : undefined,
-    step: num(rows.at(-1)?.step),
+    // the diverged step was refused (its update never applied): progress is the last completed step
+    step: num(rows.filter((r) => r.kind !== 'diverged').at(-1)?.step),
     lastLoss: num(train.filter((r) => r.kind === 'train').at(-1)?.loss),
     lastValMiou: num(val.at(-1)?.miou),
     latest: typeof latest?.checkpoint === 'string' ? path.resolve(dir, latest.checkpoint) : undefined,
