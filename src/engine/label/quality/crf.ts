@@ -1,0 +1,199 @@
+// Dense CRF over the pixels (Krähenbühl & Koltun, NIPS 2011), mean-field inference with the Potts model:
+//
+//   Q_i(l) ∝ exp( log P_i(l) + w · Σ_j k̃(i, j) Q_j(l) ),
+//   k(i, j) = exp(−‖p_i − p_j‖² / 2σ_xy² − (L_i − L_j)² / 2σ_L²)                        (appearance kernel)
+//
+// (the Potts penalty on l ≠ l' is, up to a per-pixel constant, this reward for agreeing with similar
+// pixels). The paper filters with a permutohedral lattice in 5-D (x, y, r, g, b). HERE IS AN
+// APPROXIMATION, said plainly:
+//  - the kernel is evaluated on a BILATERAL GRID (Paris & Durand 2006; Chen, Paris & Durand 2007) in 3-D
+//    (x, y, luma): trilinear splat, a [1 2 1] blur along each axis (≈ a Gaussian of σ ≈ 0.7 cells),
+//    trilinear slice. Two pixels of different colour but the same luma count as similar;
+//  - the filter is normalised, k̃(i, j) = k(i, j) / Σ_j k(i, j), so the message is a weighted MEAN of Q
+//    over similar pixels (bounded by 1, whatever the image) rather than a sum;
+//  - the mean-field iterations run on every `subsample`-th pixel in x and y (the grid cells are σ_xy
+//    pixels wide, so the message hardly changes between neighbours); the last message is sliced at every
+//    pixel, where the luma coordinate places the edge at full resolution.
+// The grid depends on the image alone and is built once per image.
+import type { RawImage } from '../../types';
+
+export interface CrfOptions {
+  /** spatial scale of the appearance kernel (pixels) = the grid's cell size in x and y */
+  sigmaXY: number;
+  /** luma scale (0..255) = the grid's cell size in luma */
+  sigmaLuma: number;
+  /** weight w of the pairwise term */
+  weight: number;
+  iterations: number;
+  /** iterate on every s-th pixel in x and y (1 = every pixel) */
+  subsample?: number;
+}
+
+/** Where a set of pixels sits in the grid: base cell and trilinear fractions, and the normaliser. */
+interface Taps {
+  /** full-image index of each pixel of the set */
+  pixel: Int32Array;
+  base: Int32Array;
+  fx: Float32Array;
+  fy: Float32Array;
+  fz: Float32Array;
+  /** the filtered splat of this set's ones, sliced back at each of its pixels */
+  norm: Float32Array;
+}
+
+interface Grid {
+  gx: number;
+  gy: number;
+  gz: number;
+  full: Taps;
+  sub: Taps;
+}
+
+const grids = new WeakMap<Uint8Array, Map<string, Grid>>();
+
+function taps(img: RawImage, o: CrfOptions, step: number, g: { gx: number; gy: number; gz: number }): Taps {
+  const { width: w, height: h, data } = img;
+  const px: number[] = [];
+  for (let y = 0; y < h; y += step) for (let x = 0; x < w; x += step) px.push(y * w + x);
+  const n = px.length, pixel = Int32Array.from(px);
+  const base = new Int32Array(n), fx = new Float32Array(n), fy = new Float32Array(n), fz = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = pixel[k], x = i % w, y = (i - x) / w;
+    const luma = 0.299 * data[i * 3] + 0.587 * data[i * 3 + 1] + 0.114 * data[i * 3 + 2];
+    const u = x / o.sigmaXY, v = y / o.sigmaXY, t = luma / o.sigmaLuma;
+    const x0 = Math.floor(u), y0 = Math.floor(v), z0 = Math.floor(t);
+    base[k] = (z0 * g.gy + y0) * g.gx + x0;
+    fx[k] = u - x0; fy[k] = v - y0; fz[k] = t - z0;
+  }
+  return { pixel, base, fx, fy, fz, norm: new Float32Array(n) };
+}
+
+function buildGrid(img: RawImage, o: CrfOptions): Grid {
+  const step = Math.max(1, Math.round(o.subsample ?? 1));
+  const key = `${o.sigmaXY}|${o.sigmaLuma}|${step}`;
+  const hit = grids.get(img.data)?.get(key);
+  if (hit) return hit;
+  const { width: w, height: h } = img;
+  const dims = { gx: Math.ceil((w - 1) / o.sigmaXY) + 2, gy: Math.ceil((h - 1) / o.sigmaXY) + 2, gz: Math.ceil(255 / o.sigmaLuma) + 2 };
+  const full = taps(img, o, 1, dims), sub = step === 1 ? full : taps(img, o, step, dims);
+  const g: Grid = { ...dims, full, sub };
+  // Both normalisers come from the SUB set's splat: that is the set the messages are splatted from.
+  const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
+  splat(g, sub, new Float32Array(sub.pixel.length).fill(1), grid);
+  blur(grid, tmp, g);
+  slice(g, sub, grid, sub.norm);
+  if (sub !== full) slice(g, full, grid, full.norm);
+  let byKey = grids.get(img.data);
+  if (!byKey) grids.set(img.data, (byKey = new Map()));
+  byKey.set(key, g);
+  return g;
+}
+
+function splat(g: Grid, t: Taps, v: Float32Array, out: Float32Array): void {
+  out.fill(0);
+  const sy = g.gx, sz = g.gx * g.gy, { base, fx: FX, fy: FY, fz: FZ } = t;
+  for (let i = 0; i < v.length; i++) {
+    const b = base[i], a = v[i], fx = FX[i], fy = FY[i], fz = FZ[i];
+    const z0 = a * (1 - fz), z1 = a * fz;
+    const y00 = z0 * (1 - fy), y01 = z0 * fy, y10 = z1 * (1 - fy), y11 = z1 * fy;
+    out[b] += y00 * (1 - fx); out[b + 1] += y00 * fx;
+    out[b + sy] += y01 * (1 - fx); out[b + sy + 1] += y01 * fx;
+    out[b + sz] += y10 * (1 - fx); out[b + sz + 1] += y10 * fx;
+    out[b + sz + sy] += y11 * (1 - fx); out[b + sz + sy + 1] += y11 * fx;
+  }
+}
+
+function slice(g: Grid, t: Taps, grid: Float32Array, out: Float32Array): void {
+  const sy = g.gx, sz = g.gx * g.gy, { base, fx: FX, fy: FY, fz: FZ } = t;
+  for (let i = 0; i < out.length; i++) {
+    const b = base[i], fx = FX[i], fy = FY[i], fz = FZ[i];
+    const c00 = grid[b] + (grid[b + 1] - grid[b]) * fx, c01 = grid[b + sy] + (grid[b + sy + 1] - grid[b + sy]) * fx;
+    const c10 = grid[b + sz] + (grid[b + sz + 1] - grid[b + sz]) * fx, c11 = grid[b + sz + sy] + (grid[b + sz + sy + 1] - grid[b + sz + sy]) * fx;
+    const c0 = c00 + (c01 - c00) * fy, c1 = c10 + (c11 - c10) * fy;
+    out[i] = c0 + (c1 - c0) * fz;
+  }
+}
+
+/** [1 2 1]/4 along x, y and z, in place (zero outside the grid; the normaliser sees the same boundary). */
+function blur(v: Float32Array, tmp: Float32Array, g: Grid): void {
+  const pass = (src: Float32Array, dst: Float32Array, stride: number, len: number) => {
+    const block = len * stride; // index = outer·block + pos·stride + inner
+    for (let o = 0; o < src.length; o += block) {
+      for (let inner = 0; inner < stride; inner++) {
+        let i = o + inner;
+        if (len === 1) { dst[i] = 0.5 * src[i]; continue; }
+        dst[i] = 0.5 * src[i] + 0.25 * src[i + stride];
+        for (let pos = 1; pos < len - 1; pos++) {
+          i += stride;
+          dst[i] = 0.5 * src[i] + 0.25 * (src[i - stride] + src[i + stride]);
+        }
+        i += stride;
+        dst[i] = 0.5 * src[i] + 0.25 * src[i - stride];
+      }
+    }
+  };
+  pass(v, tmp, 1, g.gx);
+  pass(tmp, v, g.gx, g.gy);
+  pass(v, tmp, g.gx * g.gy, g.gz);
+  v.set(tmp);
+}
+
+/** Messages m[i·k1 + l] = Σ_j k̃(i, j) Q_j(l) at the pixels of `at`, from Q given on the sub set. */
+function messages(g: Grid, q: Float32Array, k1: number, at: Taps, grid: Float32Array, tmp: Float32Array, out: Float32Array): void {
+  const nSub = g.sub.pixel.length, n = at.pixel.length, plane = new Float32Array(nSub), sliced = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i * k1] = 1;
+  // The normalised filter is linear and maps 1 to 1: the background's message is 1 − Σ of the classes'.
+  for (let l = 1; l < k1; l++) {
+    for (let i = 0; i < nSub; i++) plane[i] = q[i * k1 + l];
+    splat(g, g.sub, plane, grid);
+    blur(grid, tmp, g);
+    slice(g, at, grid, sliced);
+    for (let i = 0; i < n; i++) {
+      const m = sliced[i] / at.norm[i];
+      out[i * k1 + l] = m;
+      out[i * k1] -= m;
+    }
+  }
+}
+
+/** q ← softmax(logP + w·msg), row by row. */
+function update(q: Float32Array, logP: Float32Array, msg: Float32Array, w: number, k1: number): void {
+  for (let o = 0; o < q.length; o += k1) {
+    let mx = -Infinity;
+    for (let l = 0; l < k1; l++) {
+      const v = logP[o + l] + w * msg[o + l];
+      q[o + l] = v;
+      if (v > mx) mx = v;
+    }
+    let s = 0;
+    for (let l = 0; l < k1; l++) s += q[o + l] = Math.exp(q[o + l] - mx);
+    for (let l = 0; l < k1; l++) q[o + l] /= s;
+  }
+}
+
+const logOf = (p: number) => Math.log(p > 1e-6 ? p : 1e-6);
+
+/** Mean-field refinement of probabilities [n, k1] in place (the image is the working S×S image). */
+export function denseCrf(img: RawImage, probs: Float32Array, k1: number, o: CrfOptions): void {
+  if (o.iterations <= 0) return;
+  const g = buildGrid(img, o), { sub, full } = g, nSub = sub.pixel.length, n = full.pixel.length;
+  const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
+  // iterations 1..T−1 on the sub set
+  const logSub = new Float32Array(nSub * k1), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
+  for (let i = 0; i < nSub; i++) {
+    for (let l = 0; l < k1; l++) {
+      const p = probs[sub.pixel[i] * k1 + l];
+      q[i * k1 + l] = p;
+      logSub[i * k1 + l] = logOf(p);
+    }
+  }
+  for (let it = 1; it < o.iterations; it++) {
+    messages(g, q, k1, sub, grid, tmp, msgSub);
+    update(q, logSub, msgSub, o.weight, k1);
+  }
+  // iteration T: the message at every pixel, the unary of every pixel
+  const msg = new Float32Array(n * k1);
+  messages(g, q, k1, full, grid, tmp, msg);
+  for (let i = 0; i < probs.length; i++) probs[i] = logOf(probs[i]);
+  update(probs, probs.slice(), msg, o.weight, k1);
+}

@@ -1,0 +1,136 @@
+// Prototype classifiers. PANet's (eq. 1–3): one prototype per class, the weighted mean of its support
+// features, and logit = α·cos(feature, prototype), α = 20. Multi-prototype: a class whose supports show
+// several looks (a person's face and coat; the floor and the wall behind them — background above all)
+// gets one prototype per look, found by spherical k-means on its support features, and a pixel's class
+// logit is its best match among that class's prototypes (as in PPNet, Liu et al. ECCV 2020, and
+// ASGNet, Li et al. CVPR 2021). Query features are unit-norm (levels.ts), so α·cos = x·(α p/‖p‖).
+import { PANET_ALPHA } from '../../fewshot/cosine';
+import type { LinearClassifier } from './classifier';
+import * as tf from '@tensorflow/tfjs-core';
+import { classMass, sampleFeatures, subsample, weightedSums, type SampleSet } from './samples';
+
+/** Weighted mean feature of each class: [k1, d]; a class without mass gets a zero row. */
+export function meanPrototypes(s: SampleSet): Float32Array {
+  const a = new Float64Array(s.n * s.k1);
+  for (let i = 0; i < s.n; i++) for (let k = 0; k < s.k1; k++) a[i * s.k1 + k] = s.w[i] * s.t[i * s.k1 + k];
+  const out = weightedSums(s, a, s.k1);
+  const mass = classMass(s);
+  for (let k = 0; k < s.k1; k++) if (mass[k] > 0) for (let j = 0; j < s.d; j++) out[k * s.d + j] /= mass[k];
+  return out;
+}
+
+/**
+ * Spherical k-means (cosine similarity) of the weighted rows x [n, d], at most k clusters. Deterministic:
+ * the first centre is the weighted mean direction, each next one the sample least similar to the centres
+ * so far (farthest-point initialisation), then `iters` Lloyd steps. Clusters holding less than
+ * `minShare` of the mass are dropped. Returns centres [k', d] (unnormalised weighted means).
+ */
+export function sphericalKMeans(x: Float32Array, n: number, d: number, w: ArrayLike<number>, k: number, iters = 6, minShare = 0.05): Float32Array {
+  if (n === 0) return new Float32Array(0);
+  const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
+  try {
+    const sims = (centres: Float32Array[]) => {
+      const c = tf.tensor2d(flatten(centres, d), [centres.length, d]);
+      try {
+        return tf.tidy(() => tf.matMul(xt, c, false, true).dataSync() as Float32Array);
+      } finally {
+        c.dispose();
+      }
+    };
+    let total = 0;
+    for (let i = 0; i < n; i++) total += w[i];
+    const mean = new Float32Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += w[i] * x[i * d + j];
+    let centres: Float32Array[] = [unit(mean)];
+    const best = new Float32Array(n).fill(-Infinity);
+    while (centres.length < Math.min(k, n)) {
+      const sim = sims([centres[centres.length - 1]]);
+      let arg = -1, low = Infinity;
+      for (let i = 0; i < n; i++) {
+        best[i] = Math.max(best[i], sim[i]);
+        if (w[i] > 0 && best[i] < low) { low = best[i]; arg = i; }
+      }
+      if (arg < 0 || low > 0.999) break; // every sample already sits on a centre
+      centres.push(unit(x.slice(arg * d, (arg + 1) * d)));
+    }
+    for (let it = 0; ; it++) {
+      const c = centres.length, sim = sims(centres);
+      const sums = Array.from({ length: c }, () => new Float32Array(d)), mass = new Float64Array(c);
+      for (let i = 0; i < n; i++) {
+        let a = 0;
+        for (let j = 1; j < c; j++) if (sim[i * c + j] > sim[i * c + a]) a = j;
+        mass[a] += w[i];
+        for (let j = 0; j < d; j++) sums[a][j] += w[i] * x[i * d + j];
+      }
+      const kept: Float32Array[] = [];
+      sums.forEach((v, j) => { if (mass[j] > 0 && mass[j] >= minShare * total) kept.push(v.map((q) => q / mass[j])); });
+      if (it === iters || kept.length === 0) return flatten(kept, d);
+      centres = kept.map(unit);
+    }
+  } finally {
+    xt.dispose();
+  }
+}
+
+function unit(v: Float32Array): Float32Array {
+  let s = 0;
+  for (const a of v) s += a * a;
+  const f = s > 0 ? 1 / Math.sqrt(s) : 0;
+  return v.map((a) => a * f);
+}
+
+function flatten(vs: Float32Array[], d: number): Float32Array {
+  const out = new Float32Array(vs.length * d);
+  vs.forEach((v, j) => out.set(v, j * d));
+  return out;
+}
+
+export interface PrototypeOptions {
+  /** logit scale α (PANet: 20) */
+  alpha?: number;
+  /** prototypes per class at most: [background, foreground classes]; 1 = PANet's mean prototype */
+  maxPrototypes?: [number, number];
+  /** a class gets one prototype per this much labelled area (cells, weighted), up to maxPrototypes */
+  cellsPerPrototype?: number;
+  /** k-means sees at most this many cells per class */
+  maxCells?: number;
+}
+
+/** Prototypes as a LinearClassifier: column = α·p/‖p‖ (cosine logit for unit-norm queries). */
+export function prototypeClassifier(s: SampleSet, opts: PrototypeOptions = {}): LinearClassifier {
+  const alpha = opts.alpha ?? PANET_ALPHA;
+  const [kBg, kFg] = opts.maxPrototypes ?? [1, 1];
+  const per = opts.cellsPerPrototype ?? 24;
+  const mass = classMass(s);
+  const cols: Float32Array[] = [], cls: number[] = [];
+  const means = meanPrototypes(s);
+  for (let c = 0; c < s.k1; c++) {
+    if (!(mass[c] > 0)) continue;
+    const kMax = c === 0 ? kBg : kFg;
+    let protos = [means.slice(c * s.d, (c + 1) * s.d)];
+    if (kMax > 1 && mass[c] / per >= 2) {
+      // the class's own cells (majority label c), at most maxCells of them, as vectors
+      const sub = subsample(s, opts.maxCells ?? 300);
+      const x = sampleFeatures(sub), rows: number[] = [];
+      for (let i = 0; i < sub.n; i++) if (sub.t[i * s.k1 + c] >= 0.5) rows.push(i);
+      const xc = new Float32Array(rows.length * s.d), wc = new Float32Array(rows.length);
+      rows.forEach((i, r) => {
+        xc.set(x.subarray(i * s.d, (i + 1) * s.d), r * s.d);
+        wc[r] = sub.w[i] * sub.t[i * s.k1 + c];
+      });
+      const k = Math.max(1, Math.min(kMax, Math.floor(mass[c] / per)));
+      const centres = sphericalKMeans(xc, rows.length, s.d, wc, k);
+      if (centres.length) protos = Array.from({ length: centres.length / s.d }, (_, j) => centres.slice(j * s.d, (j + 1) * s.d));
+    }
+    for (const p of protos) {
+      let nn = 0;
+      for (const a of p) nn += a * a;
+      const f = nn > 0 ? alpha / Math.sqrt(nn) : 0;
+      cols.push(p.map((a) => a * f));
+      cls.push(c);
+    }
+  }
+  const p = cols.length, weights = new Float32Array(s.d * p);
+  cols.forEach((v, j) => { for (let i = 0; i < s.d; i++) weights[i * p + j] = v[i]; });
+  return { k1: s.k1, p, weights, bias: new Float32Array(p), columnClass: Int32Array.from(cls) };
+}

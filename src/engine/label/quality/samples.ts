@@ -1,0 +1,163 @@
+// The training set of one fit: labelled cells of every support (and, at predict time, of the image's
+// own strokes or its confident pixels), each with its soft class target and its weight. A cell's
+// feature vector (all levels, read on its image's finest grid) is only built when a classifier needs
+// the vectors themselves (k-means, ridge); weighted sums of them — all a prototype needs — are taken
+// level by level on each level's own grid by pushing the weights through the adjoint of the bilinear
+// read (as PANet's prototypes push the mask through the adjoint of the upsampling), which is exact and
+// far cheaper than building 1856-dimensional vectors for every cell.
+import { cellFractions, labelledCells } from './cells';
+import { cellFeatures, linearTaps, type Level } from './levels';
+
+export interface SamplePart {
+  levels: Level[];
+  /** cell index on levels[0]'s grid, per sample of this part */
+  cells: Int32Array;
+  /** first sample of this part in the set */
+  offset: number;
+}
+
+export interface SampleSet {
+  n: number;
+  /** feature dimension Σ c_l */
+  d: number;
+  /** K + 1 */
+  k1: number;
+  /** [n, k1], rows sum to 1 */
+  t: Float32Array;
+  /** [n] sample weights > 0 */
+  w: Float32Array;
+  parts: SamplePart[];
+}
+
+export interface AnnotatedLevels {
+  levels: Level[];
+  labels: Uint8Array;
+  /** multiplies every sample's weight (own strokes weigh more than other images' annotations) */
+  weight?: number;
+}
+
+const dimOf = (levels: Level[]) => levels.reduce((s, l) => s + l.c, 0);
+
+/** Every labelled cell of the annotated images. */
+export function collectSamples(images: AnnotatedLevels[], size: number, classes: number): SampleSet {
+  const k1 = classes + 1;
+  const d = images.length ? dimOf(images[0].levels) : 0;
+  const ts: Float32Array[] = [], ws: number[] = [], parts: SamplePart[] = [];
+  let n = 0;
+  images.forEach((im, i) => {
+    if (dimOf(im.levels) !== d) throw new RangeError(`annotated image ${i} has ${dimOf(im.levels)} feature channels, the first has ${d}`);
+    const cells = labelledCells(cellFractions(im.labels, size, im.levels[0].h, im.levels[0].w, classes), classes);
+    if (!cells.length) return;
+    parts.push({ levels: im.levels, cells: Int32Array.from(cells, (c) => c.cell), offset: n });
+    for (const c of cells) {
+      ts.push(c.target);
+      ws.push(c.weight * (im.weight ?? 1));
+    }
+    n += cells.length;
+  });
+  const t = new Float32Array(n * k1);
+  ts.forEach((x, i) => t.set(x, i * k1));
+  return { n, d, k1, t, w: Float32Array.from(ws), parts };
+}
+
+/** Total weight of each class over the set (Σ_i w_i t_ic). */
+export function classMass(s: SampleSet): Float64Array {
+  const m = new Float64Array(s.k1);
+  for (let i = 0; i < s.n; i++) for (let k = 0; k < s.k1; k++) m[k] += s.w[i] * s.t[i * s.k1 + k];
+  return m;
+}
+
+/** The union of two sets (same d and k1). */
+export function concatSamples(a: SampleSet, b: SampleSet): SampleSet {
+  if (a.d !== b.d || a.k1 !== b.k1) throw new RangeError('concatSamples: sets of different shapes');
+  const cat = (p: Float32Array, q: Float32Array) => {
+    const o = new Float32Array(p.length + q.length);
+    o.set(p);
+    o.set(q, p.length);
+    return o;
+  };
+  return { n: a.n + b.n, d: a.d, k1: a.k1, t: cat(a.t, b.t), w: cat(a.w, b.w), parts: [...a.parts, ...b.parts.map((p) => ({ ...p, offset: p.offset + a.n }))] };
+}
+
+/**
+ * Σ_i a_ij x_i for P weight columns a [n, P]: [P, d]. Per level, each sample's weight is spread over
+ * the 4 level cells its bilinear read touches (the adjoint of the read), then the level's features are
+ * summed under those weights.
+ */
+export function weightedSums(s: SampleSet, a: Float64Array, p: number): Float32Array {
+  const out = new Float32Array(p * s.d);
+  for (const part of s.parts) {
+    const { h: H, w: W } = part.levels[0];
+    let off = 0;
+    for (const l of part.levels) {
+      const ty = linearTaps(H, l.h), tx = linearTaps(W, l.w);
+      const acc = new Float64Array(l.h * l.w * p);
+      for (let r = 0; r < part.cells.length; r++) {
+        const cell = part.cells[r], y = Math.floor(cell / W), x = cell % W, i = part.offset + r;
+        const fy = ty.f[y], fx = tx.f[x];
+        const taps: Array<[number, number]> = [
+          [ty.i0[y] * l.w + tx.i0[x], (1 - fy) * (1 - fx)], [ty.i0[y] * l.w + tx.i1[x], (1 - fy) * fx],
+          [ty.i1[y] * l.w + tx.i0[x], fy * (1 - fx)], [ty.i1[y] * l.w + tx.i1[x], fy * fx],
+        ];
+        for (const [j, f] of taps) {
+          if (f === 0) continue;
+          for (let k = 0; k < p; k++) acc[j * p + k] += f * a[i * p + k];
+        }
+      }
+      const c = l.c, v = l.data;
+      for (let j = 0; j < l.h * l.w; j++) {
+        for (let k = 0; k < p; k++) {
+          const f = acc[j * p + k];
+          if (f === 0) continue;
+          const o = k * s.d + off;
+          for (let q = 0; q < c; q++) out[o + q] += f * v[j * c + q];
+        }
+      }
+      off += c;
+    }
+  }
+  return out;
+}
+
+/** The feature vectors [n, d] of every sample (bilinear reads of every level on its image's finest grid). */
+export function sampleFeatures(s: SampleSet): Float32Array {
+  const x = new Float32Array(s.n * s.d);
+  for (const part of s.parts) x.set(cellFeatures(part.levels, part.cells), part.offset * s.d);
+  return x;
+}
+
+/**
+ * At most `maxPerClass` samples per class (by a sample's majority class), evenly spaced in their order
+ * (so they spread over each image); a kept sample carries the weight of those it stands for, so class
+ * totals are unchanged. For the classifiers whose cost grows with n (k-means, ridge).
+ */
+export function subsample(s: SampleSet, maxPerClass: number): SampleSet {
+  const byClass: number[][] = Array.from({ length: s.k1 }, () => []);
+  for (let i = 0; i < s.n; i++) {
+    let b = 0;
+    for (let k = 1; k < s.k1; k++) if (s.t[i * s.k1 + k] > s.t[i * s.k1 + b]) b = k;
+    byClass[b].push(i);
+  }
+  if (byClass.every((l) => l.length <= maxPerClass)) return s;
+  const factor = new Float64Array(s.n);
+  for (const list of byClass) {
+    const m = Math.min(list.length, maxPerClass);
+    for (let j = 0; j < m; j++) factor[list[Math.floor(((j + 0.5) * list.length) / m)]] = list.length / m;
+  }
+  const keep: number[] = [];
+  for (let i = 0; i < s.n; i++) if (factor[i] > 0) keep.push(i);
+  const t = new Float32Array(keep.length * s.k1), w = new Float32Array(keep.length);
+  keep.forEach((i, r) => {
+    t.set(s.t.subarray(i * s.k1, (i + 1) * s.k1), r * s.k1);
+    w[r] = s.w[i] * factor[i];
+  });
+  const parts: SamplePart[] = [];
+  let r = 0;
+  for (const p of s.parts) {
+    const mine = keep.filter((i) => i >= p.offset && i < p.offset + p.cells.length);
+    if (!mine.length) continue;
+    parts.push({ levels: p.levels, cells: Int32Array.from(mine, (i) => p.cells[i - p.offset]), offset: r });
+    r += mine.length;
+  }
+  return { n: keep.length, d: s.d, k1: s.k1, t, w, parts };
+}

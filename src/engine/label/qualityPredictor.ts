@@ -1,0 +1,155 @@
+// The labeling predictor that aims at masks a user accepts (issue 8, "Masks worth accepting"), behind
+// the Predictor seam of predictor.ts:
+//   1. evidence: per-level L2-normalised MobileNetV2 features at strides 8 and 16, scored on the
+//      stride-8 grid (quality/levels.ts);
+//   2. a classifier fitted per fit() on the labelled support cells: several prototypes per class
+//      (spherical k-means; PANet's single mean prototype is the 1-prototype case) or a closed-form ridge
+//      classifier (MetaSegNet's base learner) (quality/prototypes.ts, quality/ridge.ts);
+//   3. the image's own strokes: added as samples with a higher weight (so predict refits), fixed to
+//      their label before refinement (so they spread along colour edges) and after (so they are kept);
+//   4. image-aware refinement of the upsampled class probabilities: a colour guided filter (default) or
+//      a bilateral-grid dense CRF (quality/guidedFilter.ts, quality/crf.ts);
+//   5. a confidence per image: the expected IoU of its mask under its own probabilities
+//      (quality/confidence.ts).
+import type { FeatureEntry } from '../eval/featureCache';
+import type { LabelImage, LabelSupport, FittedModel, Prediction, Predictor } from './predictor';
+import { UNLABELED } from './predictor';
+import { UNSURE } from './quality/cells';
+import { classLogits, type LinearClassifier } from './quality/classifier';
+import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
+import { expectedIoU } from './quality/confidence';
+import { denseCrf } from './quality/crf';
+import { colourGuide, guidedFilterProbs } from './quality/guidedFilter';
+import { imageLevels, type Level } from './quality/levels';
+import { argmaxRows, renormaliseRows, upsampleSoftmax } from './quality/probabilities';
+import { prototypeClassifier } from './quality/prototypes';
+import { ridgeClassifier } from './quality/ridge';
+import { collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
+
+/** The feature maps of `features` at the given output strides (stride = S / side, rounded), finest first. */
+export function pickLevels(features: FeatureEntry[], size: number, strides: number[]): Level[] {
+  const chosen = strides.map((s) => {
+    const e = features.find((f) => Math.round(size / f.shape[0]) === s);
+    if (!e) {
+      const have = features.map((f) => Math.round(size / f.shape[0])).join(', ');
+      throw new RangeError(`the image's features have no level at stride ${s} (strides present: ${have || 'none'})`);
+    }
+    return e;
+  });
+  return imageLevels(chosen);
+}
+
+export class QualityPredictor implements Predictor {
+  readonly id: string;
+  readonly config: QualityConfig;
+
+  constructor(config: Partial<QualityConfig> = {}, id = 'quality') {
+    this.config = { ...QUALITY_DEFAULTS, ...config };
+    this.id = id;
+  }
+
+  describe(): Record<string, unknown> {
+    return { id: this.id, ...this.config };
+  }
+
+  fit(supports: LabelSupport[], classes: number): FittedModel {
+    if (!Number.isInteger(classes) || classes < 1 || classes > 253) throw new RangeError(`classes must be 1..253, got ${classes}`);
+    if (!supports.length) throw new RangeError('fit: no support image');
+    const size = supports[0].image.rgb.width;
+    const annotated: AnnotatedLevels[] = supports.map((s) => {
+      if (s.image.rgb.width !== size || s.image.rgb.height !== size) throw new RangeError(`support ${s.image.id} is not ${size}×${size}`);
+      return { levels: pickLevels(s.image.features, size, this.config.levels), labels: s.labels };
+    });
+    const samples = collectSamples(annotated, size, classes);
+    if (samples.n === 0) throw new RangeError('fit: no support labels any pixel');
+    return new QualityModel(this.config, samples, size, classes);
+  }
+}
+
+class QualityModel implements FittedModel {
+  private readonly clf: LinearClassifier;
+
+  constructor(private readonly cfg: QualityConfig, private readonly samples: SampleSet, private readonly size: number, private readonly classes: number) {
+    this.clf = fitClassifier(samples, cfg);
+  }
+
+  predict(image: LabelImage, ownLabels?: Uint8Array): Prediction {
+    const { cfg, size, classes } = this;
+    const k1 = classes + 1;
+    if (image.rgb.width !== size || image.rgb.height !== size) throw new RangeError(`image ${image.id} is not ${size}×${size}`);
+    if (ownLabels && ownLabels.length !== size * size) throw new RangeError(`ownLabels of ${image.id} has ${ownLabels.length} pixels, expected ${size * size}`);
+    const levels = pickLevels(image.features, size, cfg.levels);
+    const marked = ownLabels ? hasLabels(ownLabels) : false;
+    let samples = this.samples, clf = this.clf;
+    if (marked && cfg.ownWeight > 0) {
+      const own = collectSamples([{ levels, labels: ownLabels!, weight: cfg.ownWeight }], size, classes);
+      if (own.n > 0) {
+        samples = concatSamples(samples, own);
+        clf = fitClassifier(samples, cfg);
+      }
+    }
+    let probs = this.segment(image, levels, clf, marked ? ownLabels : undefined);
+    for (let r = 0; r < cfg.selfSupport.rounds; r++) {
+      const self = collectSamples([{ levels, labels: confidentRaster(probs, k1, cfg.selfSupport, marked ? ownLabels : undefined), weight: cfg.selfSupport.weight }], size, classes);
+      if (self.n === 0) break;
+      probs = this.segment(image, levels, fitClassifier(concatSamples(samples, self), cfg), marked ? ownLabels : undefined);
+    }
+    const labels = argmaxRows(probs, k1);
+    return { size, classes, labels, probs, confidence: expectedIoU(probs, labels, k1) };
+  }
+
+  /** Class probabilities [S·S, k1] of one image under one classifier: upsampled, refined, strokes kept. */
+  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array): Float32Array {
+    const { cfg, size } = this, k1 = this.classes + 1;
+    const probs = upsampleSoftmax(classLogits(levels, clf), levels[0].h, levels[0].w, k1, size);
+    if (own && cfg.ownClamp) clampOwn(probs, own, k1);
+    if (cfg.refine === 'guided') {
+      guidedFilterProbs(colourGuide(image.rgb, cfg.guided), probs, k1);
+      renormaliseRows(probs, k1);
+    } else if (cfg.refine === 'crf') {
+      denseCrf(image.rgb, probs, k1, cfg.crf);
+    }
+    if (own && cfg.ownClamp) clampOwn(probs, own, k1);
+    return probs;
+  }
+
+  dispose(): void {
+    // plain arrays only: nothing to free
+  }
+}
+
+function fitClassifier(s: SampleSet, cfg: QualityConfig): LinearClassifier {
+  return cfg.classifier === 'ridge'
+    ? ridgeClassifier(s, { lambda: cfg.ridgeLambda, scale: cfg.ridgeScale, balanced: cfg.ridgeBalanced, maxCells: cfg.maxCells })
+    : prototypeClassifier(s, { alpha: cfg.alpha, maxPrototypes: cfg.prototypes, maxCells: cfg.maxCells });
+}
+
+/** A raster of the pixels the prediction is sure about (their argmax), UNLABELED elsewhere; own strokes win. */
+function confidentRaster(probs: Float32Array, k1: number, t: { fgThreshold: number; bgThreshold: number }, own?: Uint8Array): Uint8Array {
+  const n = probs.length / k1, out = new Uint8Array(n).fill(UNLABELED);
+  for (let i = 0; i < n; i++) {
+    if (own && own[i] !== UNLABELED && own[i] !== UNSURE) {
+      out[i] = own[i];
+      continue;
+    }
+    let b = 0;
+    for (let k = 1; k < k1; k++) if (probs[i * k1 + k] > probs[i * k1 + b]) b = k;
+    if (probs[i * k1 + b] > (b === 0 ? t.bgThreshold : t.fgThreshold)) out[i] = b;
+  }
+  return out;
+}
+
+function hasLabels(raster: Uint8Array): boolean {
+  for (const v of raster) if (v !== UNLABELED && v !== UNSURE) return true;
+  return false;
+}
+
+/** Pixels the user marked with a class are that class with certainty. */
+function clampOwn(probs: Float32Array, own: Uint8Array, k1: number): void {
+  for (let i = 0; i < own.length; i++) {
+    const v = own[i];
+    if (v === UNLABELED || v === UNSURE || v >= k1) continue;
+    probs.fill(0, i * k1, (i + 1) * k1);
+    probs[i * k1 + v] = 1;
+  }
+}
