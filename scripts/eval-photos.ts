@@ -7,7 +7,9 @@
 //     [--variants a,b,…] [--overlays DIR [--overlay-variants panet,quality]] [--json OUT] [--backend wasm]
 //
 // --photos: folders in labelme's VOC export layout (JPEGImages/ + SegmentationClassPNG/); default: the
-// labelme-examples photos fetched by scripts/fetch-labelme.sh. --sample: a `protolab sample` root; its
+// labelme-examples photos fetched by scripts/fetch-labelme.sh, and the hand-labelled scikit-image photos
+// that scripts/make-photo-truth.ts writes to ~/.cache/protolab-test/photo-truth when that exists. Pairs
+// are drawn across all folders (a person in one and a person in another). --sample: a `protolab sample` root; its
 // VOC val list gives `--sample-episodes` 1-way 1-shot episodes per fold (the synthetic images flatter
 // every method: report them apart). The last line printed is one JSON object (the summary).
 import * as fs from 'fs';
@@ -29,6 +31,7 @@ import { UNLABELED, type LabelImage } from '../src/engine/label/predictor';
 import type { FeatureEntry } from '../src/engine/eval/featureCache';
 import { IGNORE } from '../src/engine/types';
 
+const PHOTO_TRUTH = path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth');
 const LABELME_VOC = path.join(process.env.PROTOLAB_LABELME_DIR ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme'),
   'root', 'usr', 'share', 'doc', 'labelme-examples', 'examples', 'instance_segmentation', 'data_dataset_voc');
 
@@ -150,7 +153,8 @@ async function main(): Promise<void> {
   const be = await selectBackend({ prefer: values.backend as BackendPreference | undefined, log: () => undefined });
   const load = os.loadavg();
   console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load average ${load.map((x) => x.toFixed(1)).join(' ')}, node ${process.version}, backend ${be.name}, size ${size}²`);
-  const folders = values.photos?.length ? values.photos : [LABELME_VOC];
+  const folders = values.photos?.length ? values.photos : [LABELME_VOC, ...(fs.existsSync(PHOTO_TRUTH) ? [PHOTO_TRUTH] : [])];
+  console.log(`photos: ${folders.join(', ')}`);
   const cases: Case[] = [];
   for (const f of folders) {
     if (!fs.existsSync(f)) throw new Error(`${f}: no such folder (the labelme photos come from scripts/fetch-labelme.sh)`);
