@@ -61,7 +61,7 @@ for (const c of values.custom ?? []) {
 }
 
 interface Case extends PhotoPair { set: 'photos' | 'sample' }
-interface Row { pair: string; set: string; cls: number; variant: string; iou: number | null; iouStrokes: number | null; confidence: number; coldMs: number; warmMs: number }
+interface Row { pair: string; set: string; cls: number; variant: string; iou: number | null; iouStrokes: number | null; confidence: number; coldMs: number; warmMs: number; stats: Record<string, number> }
 
 function copyImage(li: LabelImage): LabelImage {
   // fresh arrays: nothing memoised on the originals (normalised levels, guide, CRF grid) is reused
@@ -109,6 +109,19 @@ async function overlay(file: string, c: Case, pred: Uint8Array): Promise<void> {
   put(size, c.query, (i) => (pred[i] === 1 ? [255, 0, 0] : null), gtEdge(c.query));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await sharp(out, { raw: { width: w, height: size, channels: 3 } }).png().toFile(file);
+}
+
+/** Image-level summaries of a 1-way prediction, to study which of them tracks the IoU (--json rows). */
+function predictionStats(probs: Float32Array, labels: Uint8Array): Record<string, number> {
+  let fg = 0, meanMax = 0, fgMass = 0, fgConf = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const p1 = probs[2 * i + 1];
+    meanMax += Math.max(p1, 1 - p1);
+    fgMass += p1;
+    if (labels[i] === 1) { fg++; fgConf += p1; }
+  }
+  const n = labels.length;
+  return { fgArea: fg / n, meanMax: meanMax / n, fgMass: fgMass / n, fgMeanProb: fg ? fgConf / fg : 0 };
 }
 
 function pearson(a: number[], b: number[]): number {
@@ -200,7 +213,7 @@ async function main(): Promise<void> {
       const withStrokes = strokes ? model.predict(qry, strokes) : undefined;
       rows.push({
         pair: pairName, set: c.set, cls: c.cls, variant: v.name, iou: iouOf(p.labels, c.query.gt, c.cls),
-        iouStrokes: withStrokes ? iouOf(withStrokes.labels, c.query.gt, c.cls) : null, confidence: p.confidence, coldMs, warmMs,
+        iouStrokes: withStrokes ? iouOf(withStrokes.labels, c.query.gt, c.cls) : null, confidence: p.confidence, coldMs, warmMs, stats: predictionStats(p.probs, p.labels),
       });
       if (values.overlays && overlayVariants.has(v.name)) {
         const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
@@ -234,10 +247,11 @@ async function main(): Promise<void> {
     };
     const valid = rs.filter((r) => r.iou !== null);
     const r = pearson(valid.map((x) => x.confidence), valid.map((x) => x.iou as number)), rho = spearman(valid.map((x) => x.confidence), valid.map((x) => x.iou as number));
-    const cold = rs.map((x) => x.coldMs), warm = rs.map((x) => x.warmMs);
+    const cold = rs.map((x) => x.coldMs).filter(Number.isFinite), warm = rs.map((x) => x.warmMs).filter(Number.isFinite);
     const s = {
       photoMiou: m('photos', 'iou'), photoMiouStrokes: m('photos', 'iouStrokes'), sampleMiou: m('sample', 'iou'), sampleMiouStrokes: m('sample', 'iouStrokes'),
-      coldP50: quantile(cold, 0.5), coldP95: quantile(cold, 0.95), warmP50: quantile(warm, 0.5), warmP95: quantile(warm, 0.95),
+      coldP50: cold.length ? quantile(cold, 0.5) : NaN, coldP95: cold.length ? quantile(cold, 0.95) : NaN,
+      warmP50: warm.length ? quantile(warm, 0.5) : NaN, warmP95: warm.length ? quantile(warm, 0.95) : NaN,
       confidencePearson: r, confidenceSpearman: rho, pairs: valid.length, note: v.note,
     };
     (summary.variants as Record<string, unknown>)[v.name] = s;

@@ -6,9 +6,9 @@ import { tf, useTestBackend } from './helpers/tf';
 import { cellFractions } from '../../src/engine/label/quality/cells';
 import { classLogits } from '../../src/engine/label/quality/classifier';
 import { cellFeatures, imageLevels, normalisedLevel, type Level } from '../../src/engine/label/quality/levels';
-import { prototypeClassifier, sphericalKMeans } from '../../src/engine/label/quality/prototypes';
+import { MeanPrototypes, meanPrototypes, prototypeClassifier, sphericalKMeans } from '../../src/engine/label/quality/prototypes';
 import { ridgeClassifier } from '../../src/engine/label/quality/ridge';
-import { collectSamples, weightedSums } from '../../src/engine/label/quality/samples';
+import { collectSamples, concatSamples, weightedSums } from '../../src/engine/label/quality/samples';
 import { UNLABELED } from '../../src/engine/label/predictor';
 import { Rng } from '../../src/engine/prng';
 
@@ -57,6 +57,17 @@ describe('label classifiers', () => {
     assert.ok(l0.data.every((v) => Math.abs(v - Math.SQRT1_2) < 1e-6));
     assert.deepStrictEqual(Array.from(l1.data).map((v) => +v.toFixed(6)), [0.6, 0.8, 0, 0, 1, 0, 0, 1].map((v) => +(v * Math.SQRT1_2).toFixed(6)));
     assert.strictEqual(normalisedLevel(a, 1 / Math.sqrt(2)), l1, 'memoised per feature array');
+  });
+
+  it('MeanPrototypes.plus gives the means of the union, and the mean prototype is the weighted mean by hand', () => {
+    const fine: Level = { h: 2, w: 2, c: 2, data: Float32Array.from([1, 0, 0, 1, 1, 1, 2, 0]) };
+    const a = collectSamples([{ levels: [fine], labels: Uint8Array.from([1, 0, 1, 0]) }], 2, 1);
+    const b = collectSamples([{ levels: [fine], labels: Uint8Array.from([UNLABELED, UNLABELED, UNLABELED, 1]), weight: 3 }], 2, 1);
+    // class 1: cells 0 and 2 (weight 1 each) + cell 3 (weight 3): ([1,0] + [1,1] + 3·[2,0]) / 5 = [1.6, 0.2]
+    // class 0: cells 1 and 3: ([0,1] + [2,0]) / 2 = [1, 0.5]
+    const m = MeanPrototypes.of(a).plus(b).means();
+    assert.deepStrictEqual(Array.from(m).map((v) => +v.toFixed(6)), [1, 0.5, 1.6, 0.2]);
+    assert.deepStrictEqual(Array.from(meanPrototypes(concatSamples(a, b))).map((v) => +v.toFixed(6)), [1, 0.5, 1.6, 0.2]);
   });
 
   it('sphericalKMeans finds the two directions of two noisy clusters', () => {

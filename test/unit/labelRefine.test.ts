@@ -3,9 +3,9 @@
 // bilateral-grid CRF) moving a blurry probability boundary onto a sharp colour edge.
 import * as assert from 'assert';
 import { boxMean } from '../../src/engine/label/quality/boxFilter';
-import { denseCrf } from '../../src/engine/label/quality/crf';
-import { colourGuide, guidedFilterPlane, guidedFilterProbs } from '../../src/engine/label/quality/guidedFilter';
-import { argmaxRows, renormaliseRows } from '../../src/engine/label/quality/probabilities';
+import { crfFromLogits, denseCrf } from '../../src/engine/label/quality/crf';
+import { colourGuide, guidedFilterPlane, guidedFilterProbs, guidedFromLogits } from '../../src/engine/label/quality/guidedFilter';
+import { argmaxRows, renormaliseRows, upsampleSoftmax } from '../../src/engine/label/quality/probabilities';
 import { Rng } from '../../src/engine/prng';
 import type { RawImage } from '../../src/engine/types';
 
@@ -144,4 +144,42 @@ describe('label refinement: bilateral-grid dense CRF', () => {
     for (let i = 0; i < after.length; i++) if (after[i] !== before[i]) changed++;
     assert.strictEqual(changed, 0);
   });
+});
+
+describe('label refinement straight from feature-grid logits', () => {
+  // An 8×8 logit grid over a 64×64 image (8-px cells): class 1 wins right of x = `cross` once
+  // upsampled, while the colour edge is at x = 32. The own strokes (a column of class 0 at x = 40)
+  // must be kept. The guided filter only moves a boundary within the band where the input is unsure
+  // (a soft 8-px offset leaves it at x = 29: a windowed linear fit, not a decision), so it gets a
+  // 4-px offset with a steeper ramp; the CRF gets 8 px.
+  const size = 64, h = 8;
+  const gridLogits = (cross: number, slope: number) => {
+    const l = new Float32Array(h * h * 2);
+    for (let y = 0; y < h; y++) for (let x = 0; x < h; x++) l[(y * h + x) * 2 + 1] = ((x + 0.5) * 8 - cross) / slope;
+    return l;
+  };
+  const { img } = edgeCase(size, 32, 0, 1);
+  const own = new Uint8Array(size * size).fill(254);
+  for (let y = 0; y < size; y++) own[y * size + 40] = 0;
+
+  it('the plain upsampling puts the boundary 4 and 8 px off the edge (the cases are real tests)', () => {
+    assert.strictEqual(boundaryColumn(argmaxRows(upsampleSoftmax(gridLogits(28, 3), h, h, 2, size), 2), size, 5), 28);
+    assert.strictEqual(boundaryColumn(argmaxRows(upsampleSoftmax(gridLogits(24, 6), h, h, 2, size), 2), size, 5), 24);
+  });
+
+  for (const [name, refine] of [
+    ['guided filter', () => guidedFromLogits(colourGuide(img, { radius: 12, eps: 1e-3, subsample: 4 }), gridLogits(28, 3), h, h, 2, own)],
+    ['CRF', () => crfFromLogits(img, gridLogits(24, 6), h, h, 2, { sigmaXY: 16, sigmaLuma: 16, weight: 4, iterations: 5, subsample: 2 }, own)],
+  ] as const) {
+    it(`${name}: the boundary lands on the colour edge, rows sum to 1, strokes keep their label`, () => {
+      const probs = refine();
+      for (let i = 0; i < size * size; i++) assert.ok(Math.abs(probs[2 * i] + probs[2 * i + 1] - 1) < 1e-5);
+      const labels = argmaxRows(probs, 2);
+      for (let y = 0; y < size; y++) assert.strictEqual(labels[y * size + 40], 0, `stroke pixel (40, ${y})`);
+      for (const y of [3, 30, 60]) {
+        const row = Array.from(labels.subarray(y * size, (y + 1) * size));
+        assert.strictEqual(row.indexOf(1), 32, `row ${y}: ${row.join('')}`);
+      }
+    });
+  }
 });

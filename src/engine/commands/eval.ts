@@ -20,6 +20,8 @@ import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import { backboneOptionsFromFlags, backendFromFlags, datasetOptions, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
+import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/quality/flags';
+import { qualityEvalSetup } from '../label/quality/evalSetup';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
@@ -40,7 +42,9 @@ ${weakHelp}
     The report adds the pseudo masks' own IoU against the ground truth; --records gives it per support;
     --pseudo-out DIR writes each support pseudo mask as DIR/<image id>.<class ordinal>.png (an index PNG
     at the input size: the class where the mask says foreground, 0 elsewhere), once per image and class.
-  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.`;
+  Ctrl-C stops at an episode boundary and still reports (and writes) what was scored.
+${qualityHelp('panet')}
+    (quality: the labeling predictor on the same episodes, scored the same way; the result records its settings)`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const v = parse(
@@ -54,6 +58,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       list: { type: 'string' }, annotation: { type: 'string' }, json: { type: 'string' }, records: { type: 'string' },
       'feature-cache': { type: 'string' }, 'min-pixels': { type: 'string' }, method: { type: 'string' },
       'cache-mb': { type: 'string' }, workers: { type: 'string' }, checkpoint: { type: 'string' }, 'pseudo-out': { type: 'string' },
+      ...qualityOptions,
     },
     'eval',
   );
@@ -95,6 +100,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const ds = await openDatasetFromFlags(v, 'eval');
   const backend = await backendFromFlags(v);
   const backboneOpts: CreateBackboneOptions = ckpt && ckptFile ? checkpointBackboneOptions(ckptFile, ckpt) : backboneOptionsFromFlags(v, 'vgg16');
+  const quality = qualityConfigFromFlags(v, 'panet', backboneOpts.id, backboneOpts.id === 'vgg16' ? 8 : 16);
+  if (quality && (ckpt || v.method !== undefined)) throw new UsageError('--predictor quality replaces the few-shot method: drop --checkpoint / --method');
+  if (quality) settings.method = 'quality';
   if (weakFromCkpt) process.stderr.write('the checkpoint was trained from image-level labels: evaluating with them too (--supervision masks to use masks)\n');
   const weak = weakFromCkpt ? (ckpt!.config.weak as WeakConfig | undefined) ?? WEAK_DEFAULTS : weakConfigFromFlags(v);
   const pseudo = weak ? await createPseudoMaskSource(weak, ds.classNames) : undefined;
@@ -104,7 +112,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   });
   let method: FewShotMethod & { dispose?: () => void };
   try {
-    method = ckpt && ckptFile
+    method = quality ? await qualityEvalSetup(quality, ds, settings.size, backbone) : ckpt && ckptFile
       ? methodFromCheckpoint(ckptFile, ckpt, backbone.channels)
       : createMethod(settings.method, undefined, backbone.channels, int(v, 'init-seed', 1));
   } catch (e) {
@@ -142,7 +150,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     bar.done();
     console.log(evalTable(result));
     if (typeof v.json === 'string') {
-      writeFileAtomic(path.resolve(v.json), JSON.stringify({ ...result, backendDetails: backend }, null, 2) + '\n');
+      const predictor = quality ? { predictor: { id: 'quality', ...quality } } : {};
+      writeFileAtomic(path.resolve(v.json), JSON.stringify({ ...result, ...predictor, backendDetails: backend }, null, 2) + '\n');
       console.log(`result written to ${path.resolve(v.json)}`);
     }
     if (recordsFd !== undefined) {

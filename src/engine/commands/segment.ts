@@ -15,13 +15,19 @@ import { resizeMaskNearest, resizeRgb } from '../image/resize';
 import type { Backbone } from '../nets/backbone';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../eval/featureCache';
-import { backboneFromFlags, backendFromFlags, modelOptions } from './common';
+import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/quality/flags';
+import { backboneFromFlags, backboneOptionsFromFlags, backendFromFlags, modelOptions } from './common';
+import { segmentQuality } from './segmentQuality';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
     --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|vgg16] [--weights FILE]
+    [--predictor quality|panet] [--levels 16,32] [--refine crf|guided|none] [--classifier prototype|ridge]
+    [--prototypes BG[,FG]] [--self-support ROUNDS]
   One few-shot episode on your own images. Support masks are index PNGs (0 background, 255 ignore, any
   other value = a class); each distinct class is one way. Writes OUT/<query stem>.png (index PNG with
-  the support masks' labels, VOC palette) at the query's own size.`;
+  the support masks' labels, VOC palette) at the query's own size; with the quality predictor, each
+  query's confidence (0..1, an estimate of its masks' IoU) goes to stderr.
+${qualityHelp('quality')}`;
 
 async function features(backbone: Backbone, img: RawImage, size: number): Promise<FeatureEntry> {
   const px = await resizeRgb(img, size, size);
@@ -43,6 +49,7 @@ export async function segmentCommand(argv: string[]): Promise<number> {
       query: { type: 'string', multiple: true },
       out: { type: 'string' },
       size: { type: 'string' },
+      ...qualityOptions,
     },
     'segment',
   );
@@ -55,9 +62,27 @@ export async function segmentCommand(argv: string[]): Promise<number> {
   if (!queries.length) throw new UsageError('protolab segment: give at least one --query IMG');
   const out = path.resolve(required(v, 'out', 'segment'));
   const size = int(v, 'size', 417, 32, 2048);
+  const bbOpts = backboneOptionsFromFlags(v, 'mobilenetv2');
+  const quality = qualityConfigFromFlags(v, 'quality', bbOpts.id, bbOpts.id === 'vgg16' ? 8 : 16);
 
   const backend = await backendFromFlags(v);
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  if (quality && bbOpts.id === 'mobilenetv2') {
+    // the multi-level MobileNetV2 encoder is built by segmentQuality itself
+    log(`backend ${backend.name}`);
+    await segmentQuality({ supports, masks, queries, out, size, config: quality, log });
+    return 0;
+  }
   const backbone = await backboneFromFlags(v, 'mobilenetv2');
+  if (quality) {
+    try {
+      log(`backend ${backend.name}, backbone ${backbone.id} (${backbone.weightsSource})`);
+      await segmentQuality({ supports, masks, queries, out, size, config: quality, backbone, log });
+      return 0;
+    } finally {
+      backbone.dispose();
+    }
+  }
   try {
     const shots: Array<{ feat: FeatureEntry; mask: ReturnType<typeof resizeMaskNearest> }> = [];
     const labels = new Set<number>();

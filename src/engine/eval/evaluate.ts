@@ -125,6 +125,7 @@ export async function episodeSupport(ep: Episode, inputs: EpisodeInputs, kind: A
       way.push({
         features: await inputs.featuresOf(id),
         annotation: await supportAnnotation(kind, inputs, id, ep.classes[j], ep.classes, annRng.fork(`${j}:${k}`)),
+        imageId: id,
       });
     }
     support.push(way);
@@ -300,7 +301,7 @@ async function runEpisode(
   for (let q = 0; q < ep.queries.length; q++) {
     const qid = ep.queries[q];
     const gtMask = await inputs.maskOf(qid);
-    const pred = await method.predict(support, await inputs.featuresOf(qid), out);
+    const pred = await method.predict(support, await inputs.featuresOf(qid), out, qid);
     const id = ep.queries.length > 1 ? `${ep.id}q${q}` : ep.id;
     const record = m.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred });
     bg.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred: new Uint8Array(pred.length) });

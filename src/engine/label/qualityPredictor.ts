@@ -18,16 +18,16 @@ import { UNSURE } from './quality/cells';
 import { classLogits, type LinearClassifier } from './quality/classifier';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
 import { expectedIoU } from './quality/confidence';
-import { denseCrf } from './quality/crf';
-import { colourGuide, guidedFilterProbs } from './quality/guidedFilter';
+import { crfFromLogits } from './quality/crf';
+import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
-import { argmaxRows, renormaliseRows, upsampleSoftmax } from './quality/probabilities';
-import { prototypeClassifier } from './quality/prototypes';
+import { argmaxRows, softmaxRows, upsampleSoftmax } from './quality/probabilities';
+import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
 import { ridgeClassifier } from './quality/ridge';
-import { collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
+import { cellSamples, collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
 
 /** The feature maps of `features` at the given output strides (stride = S / side, rounded), finest first. */
-export function pickLevels(features: FeatureEntry[], size: number, strides: number[]): Level[] {
+export function pickLevels(features: FeatureEntry[], size: number, strides: number[], weights?: number[]): Level[] {
   const chosen = strides.map((s) => {
     const e = features.find((f) => Math.round(size / f.shape[0]) === s);
     if (!e) {
@@ -36,7 +36,7 @@ export function pickLevels(features: FeatureEntry[], size: number, strides: numb
     }
     return e;
   });
-  return imageLevels(chosen);
+  return imageLevels(chosen, weights);
 }
 
 export class QualityPredictor implements Predictor {
@@ -58,7 +58,7 @@ export class QualityPredictor implements Predictor {
     const size = supports[0].image.rgb.width;
     const annotated: AnnotatedLevels[] = supports.map((s) => {
       if (s.image.rgb.width !== size || s.image.rgb.height !== size) throw new RangeError(`support ${s.image.id} is not ${size}×${size}`);
-      return { levels: pickLevels(s.image.features, size, this.config.levels), labels: s.labels };
+      return { levels: pickLevels(s.image.features, size, this.config.levels, this.config.levelWeights), labels: s.labels };
     });
     const samples = collectSamples(annotated, size, classes);
     if (samples.n === 0) throw new RangeError('fit: no support labels any pixel');
@@ -68,9 +68,22 @@ export class QualityPredictor implements Predictor {
 
 class QualityModel implements FittedModel {
   private readonly clf: LinearClassifier;
+  /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
+  private readonly means?: MeanPrototypes;
 
   constructor(private readonly cfg: QualityConfig, private readonly samples: SampleSet, private readonly size: number, private readonly classes: number) {
-    this.clf = fitClassifier(samples, cfg);
+    if (usesMeans(cfg)) {
+      this.means = MeanPrototypes.of(samples);
+      this.clf = this.means.classifier(cfg.alpha);
+    } else this.clf = fitClassifier(samples, cfg);
+  }
+
+  /** The classifier for the supports plus extra samples (strokes, confident pixels). */
+  private refit(extra: SampleSet[]): LinearClassifier {
+    const add = extra.filter((e) => e.n > 0);
+    if (!add.length) return this.clf;
+    if (this.means) return add.reduce((m, e) => m.plus(e), this.means).classifier(this.cfg.alpha);
+    return fitClassifier(add.reduce((a, e) => concatSamples(a, e), this.samples), this.cfg);
   }
 
   predict(image: LabelImage, ownLabels?: Uint8Array): Prediction {
@@ -78,38 +91,42 @@ class QualityModel implements FittedModel {
     const k1 = classes + 1;
     if (image.rgb.width !== size || image.rgb.height !== size) throw new RangeError(`image ${image.id} is not ${size}×${size}`);
     if (ownLabels && ownLabels.length !== size * size) throw new RangeError(`ownLabels of ${image.id} has ${ownLabels.length} pixels, expected ${size * size}`);
-    const levels = pickLevels(image.features, size, cfg.levels);
-    const marked = ownLabels ? hasLabels(ownLabels) : false;
-    let samples = this.samples, clf = this.clf;
-    if (marked && cfg.ownWeight > 0) {
-      const own = collectSamples([{ levels, labels: ownLabels!, weight: cfg.ownWeight }], size, classes);
-      if (own.n > 0) {
-        samples = concatSamples(samples, own);
-        clf = fitClassifier(samples, cfg);
+    const levels = pickLevels(image.features, size, cfg.levels, cfg.levelWeights);
+    const own = ownLabels && hasLabels(ownLabels) ? ownLabels : undefined;
+    const extra: SampleSet[] = own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
+    let clf = this.refit(extra);
+    const ss = cfg.selfSupport;
+    let probs: Float32Array | undefined;
+    for (let r = 0; r < ss.rounds; r++) {
+      let self: SampleSet;
+      if (ss.onGrid) {
+        // confident cells straight from the classifier's probabilities on the feature grid
+        self = confidentCells(levels, classLogits(levels, clf), k1, ss);
+      } else {
+        probs = this.segment(image, levels, clf, own);
+        self = collectSamples([{ levels, labels: confidentRaster(probs, k1, ss, own), weight: ss.weight }], size, classes);
       }
-    }
-    let probs = this.segment(image, levels, clf, marked ? ownLabels : undefined);
-    for (let r = 0; r < cfg.selfSupport.rounds; r++) {
-      const self = collectSamples([{ levels, labels: confidentRaster(probs, k1, cfg.selfSupport, marked ? ownLabels : undefined), weight: cfg.selfSupport.weight }], size, classes);
       if (self.n === 0) break;
-      probs = this.segment(image, levels, fitClassifier(concatSamples(samples, self), cfg), marked ? ownLabels : undefined);
+      clf = this.refit([...extra, self]);
+      probs = undefined;
     }
+    probs ??= this.segment(image, levels, clf, own);
     const labels = argmaxRows(probs, k1);
     return { size, classes, labels, probs, confidence: expectedIoU(probs, labels, k1) };
   }
 
-  /** Class probabilities [S·S, k1] of one image under one classifier: upsampled, refined, strokes kept. */
+  /**
+   * Class probabilities [S·S, k1] of one image under one classifier: the logits on the feature grid,
+   * then refinement straight from them to full resolution (or a plain upsampling), strokes kept.
+   */
   private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array): Float32Array {
-    const { cfg, size } = this, k1 = this.classes + 1;
-    const probs = upsampleSoftmax(classLogits(levels, clf), levels[0].h, levels[0].w, k1, size);
-    if (own && cfg.ownClamp) clampOwn(probs, own, k1);
-    if (cfg.refine === 'guided') {
-      guidedFilterProbs(colourGuide(image.rgb, cfg.guided), probs, k1);
-      renormaliseRows(probs, k1);
-    } else if (cfg.refine === 'crf') {
-      denseCrf(image.rgb, probs, k1, cfg.crf);
-    }
-    if (own && cfg.ownClamp) clampOwn(probs, own, k1);
+    const { cfg, size } = this, k1 = this.classes + 1, { h, w } = levels[0];
+    const logits = classLogits(levels, clf), fixed = cfg.ownClamp ? own : undefined;
+    let probs: Float32Array;
+    if (cfg.refine === 'crf') probs = crfFromLogits(image.rgb, logits, h, w, k1, cfg.crf, fixed);
+    else if (cfg.refine === 'guided') probs = guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed);
+    else probs = upsampleSoftmax(logits, h, w, k1, size);
+    if (fixed) clampOwn(probs, fixed, k1);
     return probs;
   }
 
@@ -118,10 +135,28 @@ class QualityModel implements FittedModel {
   }
 }
 
+/** PANet's classifier (one mean prototype per class) is kept as running sums. */
+function usesMeans(cfg: QualityConfig): boolean {
+  return cfg.classifier === 'prototype' && cfg.prototypes[0] === 1 && cfg.prototypes[1] === 1;
+}
+
 function fitClassifier(s: SampleSet, cfg: QualityConfig): LinearClassifier {
   return cfg.classifier === 'ridge'
     ? ridgeClassifier(s, { lambda: cfg.ridgeLambda, scale: cfg.ridgeScale, balanced: cfg.ridgeBalanced, maxCells: cfg.maxCells })
     : prototypeClassifier(s, { alpha: cfg.alpha, maxPrototypes: cfg.prototypes, maxCells: cfg.maxCells });
+}
+
+/** Cells of the finest grid whose softmax probability of their argmax passes the class's threshold. */
+function confidentCells(levels: Level[], logits: Float32Array, k1: number, t: { fgThreshold: number; bgThreshold: number; weight: number }): SampleSet {
+  const n = logits.length / k1, cells: number[] = [], labels: number[] = [];
+  const p = logits.slice();
+  softmaxRows(p, k1);
+  for (let i = 0; i < n; i++) {
+    let b = 0;
+    for (let k = 1; k < k1; k++) if (p[i * k1 + k] > p[i * k1 + b]) b = k;
+    if (p[i * k1 + b] > (b === 0 ? t.bgThreshold : t.fgThreshold)) { cells.push(i); labels.push(b); }
+  }
+  return cellSamples(levels, Int32Array.from(cells), Uint8Array.from(labels), k1, t.weight);
 }
 
 /** A raster of the pixels the prediction is sure about (their argmax), UNLABELED elsewhere; own strokes win. */

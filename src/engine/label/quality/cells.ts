@@ -45,26 +45,26 @@ export function cellFractions(labels: Uint8Array, size: number, h: number, w: nu
   return out;
 }
 
-/** One labelled cell: where it is and what the raster says about it. */
-export interface CellSample {
-  /** cell index in the h×w grid */
-  cell: number;
+/** The labelled cells of a grid: where they are, their weights and their class distributions. */
+export interface LabelledCells {
+  /** cell index in the h×w grid, per labelled cell */
+  cells: Int32Array;
   /** labelled fraction of the cell (0..1]: the sample's weight */
-  weight: number;
-  /** class distribution over the labelled pixels (sums to 1), length K+1 */
-  target: Float32Array;
+  weights: Float32Array;
+  /** [n, K+1]: class distribution over each cell's labelled pixels (rows sum to 1) */
+  targets: Float32Array;
 }
 
 /** The cells with at least `minFraction` of their pixels labelled (any class). */
-export function labelledCells(fractions: Float32Array, classes: number, minFraction = 1e-6): CellSample[] {
-  const k1 = classes + 1, n = fractions.length / k1, out: CellSample[] = [];
+export function labelledCells(fractions: Float32Array, classes: number, minFraction = 1e-6): LabelledCells {
+  const k1 = classes + 1, n = fractions.length / k1;
+  const keep: number[] = [], sums: number[] = [];
   for (let c = 0; c < n; c++) {
     let s = 0;
     for (let k = 0; k < k1; k++) s += fractions[c * k1 + k];
-    if (s < minFraction) continue;
-    const target = new Float32Array(k1);
-    for (let k = 0; k < k1; k++) target[k] = fractions[c * k1 + k] / s;
-    out.push({ cell: c, weight: Math.min(1, s), target });
+    if (s >= minFraction) { keep.push(c); sums.push(s); }
   }
-  return out;
+  const targets = new Float32Array(keep.length * k1);
+  keep.forEach((c, r) => { for (let k = 0; k < k1; k++) targets[r * k1 + k] = fractions[c * k1 + k] / sums[r]; });
+  return { cells: Int32Array.from(keep), weights: Float32Array.from(sums, (s) => Math.min(1, s)), targets };
 }

@@ -10,6 +10,8 @@ export type RefineKind = 'none' | 'guided' | 'crf';
 export interface QualityConfig {
   /** output strides of the feature levels to use (the image's features must include them) */
   levels: number[];
+  /** relative weight of each level (same order as levels; default equal) */
+  levelWeights?: number[];
   classifier: ClassifierKind;
   /** prototype: at most this many prototypes for [background, each class]; [1, 1] = PANet */
   prototypes: [number, number];
@@ -32,9 +34,11 @@ export interface QualityConfig {
    * Self-support (after SSP, Fan et al. ECCV 2022): the query's own confidently predicted pixels (refined
    * probability of the background above bgThreshold, of a class above fgThreshold) join the samples
    * with `weight`, and the image is segmented again, `rounds` times. Query-specific prototypes match the
-   * query's own background and look, which the support's may not. rounds 0 = off.
+   * query's own background and look, which the support's may not. rounds 0 = off. onGrid: the confident
+   * cells are read from the classifier's probabilities on the feature grid (as SSP does; no upsampling
+   * or refinement before the last round), else from the refined full-size probabilities.
    */
-  selfSupport: { rounds: number; fgThreshold: number; bgThreshold: number; weight: number };
+  selfSupport: { rounds: number; fgThreshold: number; bgThreshold: number; weight: number; onGrid?: boolean };
 }
 
 export const QUALITY_DEFAULTS: QualityConfig = {
@@ -51,7 +55,7 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   crf: { sigmaXY: 24, sigmaLuma: 16, weight: 4, iterations: 5, subsample: 2 },
   ownWeight: 4,
   ownClamp: true,
-  selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1 },
+  selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1, onGrid: true },
 };
 
 /** PANet as `protolab segment` runs it today: one mean prototype per class, stride 16, no refinement. */

@@ -16,6 +16,7 @@
 //    pixel, where the luma coordinate places the edge at full resolution.
 // The grid depends on the image alone and is built once per image.
 import type { RawImage } from '../../types';
+import { linearTaps } from './levels';
 
 export interface CrfOptions {
   /** spatial scale of the appearance kernel (pixels) = the grid's cell size in x and y */
@@ -156,12 +157,12 @@ function messages(g: Grid, q: Float32Array, k1: number, at: Taps, grid: Float32A
   }
 }
 
-/** q ← softmax(logP + w·msg), row by row. */
-function update(q: Float32Array, logP: Float32Array, msg: Float32Array, w: number, k1: number): void {
+/** q ← softmax(u + w·msg), row by row. */
+function update(q: Float32Array, u: Float32Array, msg: Float32Array, w: number, k1: number): void {
   for (let o = 0; o < q.length; o += k1) {
     let mx = -Infinity;
     for (let l = 0; l < k1; l++) {
-      const v = logP[o + l] + w * msg[o + l];
+      const v = u[o + l] + w * msg[o + l];
       q[o + l] = v;
       if (v > mx) mx = v;
     }
@@ -171,29 +172,57 @@ function update(q: Float32Array, logP: Float32Array, msg: Float32Array, w: numbe
   }
 }
 
-const logOf = (p: number) => Math.log(p > 1e-6 ? p : 1e-6);
+/** A stroke's unary: its label wins by this many logits whatever the classifier said. */
+const STROKE_LOGIT = 30;
 
-/** Mean-field refinement of probabilities [n, k1] in place (the image is the working S×S image). */
-export function denseCrf(img: RawImage, probs: Float32Array, k1: number, o: CrfOptions): void {
-  if (o.iterations <= 0) return;
-  const g = buildGrid(img, o), { sub, full } = g, nSub = sub.pixel.length, n = full.pixel.length;
-  const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
-  // iterations 1..T−1 on the sub set
-  const logSub = new Float32Array(nSub * k1), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
-  for (let i = 0; i < nSub; i++) {
-    for (let l = 0; l < k1; l++) {
-      const p = probs[sub.pixel[i] * k1 + l];
-      q[i * k1 + l] = p;
-      logSub[i * k1 + l] = logOf(p);
+/**
+ * Unary logits of the pixels of `at`: the class logits of the feature grid (h×w×k1) read bilinearly
+ * (half-pixel centres, as the upsampling they replace); a pixel the image's own strokes label gets its
+ * label by STROKE_LOGIT.
+ */
+function unaries(at: Taps, size: number, logits: Float32Array, h: number, w: number, k1: number, own?: Uint8Array): Float32Array {
+  const ty = linearTaps(size, h), tx = linearTaps(size, w), n = at.pixel.length, u = new Float32Array(n * k1);
+  for (let i = 0; i < n; i++) {
+    const px = at.pixel[i], x = px % size, y = (px - x) / size;
+    const o = own ? own[px] : 254;
+    if (o < k1) {
+      u[i * k1 + o] = STROKE_LOGIT;
+      continue;
     }
+    const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y], a = tx.i0[x], b = tx.i1[x], fx = tx.f[x];
+    const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
+    const p00 = (r0 + a) * k1, p01 = (r0 + b) * k1, p10 = (r1 + a) * k1, p11 = (r1 + b) * k1;
+    for (let l = 0; l < k1; l++) u[i * k1 + l] = w00 * logits[p00 + l] + w01 * logits[p01 + l] + w10 * logits[p10 + l] + w11 * logits[p11 + l];
   }
+  return u;
+}
+
+/**
+ * Mean-field CRF from the classifier's logits on its feature grid (h×w×k1) to refined probabilities
+ * [S·S, k1] of the working image: the unary is the bilinearly upsampled logits (softmax of which is the
+ * unrefined prediction), T − 1 iterations run on the sub set of pixels, and the last one at every pixel.
+ * `own`: the image's own strokes (S·S raster), fixed to their labels throughout.
+ */
+export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array): Float32Array {
+  const size = img.width, g = buildGrid(img, o), { sub, full } = g, nSub = sub.pixel.length, n = full.pixel.length;
+  const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
+  const uSub = unaries(sub, size, logits, h, w, k1, own), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
+  update(q, uSub, msgSub, 0, k1); // Q⁰ = softmax(unary)
   for (let it = 1; it < o.iterations; it++) {
     messages(g, q, k1, sub, grid, tmp, msgSub);
-    update(q, logSub, msgSub, o.weight, k1);
+    update(q, uSub, msgSub, o.weight, k1);
   }
-  // iteration T: the message at every pixel, the unary of every pixel
-  const msg = new Float32Array(n * k1);
-  messages(g, q, k1, full, grid, tmp, msg);
-  for (let i = 0; i < probs.length; i++) probs[i] = logOf(probs[i]);
-  update(probs, probs.slice(), msg, o.weight, k1);
+  const u = unaries(full, size, logits, h, w, k1, own), out = new Float32Array(n * k1);
+  if (o.iterations > 0) {
+    const msg = new Float32Array(n * k1);
+    messages(g, q, k1, full, grid, tmp, msg);
+    update(out, u, msg, o.weight, k1);
+  } else update(out, u, new Float32Array(n * k1), 0, k1);
+  return out;
+}
+
+/** Mean-field refinement of probabilities [S·S, k1] in place (their logs are the unary at full resolution). */
+export function denseCrf(img: RawImage, probs: Float32Array, k1: number, o: CrfOptions): void {
+  const logits = Float32Array.from(probs, (p) => Math.log(p > 1e-6 ? p : 1e-6));
+  probs.set(crfFromLogits(img, logits, img.height, img.width, k1, o));
 }

@@ -16,7 +16,8 @@
 // leave [0, 1] slightly and is clipped and renormalised by the caller.
 import type { RawImage } from '../../types';
 import { boxMean } from './boxFilter';
-import { resizeBilinear } from './levels';
+import { linearTaps } from './levels';
+import { renormaliseRows, softmaxRows } from './probabilities';
 
 export interface GuidedFilterOptions {
   /** window radius in full-resolution pixels */
@@ -108,10 +109,9 @@ export function colourGuide(img: RawImage, opts: GuidedFilterOptions): ColourGui
   return g;
 }
 
-/** Filter one full-resolution plane p (S·S) with the guide. */
-export function guidedFilterPlane(g: ColourGuide, p: Float32Array): Float32Array {
-  const { size, hs, ws, r } = g, m = hs * ws, n = size * size;
-  const ps = downsampleArea(p, size, size, g.s).data;
+/** The window-averaged coefficients ā (3 planes) and b̄ of eq. 16 for an input plane at the guide's sub resolution. */
+function coefficients(g: ColourGuide, ps: Float32Array): { ma: Float32Array[]; mb: Float32Array } {
+  const { hs, ws, r } = g, m = hs * ws;
   const meanP = boxMean(ps, hs, ws, r);
   const covIp = g.sub.map((ic, c) => {
     const o = new Float32Array(m);
@@ -130,29 +130,99 @@ export function guidedFilterPlane(g: ColourGuide, p: Float32Array): Float32Array
     a[0][i] = a0; a[1][i] = a1; a[2][i] = a2;
     b[i] = meanP[i] - a0 * g.mean[0][i] - a1 * g.mean[1][i] - a2 * g.mean[2][i];
   }
-  const up = (x: Float32Array) => (hs === size ? boxMean(x, hs, ws, r) : resizeBilinear(boxMean(x, hs, ws, r), hs, ws, 1, size, size));
-  const ma = a.map(up), mb = up(b);
-  const q = new Float32Array(n);
-  const [f0, f1, f2] = g.full;
-  for (let i = 0; i < n; i++) q[i] = ma[0][i] * f0[i] + ma[1][i] * f1[i] + ma[2][i] * f2[i] + mb[i];
+  return { ma: a.map((x) => boxMean(x, hs, ws, r)), mb: boxMean(b, hs, ws, r) };
+}
+
+/** q = āᵀI + b̄ at every full-resolution pixel, ā and b̄ read bilinearly from the sub resolution. */
+function apply(g: ColourGuide, ma: Float32Array[], mb: Float32Array, out: Float32Array, stride = 1, offset = 0): void {
+  const { size, hs, ws } = g, [f0, f1, f2] = g.full;
+  if (hs === size) {
+    for (let i = 0; i < size * size; i++) out[i * stride + offset] = ma[0][i] * f0[i] + ma[1][i] * f1[i] + ma[2][i] * f2[i] + mb[i];
+    return;
+  }
+  const ty = linearTaps(size, hs), tx = linearTaps(size, ws), [A0, A1, A2] = ma;
+  for (let y = 0; y < size; y++) {
+    const r0 = ty.i0[y] * ws, r1 = ty.i1[y] * ws, fy = ty.f[y];
+    for (let x = 0; x < size; x++) {
+      const a = tx.i0[x], b = tx.i1[x], fx = tx.f[x], i = y * size + x;
+      const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
+      const p00 = r0 + a, p01 = r0 + b, p10 = r1 + a, p11 = r1 + b;
+      const a0 = w00 * A0[p00] + w01 * A0[p01] + w10 * A0[p10] + w11 * A0[p11];
+      const a1 = w00 * A1[p00] + w01 * A1[p01] + w10 * A1[p10] + w11 * A1[p11];
+      const a2 = w00 * A2[p00] + w01 * A2[p01] + w10 * A2[p10] + w11 * A2[p11];
+      const bb = w00 * mb[p00] + w01 * mb[p01] + w10 * mb[p10] + w11 * mb[p11];
+      out[i * stride + offset] = a0 * f0[i] + a1 * f1[i] + a2 * f2[i] + bb;
+    }
+  }
+}
+
+/** Filter one full-resolution plane p (S·S) with the guide. */
+export function guidedFilterPlane(g: ColourGuide, p: Float32Array): Float32Array {
+  const { ma, mb } = coefficients(g, downsampleArea(p, g.size, g.size, g.s).data);
+  const q = new Float32Array(g.size * g.size);
+  apply(g, ma, mb, q);
   return q;
 }
 
 /**
- * Refine probabilities [S·S, k1] in place: channels 1..K filtered, channel 0 = 1 − Σ, then clipped and
- * renormalised (probabilities.ts renormaliseRows).
+ * Refine probabilities [S·S, k1] in place: channels 1..K filtered, channel 0 = 1 − Σ (then the caller
+ * clips and renormalises, probabilities.ts renormaliseRows).
  */
 export function guidedFilterProbs(g: ColourGuide, probs: Float32Array, k1: number): void {
   const n = g.size * g.size;
-  const bg = new Float32Array(n).fill(1);
+  const filtered = new Float32Array(n * k1);
   for (let k = 1; k < k1; k++) {
     const plane = new Float32Array(n);
     for (let i = 0; i < n; i++) plane[i] = probs[i * k1 + k];
-    const q = guidedFilterPlane(g, plane);
-    for (let i = 0; i < n; i++) {
-      probs[i * k1 + k] = q[i];
-      bg[i] -= q[i];
+    const { ma, mb } = coefficients(g, downsampleArea(plane, g.size, g.size, g.s).data);
+    apply(g, ma, mb, filtered, k1, k);
+  }
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 1; k < k1; k++) s += probs[i * k1 + k] = filtered[i * k1 + k];
+    probs[i * k1] = 1 - s;
+  }
+}
+
+/**
+ * From the classifier's logits on its feature grid (h×w×k1) straight to refined probabilities [S·S, k1]:
+ * the input probabilities are formed at the guide's sub resolution only (bilinear logits at each block's
+ * centre, softmax), so the only full-resolution pass is the final q = āᵀI + b̄. Rows are clipped and
+ * renormalised; `own` strokes (S·S raster) are fixed to their labels.
+ */
+export function guidedFromLogits(g: ColourGuide, logits: Float32Array, h: number, w: number, k1: number, own?: Uint8Array): Float32Array {
+  const { size, hs, ws, s } = g, m = hs * ws, n = size * size;
+  // block centres in working pixels, read on the feature grid with half-pixel centres
+  const src = (i: number, grid: number) => Math.min(Math.max(((i * s + Math.min(s, size - i * s) / 2) * grid) / size - 0.5, 0), grid - 1);
+  const p = new Float32Array(m * k1);
+  for (let y = 0; y < hs; y++) {
+    const sy = src(y, h), y0 = Math.floor(sy), y1 = Math.min(y0 + 1, h - 1), fy = sy - y0;
+    for (let x = 0; x < ws; x++) {
+      const sx = src(x, w), x0 = Math.floor(sx), x1 = Math.min(x0 + 1, w - 1), fx = sx - x0, o = (y * ws + x) * k1;
+      for (let l = 0; l < k1; l++) {
+        p[o + l] = (1 - fy) * ((1 - fx) * logits[(y0 * w + x0) * k1 + l] + fx * logits[(y0 * w + x1) * k1 + l]) + fy * ((1 - fx) * logits[(y1 * w + x0) * k1 + l] + fx * logits[(y1 * w + x1) * k1 + l]);
+      }
     }
   }
-  for (let i = 0; i < n; i++) probs[i * k1] = bg[i];
+  softmaxRows(p, k1);
+  const out = new Float32Array(n * k1);
+  for (let k = 1; k < k1; k++) {
+    const { ma, mb } = coefficients(g, Float32Array.from({ length: m }, (_, i) => p[i * k1 + k]));
+    apply(g, ma, mb, out, k1, k);
+  }
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let k = 1; k < k1; k++) t += out[i * k1 + k];
+    out[i * k1] = 1 - t;
+  }
+  renormaliseRows(out, k1);
+  if (own) {
+    for (let i = 0; i < n; i++) {
+      const v = own[i];
+      if (v >= k1) continue;
+      out.fill(0, i * k1, (i + 1) * k1);
+      out[i * k1 + v] = 1;
+    }
+  }
+  return out;
 }

@@ -40,12 +40,17 @@ export function normalisedLevel(e: FeatureEntry, weight: number): Level {
   return level;
 }
 
-/** The levels of one image, finest first, equal weights (w_l = 1/√L). */
-export function imageLevels(features: FeatureEntry[]): Level[] {
+/**
+ * The levels of one image, finest first, with relative weights (default equal) scaled so Σ w_l² = 1
+ * (w_l = 1/√L when equal). `weights[i]` belongs to `features[i]`.
+ */
+export function imageLevels(features: FeatureEntry[], weights?: number[]): Level[] {
   if (!features.length) throw new RangeError('an image without feature maps');
-  const sorted = [...features].sort((a, b) => b.shape[0] * b.shape[1] - a.shape[0] * a.shape[1]);
-  const wl = 1 / Math.sqrt(sorted.length);
-  return sorted.map((e) => normalisedLevel(e, wl));
+  const w = weights ?? features.map(() => 1);
+  if (w.length !== features.length || w.some((x) => !(x > 0))) throw new RangeError(`level weights ${w.join(',')} do not fit ${features.length} levels`);
+  const norm = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+  const order = features.map((_, i) => i).sort((a, b) => features[b].shape[0] * features[b].shape[1] - features[a].shape[0] * features[a].shape[1]);
+  return order.map((i) => normalisedLevel(features[i], w[i] / norm));
 }
 
 /** Half-pixel bilinear taps for resampling a line of `inSize` samples at `outSize` positions. */

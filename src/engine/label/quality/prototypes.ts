@@ -9,14 +9,56 @@ import type { LinearClassifier } from './classifier';
 import * as tf from '@tensorflow/tfjs-core';
 import { classMass, sampleFeatures, subsample, weightedSums, type SampleSet } from './samples';
 
+/**
+ * Running class sums Σ_i w_i t_ic x_i and masses Σ_i w_i t_ic: a mean prototype is their ratio, and
+ * adding samples (the predicted image's strokes, its confident pixels) only needs THEIR sums, so the
+ * supports' are taken once per fit, not once per predict.
+ */
+export class MeanPrototypes {
+  private constructor(readonly k1: number, readonly d: number, readonly sums: Float32Array, readonly mass: Float64Array) {}
+
+  static of(s: SampleSet): MeanPrototypes {
+    const a = new Float64Array(s.n * s.k1);
+    for (let i = 0; i < s.n; i++) for (let k = 0; k < s.k1; k++) a[i * s.k1 + k] = s.w[i] * s.t[i * s.k1 + k];
+    return new MeanPrototypes(s.k1, s.d, weightedSums(s, a, s.k1), classMass(s));
+  }
+
+  /** These sums plus another set's (a new object). */
+  plus(s: SampleSet): MeanPrototypes {
+    if (s.n === 0) return this;
+    const o = MeanPrototypes.of(s);
+    return new MeanPrototypes(this.k1, this.d, this.sums.map((v, i) => v + o.sums[i]), this.mass.map((v, k) => v + o.mass[k]));
+  }
+
+  /** [k1, d]: the weighted mean feature of each class; a class without mass gets a zero row. */
+  means(): Float32Array {
+    const out = this.sums.slice();
+    for (let k = 0; k < this.k1; k++) if (this.mass[k] > 0) for (let j = 0; j < this.d; j++) out[k * this.d + j] /= this.mass[k];
+    return out;
+  }
+
+  /** PANet's classifier: one column α·p_c/‖p_c‖ per class with mass. */
+  classifier(alpha = PANET_ALPHA): LinearClassifier {
+    const m = this.means();
+    return columnsClassifier(this.k1, this.d, [...this.mass.keys()].filter((c) => this.mass[c] > 0).map((c) => ({ cls: c, v: m.subarray(c * this.d, (c + 1) * this.d) })), alpha);
+  }
+}
+
 /** Weighted mean feature of each class: [k1, d]; a class without mass gets a zero row. */
 export function meanPrototypes(s: SampleSet): Float32Array {
-  const a = new Float64Array(s.n * s.k1);
-  for (let i = 0; i < s.n; i++) for (let k = 0; k < s.k1; k++) a[i * s.k1 + k] = s.w[i] * s.t[i * s.k1 + k];
-  const out = weightedSums(s, a, s.k1);
-  const mass = classMass(s);
-  for (let k = 0; k < s.k1; k++) if (mass[k] > 0) for (let j = 0; j < s.d; j++) out[k * s.d + j] /= mass[k];
-  return out;
+  return MeanPrototypes.of(s).means();
+}
+
+/** Columns α·p/‖p‖, one per prototype, with its class. */
+function columnsClassifier(k1: number, d: number, protos: Array<{ cls: number; v: Float32Array }>, alpha: number): LinearClassifier {
+  const p = protos.length, weights = new Float32Array(d * p);
+  protos.forEach(({ v }, j) => {
+    let nn = 0;
+    for (const a of v) nn += a * a;
+    const f = nn > 0 ? alpha / Math.sqrt(nn) : 0;
+    for (let i = 0; i < d; i++) weights[i * p + j] = v[i] * f;
+  });
+  return { k1, p, weights, bias: new Float32Array(p), columnClass: Int32Array.from(protos, (x) => x.cls) };
 }
 
 /**
@@ -102,7 +144,7 @@ export function prototypeClassifier(s: SampleSet, opts: PrototypeOptions = {}): 
   const [kBg, kFg] = opts.maxPrototypes ?? [1, 1];
   const per = opts.cellsPerPrototype ?? 24;
   const mass = classMass(s);
-  const cols: Float32Array[] = [], cls: number[] = [];
+  const cols: Array<{ cls: number; v: Float32Array }> = [];
   const means = meanPrototypes(s);
   for (let c = 0; c < s.k1; c++) {
     if (!(mass[c] > 0)) continue;
@@ -122,15 +164,7 @@ export function prototypeClassifier(s: SampleSet, opts: PrototypeOptions = {}): 
       const centres = sphericalKMeans(xc, rows.length, s.d, wc, k);
       if (centres.length) protos = Array.from({ length: centres.length / s.d }, (_, j) => centres.slice(j * s.d, (j + 1) * s.d));
     }
-    for (const p of protos) {
-      let nn = 0;
-      for (const a of p) nn += a * a;
-      const f = nn > 0 ? alpha / Math.sqrt(nn) : 0;
-      cols.push(p.map((a) => a * f));
-      cls.push(c);
-    }
+    for (const v of protos) cols.push({ cls: c, v });
   }
-  const p = cols.length, weights = new Float32Array(s.d * p);
-  cols.forEach((v, j) => { for (let i = 0; i < s.d; i++) weights[i * p + j] = v[i]; });
-  return { k1: s.k1, p, weights, bias: new Float32Array(p), columnClass: Int32Array.from(cls) };
+  return columnsClassifier(s.k1, s.d, cols, alpha);
 }

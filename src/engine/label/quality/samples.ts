@@ -42,22 +42,29 @@ const dimOf = (levels: Level[]) => levels.reduce((s, l) => s + l.c, 0);
 export function collectSamples(images: AnnotatedLevels[], size: number, classes: number): SampleSet {
   const k1 = classes + 1;
   const d = images.length ? dimOf(images[0].levels) : 0;
-  const ts: Float32Array[] = [], ws: number[] = [], parts: SamplePart[] = [];
-  let n = 0;
-  images.forEach((im, i) => {
+  const found = images.map((im, i) => {
     if (dimOf(im.levels) !== d) throw new RangeError(`annotated image ${i} has ${dimOf(im.levels)} feature channels, the first has ${d}`);
-    const cells = labelledCells(cellFractions(im.labels, size, im.levels[0].h, im.levels[0].w, classes), classes);
-    if (!cells.length) return;
-    parts.push({ levels: im.levels, cells: Int32Array.from(cells, (c) => c.cell), offset: n });
-    for (const c of cells) {
-      ts.push(c.target);
-      ws.push(c.weight * (im.weight ?? 1));
-    }
-    n += cells.length;
+    return labelledCells(cellFractions(im.labels, size, im.levels[0].h, im.levels[0].w, classes), classes);
   });
-  const t = new Float32Array(n * k1);
-  ts.forEach((x, i) => t.set(x, i * k1));
-  return { n, d, k1, t, w: Float32Array.from(ws), parts };
+  const n = found.reduce((a, f) => a + f.cells.length, 0);
+  const t = new Float32Array(n * k1), w = new Float32Array(n), parts: SamplePart[] = [];
+  let r = 0;
+  found.forEach((f, i) => {
+    if (!f.cells.length) return;
+    parts.push({ levels: images[i].levels, cells: f.cells, offset: r });
+    t.set(f.targets, r * k1);
+    const m = images[i].weight ?? 1;
+    for (let j = 0; j < f.cells.length; j++) w[r + j] = f.weights[j] * m;
+    r += f.cells.length;
+  });
+  return { n, d, k1, t, w, parts };
+}
+
+/** Samples from cells of one image's finest grid with given one-hot labels and one weight. */
+export function cellSamples(levels: Level[], cells: Int32Array, labels: Uint8Array, k1: number, weight: number): SampleSet {
+  const n = cells.length, t = new Float32Array(n * k1);
+  for (let i = 0; i < n; i++) t[i * k1 + labels[i]] = 1;
+  return { n, d: dimOf(levels), k1, t, w: new Float32Array(n).fill(weight), parts: n ? [{ levels, cells, offset: 0 }] : [] };
 }
 
 /** Total weight of each class over the set (Σ_i w_i t_ic). */
@@ -95,13 +102,16 @@ export function weightedSums(s: SampleSet, a: Float64Array, p: number): Float32A
       for (let r = 0; r < part.cells.length; r++) {
         const cell = part.cells[r], y = Math.floor(cell / W), x = cell % W, i = part.offset + r;
         const fy = ty.f[y], fx = tx.f[x];
-        const taps: Array<[number, number]> = [
-          [ty.i0[y] * l.w + tx.i0[x], (1 - fy) * (1 - fx)], [ty.i0[y] * l.w + tx.i1[x], (1 - fy) * fx],
-          [ty.i1[y] * l.w + tx.i0[x], fy * (1 - fx)], [ty.i1[y] * l.w + tx.i1[x], fy * fx],
-        ];
-        for (const [j, f] of taps) {
-          if (f === 0) continue;
-          for (let k = 0; k < p; k++) acc[j * p + k] += f * a[i * p + k];
+        const r0 = ty.i0[y] * l.w, r1 = ty.i1[y] * l.w;
+        const j00 = (r0 + tx.i0[x]) * p, j01 = (r0 + tx.i1[x]) * p, j10 = (r1 + tx.i0[x]) * p, j11 = (r1 + tx.i1[x]) * p;
+        const f00 = (1 - fy) * (1 - fx), f01 = (1 - fy) * fx, f10 = fy * (1 - fx), f11 = fy * fx;
+        for (let k = 0; k < p; k++) {
+          const v = a[i * p + k];
+          if (v === 0) continue;
+          acc[j00 + k] += f00 * v;
+          acc[j01 + k] += f01 * v;
+          acc[j10 + k] += f10 * v;
+          acc[j11 + k] += f11 * v;
         }
       }
       const c = l.c, v = l.data;
