@@ -21,15 +21,14 @@ import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { openDataset } from '../src/engine/data/open';
 import { EpisodeSampler } from '../src/engine/data/episodes';
 import { foldClasses } from '../src/engine/data/splits';
-import { scribbleAnnotation, ANN_BG, ANN_FG } from '../src/engine/fewshot/annotations';
-import { Rng } from '../src/engine/prng';
 import { MobileNetLabelEncoder } from '../src/engine/label/quality/encoder';
-import { iouOf, loadPhotoFolder, oneWayRaster, photoImage, photoPairs, type PhotoImage, type PhotoPair } from '../src/engine/label/quality/photoCases';
+import { loadPhotoFolder, oneWayRaster, photoImage, photoPairs, type PhotoImage, type PhotoPair } from '../src/engine/label/quality/photoCases';
+import { queryStrokes, scorePair } from '../src/engine/label/quality/photoEval';
 import { VARIANTS, variantByName, type Variant } from '../src/engine/label/quality/variants';
 import { QualityPredictor } from '../src/engine/label/qualityPredictor';
-import { UNLABELED, type LabelImage } from '../src/engine/label/predictor';
+import { expectedIoU, maskConfidence } from '../src/engine/label/quality/confidence';
+import type { LabelImage } from '../src/engine/label/predictor';
 import type { FeatureEntry } from '../src/engine/eval/featureCache';
-import { IGNORE } from '../src/engine/types';
 
 const PHOTO_TRUTH = path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth');
 const LABELME_VOC = path.join(process.env.PROTOLAB_LABELME_DIR ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme'),
@@ -68,23 +67,6 @@ function copyImage(li: LabelImage): LabelImage {
   return { id: li.id, rgb: { ...li.rgb, data: li.rgb.data.slice() }, features: li.features.map((f) => ({ shape: f.shape, data: f.data.slice() })) };
 }
 
-/** The query's own strokes, as a user might draw them: PANet's scribble generator on its truth (one fg stroke, every bg stroke), 3 px wide. */
-function queryStrokes(q: PhotoImage, cls: number, seed: number): Uint8Array {
-  const bin = { width: size, height: size, data: oneWayRaster(q.gt, cls) };
-  const ann = scribbleAnnotation(bin, 1, new Rng(seed), [1]);
-  const out = new Uint8Array(size * size).fill(UNLABELED);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-    const v = ann.data[y * size + x];
-    if (v !== ANN_FG && v !== ANN_BG) continue;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      const yy = y + dy, xx = x + dx;
-      if (yy < 0 || xx < 0 || yy >= size || xx >= size || bin.data[yy * size + xx] === IGNORE) continue;
-      if (bin.data[yy * size + xx] === (v === ANN_FG ? 1 : 0)) out[yy * size + xx] = v === ANN_FG ? 1 : 0;
-    }
-  }
-  return out;
-}
-
 async function overlay(file: string, c: Case, pred: Uint8Array): Promise<void> {
   const w = size * 2, out = Buffer.alloc(w * size * 3);
   const put = (x0: number, img: PhotoImage, mask: (i: number) => number[] | null, edge: (i: number) => boolean) => {
@@ -113,6 +95,7 @@ async function overlay(file: string, c: Case, pred: Uint8Array): Promise<void> {
 
 /** Image-level summaries of a 1-way prediction, to study which of them tracks the IoU (--json rows). */
 function predictionStats(probs: Float32Array, labels: Uint8Array): Record<string, number> {
+  const eIoU = expectedIoU(probs, labels, 2), inMask = maskConfidence(probs, labels, 2);
   let fg = 0, meanMax = 0, fgMass = 0, fgConf = 0;
   for (let i = 0; i < labels.length; i++) {
     const p1 = probs[2 * i + 1];
@@ -121,7 +104,7 @@ function predictionStats(probs: Float32Array, labels: Uint8Array): Record<string
     if (labels[i] === 1) { fg++; fgConf += p1; }
   }
   const n = labels.length;
-  return { fgArea: fg / n, meanMax: meanMax / n, fgMass: fgMass / n, fgMeanProb: fg ? fgConf / fg : 0 };
+  return { fgArea: fg / n, meanMax: meanMax / n, fgMass: fgMass / n, fgMeanProb: fg ? fgConf / fg : 0, expectedIoU: eIoU, maskConfidence: inMask };
 }
 
 function pearson(a: number[], b: number[]): number {
@@ -208,12 +191,9 @@ async function main(): Promise<void> {
         pred.fit([{ image: s2, labels: supLabels }], 1).predict(q2);
         warmMs = Math.min(warmMs, performance.now() - t0);
       }
-      const model = pred.fit([{ image: sup, labels: supLabels }], 1);
-      const p = model.predict(qry);
-      const withStrokes = strokes ? model.predict(qry, strokes) : undefined;
+      const { iou, iouStrokes, prediction: p, withStrokes } = scorePair(v, c, sup, qry, strokes);
       rows.push({
-        pair: pairName, set: c.set, cls: c.cls, variant: v.name, iou: iouOf(p.labels, c.query.gt, c.cls),
-        iouStrokes: withStrokes ? iouOf(withStrokes.labels, c.query.gt, c.cls) : null, confidence: p.confidence, coldMs, warmMs, stats: predictionStats(p.probs, p.labels),
+        pair: pairName, set: c.set, cls: c.cls, variant: v.name, iou, iouStrokes, confidence: p.confidence, coldMs, warmMs, stats: predictionStats(p.probs, p.labels),
       });
       if (values.overlays && overlayVariants.has(v.name)) {
         const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { tf, useTestBackend } from './helpers/tf';
 import { QualityPredictor } from '../../src/engine/label/qualityPredictor';
 import { PANET_BASELINE, QUALITY_DEFAULTS, type QualityConfig } from '../../src/engine/label/quality/config';
-import { expectedIoU } from '../../src/engine/label/quality/confidence';
+import { expectedIoU, imageConfidence, maskConfidence } from '../../src/engine/label/quality/confidence';
 import { VARIANTS } from '../../src/engine/label/quality/variants';
 import { UNLABELED, type LabelImage, type Prediction } from '../../src/engine/label/predictor';
 import type { FeatureEntry } from '../../src/engine/eval/featureCache';
@@ -73,14 +73,14 @@ function checkContract(p: Prediction, classes: number): void {
 
 const SUPPORT = ['A', 'A', 'B', 'B', 'A', 'A', 'B', 'B', 'B', 'B', 'C', 'C', 'B', 'B', 'C', 'C'];
 const QUERY = ['B', 'A', 'A', 'B', 'B', 'A', 'A', 'B', 'C', 'C', 'B', 'B', 'C', 'C', 'D', 'D'];
-const small = (c: Partial<QualityConfig>): Partial<QualityConfig> => ({ levels: [8, 16], crf: { ...QUALITY_DEFAULTS.crf, sigmaXY: 8 }, guided: { radius: 4, eps: 0.01, subsample: 2 }, ...c });
+const small = (c: Partial<QualityConfig>): Partial<QualityConfig> => ({ levels: [8, 16], levelWeights: undefined, crf: { ...QUALITY_DEFAULTS.crf, sigmaXY: 8 }, guided: { radius: 4, eps: 0.01, subsample: 2 }, ...c });
 
 describe('QualityPredictor', () => {
   before(() => useTestBackend('wasm'));
 
   for (const v of VARIANTS) {
     it(`${v.name}: 2-way prediction honours the contract; the looks it was shown are labelled right`, () => {
-      const cfg = { ...v.config, levels: v.config.levels.map((l) => (l === 32 ? 16 : l === 16 ? 8 : l)).filter((l, i, a) => a.indexOf(l) === i), crf: { ...v.config.crf, sigmaXY: 8 }, guided: { radius: 4, eps: 0.01, subsample: 2 } };
+      const cfg = { ...v.config, levels: v.config.levels.map((l) => (l === 32 ? 16 : l === 16 ? 8 : l)).filter((l, i, a) => a.indexOf(l) === i), levelWeights: undefined, crf: { ...v.config.crf, sigmaXY: 8 }, guided: { radius: 4, eps: 0.01, subsample: 2 } };
       const pred = new QualityPredictor(cfg, v.name);
       const model = pred.fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
       const p = model.predict(image('q', QUERY));
@@ -143,6 +143,30 @@ describe('QualityPredictor', () => {
 
   it('PANet baseline config is PANet: one mean prototype, α = 20, no refinement', () => {
     assert.deepStrictEqual([PANET_BASELINE.prototypes, PANET_BASELINE.alpha, PANET_BASELINE.refine, PANET_BASELINE.levels, PANET_BASELINE.selfSupport.rounds], [[1, 1], 20, 'none', [16], 0]);
+  });
+});
+
+describe('image confidence', () => {
+  it('is agreement with the first answer × the share of the image left as background', () => {
+    // 4×4 labels, class 1 on the left two columns; read on every 2nd pixel: (0,0) (2,0) (0,2) (2,2)
+    const labels = Uint8Array.from([1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
+    // first answer on a 2×2 grid equal to the final masks: agreement 1, area 1/2
+    const same = Float32Array.from([0, 5, 5, 0, 0, 5, 5, 0]);
+    assert.ok(Math.abs(imageConfidence(same, 2, 2, labels, 2) - 0.5) < 1e-6);
+    // first answer: everything class 1: the sampled union is 4 pixels, 2 agree → 0.5 × 0.5
+    const all = Float32Array.from([0, 5, 0, 5, 0, 5, 0, 5]);
+    assert.ok(Math.abs(imageConfidence(all, 2, 2, labels, 2) - 0.25) < 1e-6);
+    // nothing predicted by either: 1
+    assert.strictEqual(imageConfidence(Float32Array.from([5, 0, 5, 0, 5, 0, 5, 0]), 2, 2, new Uint8Array(16), 2), 1);
+  });
+});
+
+describe('mask confidence', () => {
+  it('is the mean probability of the predicted class inside the masks; all background: the mean background probability', () => {
+    // 3 classes, 4 pixels labelled 1, 2, 0, 1 with those labels' probabilities 0.9, 0.6, (bg), 0.7
+    const probs = Float32Array.from([0.05, 0.9, 0.05, 0.2, 0.2, 0.6, 0.8, 0.1, 0.1, 0.1, 0.7, 0.2]);
+    assert.ok(Math.abs(maskConfidence(probs, Uint8Array.from([1, 2, 0, 1]), 3) - (0.9 + 0.6 + 0.7) / 3) < 1e-6);
+    assert.ok(Math.abs(maskConfidence(Float32Array.from([0.9, 0.1, 0.7, 0.3]), Uint8Array.from([0, 0]), 2) - 0.8) < 1e-6);
   });
 });
 

@@ -9,16 +9,16 @@
 //      their label before refinement (so they spread along colour edges) and after (so they are kept);
 //   4. image-aware refinement of the upsampled class probabilities: a colour guided filter (default) or
 //      a bilateral-grid dense CRF (quality/guidedFilter.ts, quality/crf.ts);
-//   5. a confidence per image: the expected IoU of its mask under its own probabilities
-//      (quality/confidence.ts).
+//   5. a confidence per image: how far the final masks agree with the classifier's first answer, and how
+//      little of the image they claim (quality/confidence.ts, with the measured correlation to IoU).
 import type { FeatureEntry } from '../eval/featureCache';
 import type { LabelImage, LabelSupport, FittedModel, Prediction, Predictor } from './predictor';
 import { UNLABELED } from './predictor';
 import { UNSURE } from './quality/cells';
 import { classLogits, type LinearClassifier } from './quality/classifier';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
-import { expectedIoU } from './quality/confidence';
-import { crfFromLogits } from './quality/crf';
+import { imageConfidence } from './quality/confidence';
+import { crfFromLogits, crfSubset } from './quality/crf';
 import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
 import { argmaxRows, softmaxRows, upsampleSoftmax } from './quality/probabilities';
@@ -94,14 +94,31 @@ class QualityModel implements FittedModel {
     const levels = pickLevels(image.features, size, cfg.levels, cfg.levelWeights);
     const own = ownLabels && hasLabels(ownLabels) ? ownLabels : undefined;
     const extra: SampleSet[] = own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
+    if (cfg.classifier === 'auto' && extra.length && extra[0].n > 0) {
+      // strokes of its own: a ridge fit on supports + strokes, no self-support
+      const clf = fitClassifier(concatSamples(this.samples, extra[0]), { ...cfg, classifier: 'ridge' });
+      const logits = classLogits(levels, clf);
+      const probs = this.segment(image, levels, clf, own, logits);
+      const labels = argmaxRows(probs, k1);
+      return { size, classes, labels, probs, confidence: imageConfidence(logits, levels[0].h, levels[0].w, labels, k1) };
+    }
     let clf = this.refit(extra);
+    // the classifier's own first answer (supports + strokes): the confidence compares the final masks with it
+    const firstLogits = classLogits(levels, clf);
     const ss = cfg.selfSupport;
     let probs: Float32Array | undefined;
     for (let r = 0; r < ss.rounds; r++) {
       let self: SampleSet;
       if (ss.onGrid) {
         // confident cells straight from the classifier's probabilities on the feature grid
-        self = confidentCells(levels, classLogits(levels, clf), k1, ss);
+        self = confidentCells(levels, r === 0 ? firstLogits : classLogits(levels, clf), k1, ss);
+      } else if (cfg.refine === 'crf') {
+        // the refined marginals on the CRF's sub set of pixels: the last, full-resolution pass is not needed
+        const { pixels, q, step } = crfSubset(image.rgb, r === 0 ? firstLogits : classLogits(levels, clf), levels[0].h, levels[0].w, k1, cfg.crf, cfg.ownClamp ? own : undefined);
+        const raster = new Uint8Array(size * size).fill(UNLABELED);
+        const conf = confidentRaster(q, k1, ss);
+        pixels.forEach((px, i) => { raster[px] = conf[i]; });
+        self = collectSamples([{ levels, labels: raster, weight: ss.weight * step * step }], size, classes);
       } else {
         probs = this.segment(image, levels, clf, own);
         self = collectSamples([{ levels, labels: confidentRaster(probs, k1, ss, own), weight: ss.weight }], size, classes);
@@ -110,18 +127,18 @@ class QualityModel implements FittedModel {
       clf = this.refit([...extra, self]);
       probs = undefined;
     }
-    probs ??= this.segment(image, levels, clf, own);
+    probs ??= this.segment(image, levels, clf, own, cfg.selfSupport.rounds === 0 ? firstLogits : undefined);
     const labels = argmaxRows(probs, k1);
-    return { size, classes, labels, probs, confidence: expectedIoU(probs, labels, k1) };
+    return { size, classes, labels, probs, confidence: imageConfidence(firstLogits, levels[0].h, levels[0].w, labels, k1) };
   }
 
   /**
    * Class probabilities [S·S, k1] of one image under one classifier: the logits on the feature grid,
    * then refinement straight from them to full resolution (or a plain upsampling), strokes kept.
    */
-  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array): Float32Array {
+  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array, known?: Float32Array): Float32Array {
     const { cfg, size } = this, k1 = this.classes + 1, { h, w } = levels[0];
-    const logits = classLogits(levels, clf), fixed = cfg.ownClamp ? own : undefined;
+    const logits = known ?? classLogits(levels, clf), fixed = cfg.ownClamp ? own : undefined;
     let probs: Float32Array;
     if (cfg.refine === 'crf') probs = crfFromLogits(image.rgb, logits, h, w, k1, cfg.crf, fixed);
     else if (cfg.refine === 'guided') probs = guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed);
@@ -137,7 +154,7 @@ class QualityModel implements FittedModel {
 
 /** PANet's classifier (one mean prototype per class) is kept as running sums. */
 function usesMeans(cfg: QualityConfig): boolean {
-  return cfg.classifier === 'prototype' && cfg.prototypes[0] === 1 && cfg.prototypes[1] === 1;
+  return cfg.classifier !== 'ridge' && cfg.prototypes[0] === 1 && cfg.prototypes[1] === 1;
 }
 
 function fitClassifier(s: SampleSet, cfg: QualityConfig): LinearClassifier {

@@ -204,14 +204,9 @@ function unaries(at: Taps, size: number, logits: Float32Array, h: number, w: num
  * `own`: the image's own strokes (S·S raster), fixed to their labels throughout.
  */
 export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array): Float32Array {
-  const size = img.width, g = buildGrid(img, o), { sub, full } = g, nSub = sub.pixel.length, n = full.pixel.length;
+  const size = img.width, g = buildGrid(img, o), { full } = g, n = full.pixel.length;
   const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
-  const uSub = unaries(sub, size, logits, h, w, k1, own), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
-  update(q, uSub, msgSub, 0, k1); // Q⁰ = softmax(unary)
-  for (let it = 1; it < o.iterations; it++) {
-    messages(g, q, k1, sub, grid, tmp, msgSub);
-    update(q, uSub, msgSub, o.weight, k1);
-  }
+  const q = subIterations(img, g, logits, h, w, k1, o, own, grid, tmp);
   const u = unaries(full, size, logits, h, w, k1, own), out = new Float32Array(n * k1);
   if (o.iterations > 0) {
     const msg = new Float32Array(n * k1);
@@ -219,6 +214,27 @@ export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w:
     update(out, u, msg, o.weight, k1);
   } else update(out, u, new Float32Array(n * k1), 0, k1);
   return out;
+}
+
+/** Q after the iterations run on the sub set (all but the last). */
+function subIterations(img: RawImage, g: Grid, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own: Uint8Array | undefined, grid: Float32Array, tmp: Float32Array): Float32Array {
+  const { sub } = g, nSub = sub.pixel.length;
+  const uSub = unaries(sub, img.width, logits, h, w, k1, own), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
+  update(q, uSub, msgSub, 0, k1); // Q⁰ = softmax(unary)
+  for (let it = 1; it < o.iterations; it++) {
+    messages(g, q, k1, sub, grid, tmp, msgSub);
+    update(q, uSub, msgSub, o.weight, k1);
+  }
+  return q;
+}
+
+/**
+ * The CRF's marginals on its sub set of pixels only (every `subsample`-th pixel in x and y), without the
+ * last full-resolution pass: enough to tell which pixels the refined prediction is sure about.
+ */
+export function crfSubset(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array): { pixels: Int32Array; q: Float32Array; step: number } {
+  const g = buildGrid(img, o), grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
+  return { pixels: g.sub.pixel, q: subIterations(img, g, logits, h, w, k1, o, own, grid, tmp), step: Math.max(1, Math.round(o.subsample ?? 1)) };
 }
 
 /** Mean-field refinement of probabilities [S·S, k1] in place (their logs are the unary at full resolution). */

@@ -21,7 +21,7 @@ export function qualityHelp(dflt: 'panet' | 'quality'): string {
     logits upsampled; quality = the labeling predictor (src/engine/label/qualityPredictor.ts), tuned by:
     --levels 16,32 (mobilenetv2 feature strides among 4, 8, 16, 32; default ${QUALITY_DEFAULTS.levels.join(',')})
     --refine crf|guided|none (default ${QUALITY_DEFAULTS.refine}: bilateral-grid dense CRF; guided = guided filter)
-    --classifier prototype|ridge (default ${QUALITY_DEFAULTS.classifier}) --prototypes BG[,FG] (k-means prototypes per class, default ${QUALITY_DEFAULTS.prototypes.join(',')})
+    --classifier auto|prototype|ridge (default ${QUALITY_DEFAULTS.classifier}) --prototypes BG[,FG] (k-means prototypes per class, default ${QUALITY_DEFAULTS.prototypes.join(',')})
     --self-support ROUNDS (default ${QUALITY_DEFAULTS.selfSupport.rounds}: re-fit once on the query's confident pixels)`;
 }
 
@@ -51,12 +51,15 @@ export function qualityConfigFromFlags(v: Values, dflt: 'panet' | 'quality', bac
     if (xs.length > 2 || xs.some((x) => !Number.isInteger(x) || x < 1 || x > 16)) throw new UsageError(`--prototypes takes BG[,FG], integers in 1..16 (got '${v.prototypes}')`);
     prototypes = [xs[0], xs[1] ?? xs[0]];
   }
+  const sameLevels = levels.length === QUALITY_DEFAULTS.levels.length && levels.every((l, i) => l === QUALITY_DEFAULTS.levels[i]);
   return {
     ...QUALITY_DEFAULTS,
     levels,
+    // the default level weights belong to the default levels; other levels are weighted equally
+    levelWeights: sameLevels ? QUALITY_DEFAULTS.levelWeights : undefined,
     prototypes,
     refine: oneOf(v, 'refine', ['crf', 'guided', 'none'] as const, QUALITY_DEFAULTS.refine),
-    classifier: oneOf(v, 'classifier', ['prototype', 'ridge'] as const, QUALITY_DEFAULTS.classifier),
+    classifier: oneOf(v, 'classifier', ['prototype', 'ridge', 'auto'] as const, QUALITY_DEFAULTS.classifier),
     selfSupport: { ...QUALITY_DEFAULTS.selfSupport, rounds: int(v, 'self-support', QUALITY_DEFAULTS.selfSupport.rounds, 0, 5) },
   };
 }

@@ -7,6 +7,7 @@
 import { PANET_ALPHA } from '../../fewshot/cosine';
 import type { LinearClassifier } from './classifier';
 import * as tf from '@tensorflow/tfjs-core';
+import { transpose } from './linalg';
 import { classMass, sampleFeatures, subsample, weightedSums, type SampleSet } from './samples';
 
 /**
@@ -72,11 +73,14 @@ export function sphericalKMeans(x: Float32Array, n: number, d: number, w: ArrayL
   const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
   try {
     const sims = (centres: Float32Array[]) => {
-      const c = tf.tensor2d(flatten(centres, d), [centres.length, d]);
+      // centres as a [d, k] matrix: tfjs-wasm multiplies by a transposed operand far slower (linalg.ts)
+      const c = tf.tensor2d(transpose(flatten(centres, d), centres.length, d), [d, centres.length]);
+      let y: tf.Tensor | undefined;
       try {
-        return tf.tidy(() => tf.matMul(xt, c, false, true).dataSync() as Float32Array);
+        y = tf.matMul(xt, c); // not in tf.tidy: slower there on wasm (linalg.ts)
+        return y.dataSync() as Float32Array;
       } finally {
-        c.dispose();
+        tf.dispose([c, ...(y ? [y] : [])]);
       }
     };
     let total = 0;

@@ -137,23 +137,29 @@ export function sampleFeatures(s: SampleSet): Float32Array {
 }
 
 /**
- * At most `maxPerClass` samples per class (by a sample's majority class), evenly spaced in their order
- * (so they spread over each image); a kept sample carries the weight of those it stands for, so class
- * totals are unchanged. For the classifiers whose cost grows with n (k-means, ridge).
+ * At most `maxPerClass` samples per class of EACH part (a support image, the image's own strokes, its
+ * confident cells; a sample's class is its majority class), evenly spaced in raster order so they spread
+ * over the image; a kept sample carries the weight of those it stands for, so class totals are
+ * unchanged. Per part, so a few stroke cells are never thinned away by a large support's. For the
+ * classifiers whose cost grows with n (k-means, ridge).
  */
 export function subsample(s: SampleSet, maxPerClass: number): SampleSet {
-  const byClass: number[][] = Array.from({ length: s.k1 }, () => []);
-  for (let i = 0; i < s.n; i++) {
-    let b = 0;
-    for (let k = 1; k < s.k1; k++) if (s.t[i * s.k1 + k] > s.t[i * s.k1 + b]) b = k;
-    byClass[b].push(i);
-  }
-  if (byClass.every((l) => l.length <= maxPerClass)) return s;
   const factor = new Float64Array(s.n);
-  for (const list of byClass) {
-    const m = Math.min(list.length, maxPerClass);
-    for (let j = 0; j < m; j++) factor[list[Math.floor(((j + 0.5) * list.length) / m)]] = list.length / m;
+  let thinned = false;
+  for (const p of s.parts) {
+    const byClass: number[][] = Array.from({ length: s.k1 }, () => []);
+    for (let i = p.offset; i < p.offset + p.cells.length; i++) {
+      let b = 0;
+      for (let k = 1; k < s.k1; k++) if (s.t[i * s.k1 + k] > s.t[i * s.k1 + b]) b = k;
+      byClass[b].push(i);
+    }
+    for (const list of byClass) {
+      const m = Math.min(list.length, maxPerClass);
+      if (m < list.length) thinned = true;
+      for (let j = 0; j < m; j++) factor[list[Math.floor(((j + 0.5) * list.length) / m)]] = list.length / m;
+    }
   }
+  if (!thinned) return s;
   const keep: number[] = [];
   for (let i = 0; i < s.n; i++) if (factor[i] > 0) keep.push(i);
   const t = new Float32Array(keep.length * s.k1), w = new Float32Array(keep.length);
