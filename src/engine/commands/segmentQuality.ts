@@ -13,6 +13,7 @@ import { BackboneLabelEncoder } from '../label/quality/backboneEncoder';
 import type { QualityConfig } from '../label/quality/config';
 import { MobileNetLabelEncoder } from '../label/quality/encoder';
 import { labelsAtSize } from '../label/quality/fullSize';
+import { roundBytes } from '../label/quality/photoCases';
 import { QualityPredictor } from '../label/qualityPredictor';
 import type { LabelEncoder, LabelImage } from '../label/predictor';
 import { IGNORE, type RawImage } from '../types';
@@ -30,7 +31,7 @@ export interface SegmentQualityArgs {
 }
 
 async function workingRgb(img: RawImage, size: number): Promise<RawImage> {
-  return { width: size, height: size, data: Uint8Array.from(await resizeRgb(img, size, size), (v) => Math.round(v)) };
+  return { width: size, height: size, data: roundBytes(await resizeRgb(img, size, size)) };
 }
 
 export async function segmentQuality(a: SegmentQualityArgs): Promise<void> {
@@ -53,7 +54,11 @@ export async function segmentQuality(a: SegmentQualityArgs): Promise<void> {
     if (classes.length > 253) throw new DataError(a.masks.join(', '), `the support masks hold ${classes.length} classes; at most 253 are supported`);
     const index = new Map(classes.map((c, j) => [c, j + 1]));
     // ordinals → 1..K; 0 stays background, 255 stays unsure
-    const supports = shots.map((s) => ({ image: s.image, labels: s.mask.map((v) => (v === 0 || v === IGNORE ? v : index.get(v)!)) }));
+    const supports = shots.map((s) => {
+      const labels = new Uint8Array(s.mask.length);
+      for (let i = 0; i < labels.length; i++) labels[i] = s.mask[i] === 0 || s.mask[i] === IGNORE ? s.mask[i] : index.get(s.mask[i])!;
+      return { image: s.image, labels };
+    });
     const vanished = classes.filter((c) => !supports.some((s) => s.labels.includes(index.get(c)!)));
     if (vanished.length) throw new UsageError(`class(es) ${vanished.join(', ')} vanish from the support masks at --size ${a.size}; use a larger --size`);
     const predictor = new QualityPredictor(a.config);

@@ -68,7 +68,7 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   maxCells: 64,
   refine: 'crf',
   guided: { radius: 12, eps: 0.01, subsample: 4 },
-  crf: { sigmaXY: 24, sigmaLuma: 16, weight: 4, iterations: 5, subsample: 2 },
+  crf: { sigmaXY: 24, sigmaLuma: 16, weight: 4, iterations: 5, subsample: 3 },
   ownWeight: 4,
   ownClamp: true,
   selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1, onGrid: false },

@@ -13,7 +13,8 @@
 //    over similar pixels (bounded by 1, whatever the image) rather than a sum;
 //  - the mean-field iterations run on every `subsample`-th pixel in x and y (the grid cells are σ_xy
 //    pixels wide, so the message hardly changes between neighbours); the last message is sliced at every
-//    pixel, where the luma coordinate places the edge at full resolution.
+//    pixel, where the luma coordinate places the edge at full resolution — except where the sub set is
+//    settled (3×3 sub pixels all > 0.995 for one class), whose pixels copy the nearest sub pixel's Q.
 // The grid depends on the image alone and is built once per image.
 import type { RawImage } from '../../types';
 import { linearTaps } from './levels';
@@ -204,15 +205,97 @@ function unaries(at: Taps, size: number, logits: Float32Array, h: number, w: num
  * `own`: the image's own strokes (S·S raster), fixed to their labels throughout.
  */
 export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array): Float32Array {
-  const size = img.width, g = buildGrid(img, o), { full } = g, n = full.pixel.length;
+  const size = img.width, g = buildGrid(img, o), { full, sub } = g, n = full.pixel.length, nSub = sub.pixel.length;
   const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
-  const q = subIterations(img, g, logits, h, w, k1, o, own, grid, tmp);
-  const u = unaries(full, size, logits, h, w, k1, own), out = new Float32Array(n * k1);
-  if (o.iterations > 0) {
-    const msg = new Float32Array(n * k1);
-    messages(g, q, k1, full, grid, tmp, msg);
-    update(out, u, msg, o.weight, k1);
-  } else update(out, u, new Float32Array(n * k1), 0, k1);
+  const q = o.iterations > 0 ? subIterations(img, g, logits, h, w, k1, o, own, grid, tmp) : undefined;
+  // The last iteration, fused per pixel: unary (bilinear logits) + w·message (sliced from the classes'
+  // filtered grids) → softmax, with no full-size intermediate array.
+  const grids: Float32Array[] = [];
+  if (q) {
+    const plane = new Float32Array(nSub);
+    for (let l = 1; l < k1; l++) {
+      for (let i = 0; i < nSub; i++) plane[i] = q[i * k1 + l];
+      const gl = new Float32Array(grid.length);
+      splat(g, sub, plane, gl);
+      blur(gl, tmp, g);
+      grids.push(gl);
+    }
+  }
+  const wt = q ? o.weight : 0;
+  // Where the sub set is settled — its pixel and the 8 around it agree on a class with Q > SETTLED — a
+  // pixel between them takes its nearest sub pixel's Q instead of the exact last iteration: far from
+  // every boundary nothing is left to decide, and most of the image is there.
+  const step = Math.max(1, Math.round(o.subsample ?? 1)), ws = Math.ceil(size / step), hs = Math.ceil(size / step);
+  const settled = q && step > 1 ? settledLabels(q, hs, ws, k1) : undefined;
+  const ty = linearTaps(size, h), tx = linearTaps(size, w), out = new Float32Array(n * k1), u = new Float64Array(k1);
+  const sy = g.gx, sz = g.gx * g.gy, { base, fx: FX, fy: FY, fz: FZ, norm } = full;
+  for (let y = 0; y < size; y++) {
+    const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y];
+    for (let x = 0; x < size; x++) {
+      const i = y * size + x, o0 = i * k1, own0 = own ? own[i] : 254;
+      if (own0 < k1) {
+        out[o0 + own0] = 1;
+        continue;
+      }
+      if (settled) {
+        const j = Math.min(hs - 1, Math.round(y / step)) * ws + Math.min(ws - 1, Math.round(x / step));
+        if (settled[j] !== 255) {
+          for (let l = 0; l < k1; l++) out[o0 + l] = q![j * k1 + l];
+          continue;
+        }
+      }
+      const a = tx.i0[x], b = tx.i1[x], fx = tx.f[x];
+      const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
+      const p00 = (r0 + a) * k1, p01 = (r0 + b) * k1, p10 = (r1 + a) * k1, p11 = (r1 + b) * k1;
+      for (let l = 0; l < k1; l++) u[l] = w00 * logits[p00 + l] + w01 * logits[p01 + l] + w10 * logits[p10 + l] + w11 * logits[p11 + l];
+      if (wt !== 0) {
+        const c = base[i], gx = FX[i], gy = FY[i], gz = FZ[i], inv = wt / norm[i];
+        let rest = 0;
+        for (let l = 1; l < k1; l++) {
+          const G = grids[l - 1];
+          const c00 = G[c] + (G[c + 1] - G[c]) * gx, c01 = G[c + sy] + (G[c + sy + 1] - G[c + sy]) * gx;
+          const c10 = G[c + sz] + (G[c + sz + 1] - G[c + sz]) * gx, c11 = G[c + sz + sy] + (G[c + sz + sy + 1] - G[c + sz + sy]) * gx;
+          const c0 = c00 + (c01 - c00) * gy, c1 = c10 + (c11 - c10) * gy;
+          const m = (c0 + (c1 - c0) * gz) * inv; // w · message of class l
+          u[l] += m;
+          rest += m;
+        }
+        u[0] += wt - rest; // background: w · (1 − Σ messages)
+      }
+      if (k1 === 2) {
+        const p1 = 1 / (1 + Math.exp(u[0] - u[1]));
+        out[o0] = 1 - p1;
+        out[o0 + 1] = p1;
+      } else {
+        let mx = -Infinity;
+        for (let l = 0; l < k1; l++) if (u[l] > mx) mx = u[l];
+        let t = 0;
+        for (let l = 0; l < k1; l++) t += out[o0 + l] = Math.exp(u[l] - mx);
+        for (let l = 0; l < k1; l++) out[o0 + l] /= t;
+      }
+    }
+  }
+  return out;
+}
+
+/** A sub-set pixel counts as settled when it and its 8 neighbours give one class more than this. */
+const SETTLED = 0.995;
+
+/** Per sub-set pixel (an hs×ws grid): the class all of its 3×3 neighbourhood is sure of, else 255. */
+function settledLabels(q: Float32Array, hs: number, ws: number, k1: number): Uint8Array {
+  const sure = new Uint8Array(hs * ws).fill(255);
+  for (let j = 0; j < hs * ws; j++) for (let l = 0; l < k1; l++) if (q[j * k1 + l] > SETTLED) sure[j] = l;
+  const out = new Uint8Array(hs * ws).fill(255);
+  for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) {
+    const l = sure[y * ws + x];
+    if (l === 255) continue;
+    let ok = true;
+    for (let dy = -1; dy <= 1 && ok; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const yy = Math.min(hs - 1, Math.max(0, y + dy)), xx = Math.min(ws - 1, Math.max(0, x + dx));
+      if (sure[yy * ws + xx] !== l) { ok = false; break; }
+    }
+    if (ok) out[y * ws + x] = l;
+  }
   return out;
 }
 
@@ -239,6 +322,7 @@ export function crfSubset(img: RawImage, logits: Float32Array, h: number, w: num
 
 /** Mean-field refinement of probabilities [S·S, k1] in place (their logs are the unary at full resolution). */
 export function denseCrf(img: RawImage, probs: Float32Array, k1: number, o: CrfOptions): void {
-  const logits = Float32Array.from(probs, (p) => Math.log(p > 1e-6 ? p : 1e-6));
+  const logits = new Float32Array(probs.length);
+  for (let i = 0; i < probs.length; i++) logits[i] = Math.log(probs[i] > 1e-6 ? probs[i] : 1e-6);
   probs.set(crfFromLogits(img, logits, img.height, img.width, k1, o));
 }

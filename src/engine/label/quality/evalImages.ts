@@ -5,6 +5,7 @@ import type { SegDataset } from '../../data/dataset';
 import type { FeatureEntry } from '../../eval/featureCache';
 import { resizeRgb } from '../../image/resize';
 import type { LabelEncoder, LabelImage } from '../predictor';
+import { roundBytes } from './photoCases';
 
 export function evalImageSource(ds: SegDataset, size: number, encoder: LabelEncoder | undefined, maxBytes = 1024 ** 3): (id: string, features: FeatureEntry) => Promise<LabelImage> {
   const lru = new Map<string, Promise<LabelImage>>();
@@ -19,7 +20,7 @@ export function evalImageSource(ds: SegDataset, size: number, encoder: LabelEnco
     }
     const p = (async (): Promise<LabelImage> => {
       const px = await resizeRgb(await ds.loadImage(id), size, size);
-      const rgb = { width: size, height: size, data: Uint8Array.from(px, (v) => Math.round(v)) };
+      const rgb = { width: size, height: size, data: roundBytes(px) };
       const img = { id, rgb, features: encoder ? await encoder.encode(rgb) : [features] };
       const b = rgb.data.byteLength + img.features.reduce((s, f) => s + f.data.byteLength, 0);
       bytes.set(id, b);

@@ -50,7 +50,7 @@ export async function loadPhotoFolder(dir: string, size: number): Promise<PhotoI
 }
 
 export async function photoImage(id: string, file: string, img: RawImage, mask: IndexMask, size: number): Promise<PhotoImage> {
-  const rgb: RawImage = { width: size, height: size, data: Uint8Array.from(await resizeRgb(img, size, size), (v) => Math.round(v)) };
+  const rgb: RawImage = { width: size, height: size, data: roundBytes(await resizeRgb(img, size, size)) };
   const gt = resizeMaskNearest(mask, size, size);
   const classes = [...new Set(gt.data)].filter((c) => c !== 0 && c !== IGNORE).sort((a, b) => a - b);
   return { id, file, rgb, gt, classes };
@@ -68,7 +68,22 @@ export function photoPairs(images: PhotoImage[]): PhotoPair[] {
 
 /** 1-way raster of a ground truth: class `cls` → 1, 255 → 255 (unsure), anything else → 0. */
 export function oneWayRaster(gt: IndexMask, cls: number): Uint8Array {
-  return Uint8Array.from(gt.data, (v) => (v === cls ? 1 : v === IGNORE ? IGNORE : 0));
+  const out = new Uint8Array(gt.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = gt.data[i];
+    out[i] = v === cls ? 1 : v === IGNORE ? IGNORE : 0;
+  }
+  return out;
+}
+
+/**
+ * Float RGB (0..255, from resizeRgb) to bytes, rounded. A plain loop: TypedArray.from with a mapping
+ * function measured ≈ 40 ms for a 417² raster here, the loop < 1 ms.
+ */
+export function roundBytes(px: Float32Array): Uint8Array {
+  const out = new Uint8Array(px.length);
+  for (let i = 0; i < px.length; i++) out[i] = Math.round(px[i]);
+  return out;
 }
 
 /** IoU of predicted label 1 against gt == cls, pixels where gt is 255 ignored. null when both are empty. */
