@@ -1,30 +1,33 @@
 // The labeling predictor that aims at masks a user accepts (issue 8, "Masks worth accepting"), behind
-// the Predictor seam of predictor.ts:
-//   1. evidence: per-level L2-normalised MobileNetV2 features at strides 8 and 16, scored on the
-//      stride-8 grid (quality/levels.ts);
-//   2. a classifier fitted per fit() on the labelled support cells: several prototypes per class
-//      (spherical k-means; PANet's single mean prototype is the 1-prototype case) or a closed-form ridge
-//      classifier (MetaSegNet's base learner) (quality/prototypes.ts, quality/ridge.ts);
-//   3. the image's own strokes: added as samples with a higher weight (so predict refits), fixed to
-//      their label before refinement (so they spread along colour edges) and after (so they are kept);
-//   4. image-aware refinement of the upsampled class probabilities: a colour guided filter (default) or
-//      a bilateral-grid dense CRF (quality/guidedFilter.ts, quality/crf.ts);
-//   5. a confidence per image: how far the final masks agree with the classifier's first answer, and how
-//      little of the image they claim (quality/confidence.ts, with the measured correlation to IoU).
+// the Predictor seam of predictor.ts. Defaults in quality/config.ts; each part can be switched off, and
+// scripts/eval-photos.ts measures them (README, "Segmenting your own photos"):
+//   1. evidence: per-level L2-normalised MobileNetV2 features (strides 16 + 32 by default), scored on
+//      the finest level's grid (quality/levels.ts);
+//   2. a classifier fitted on the labelled cells: PANet's mean prototypes (kept as running sums), k-means
+//      prototypes, or a closed-form ridge classifier, MetaSegNet's base learner ('auto': prototypes for
+//      an unmarked image, ridge for an image with strokes) (quality/prototypes.ts, quality/ridge.ts);
+//   3. the image's own strokes: samples with a higher weight, and fixed to their label through the
+//      refinement (quality/ownStrokes.ts);
+//   4. self-support: the image's confidently refined pixels join the samples for one more pass
+//      (quality/selfSupport.ts);
+//   5. image-aware refinement straight from the feature-grid logits: a bilateral-grid dense CRF
+//      (default) or a guided filter (quality/crf.ts, quality/guidedFilter.ts);
+//   6. a confidence per image (quality/confidence.ts, with how well it tracks IoU).
 import type { FeatureEntry } from '../eval/featureCache';
 import type { LabelImage, LabelSupport, FittedModel, Prediction, Predictor } from './predictor';
 import { UNLABELED } from './predictor';
-import { UNSURE } from './quality/cells';
 import { classLogits, type LinearClassifier } from './quality/classifier';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
 import { imageConfidence } from './quality/confidence';
 import { crfFromLogits, crfSubset } from './quality/crf';
 import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
-import { argmaxRows, softmaxRows, upsampleSoftmax } from './quality/probabilities';
+import { clampOwn, hasLabels } from './quality/ownStrokes';
+import { argmaxRows, upsampleSoftmax } from './quality/probabilities';
 import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
 import { ridgeClassifier } from './quality/ridge';
-import { cellSamples, collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
+import { collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
+import { confidentCells, confidentRaster } from './quality/selfSupport';
 
 /** The feature maps of `features` at the given output strides (stride = S / side, rounded), finest first. */
 export function pickLevels(features: FeatureEntry[], size: number, strides: number[], weights?: number[]): Level[] {
@@ -161,47 +164,4 @@ function fitClassifier(s: SampleSet, cfg: QualityConfig): LinearClassifier {
   return cfg.classifier === 'ridge'
     ? ridgeClassifier(s, { lambda: cfg.ridgeLambda, scale: cfg.ridgeScale, balanced: cfg.ridgeBalanced, maxCells: cfg.maxCells })
     : prototypeClassifier(s, { alpha: cfg.alpha, maxPrototypes: cfg.prototypes, maxCells: cfg.maxCells });
-}
-
-/** Cells of the finest grid whose softmax probability of their argmax passes the class's threshold. */
-function confidentCells(levels: Level[], logits: Float32Array, k1: number, t: { fgThreshold: number; bgThreshold: number; weight: number }): SampleSet {
-  const n = logits.length / k1, cells: number[] = [], labels: number[] = [];
-  const p = logits.slice();
-  softmaxRows(p, k1);
-  for (let i = 0; i < n; i++) {
-    let b = 0;
-    for (let k = 1; k < k1; k++) if (p[i * k1 + k] > p[i * k1 + b]) b = k;
-    if (p[i * k1 + b] > (b === 0 ? t.bgThreshold : t.fgThreshold)) { cells.push(i); labels.push(b); }
-  }
-  return cellSamples(levels, Int32Array.from(cells), Uint8Array.from(labels), k1, t.weight);
-}
-
-/** A raster of the pixels the prediction is sure about (their argmax), UNLABELED elsewhere; own strokes win. */
-function confidentRaster(probs: Float32Array, k1: number, t: { fgThreshold: number; bgThreshold: number }, own?: Uint8Array): Uint8Array {
-  const n = probs.length / k1, out = new Uint8Array(n).fill(UNLABELED);
-  for (let i = 0; i < n; i++) {
-    if (own && own[i] !== UNLABELED && own[i] !== UNSURE) {
-      out[i] = own[i];
-      continue;
-    }
-    let b = 0;
-    for (let k = 1; k < k1; k++) if (probs[i * k1 + k] > probs[i * k1 + b]) b = k;
-    if (probs[i * k1 + b] > (b === 0 ? t.bgThreshold : t.fgThreshold)) out[i] = b;
-  }
-  return out;
-}
-
-function hasLabels(raster: Uint8Array): boolean {
-  for (const v of raster) if (v !== UNLABELED && v !== UNSURE) return true;
-  return false;
-}
-
-/** Pixels the user marked with a class are that class with certainty. */
-function clampOwn(probs: Float32Array, own: Uint8Array, k1: number): void {
-  for (let i = 0; i < own.length; i++) {
-    const v = own[i];
-    if (v === UNLABELED || v === UNSURE || v >= k1) continue;
-    probs.fill(0, i * k1, (i + 1) * k1);
-    probs[i * k1 + v] = 1;
-  }
 }

@@ -9,13 +9,18 @@
 //
 // Why: the failure few-shot labeling shows most is a mask spilling over background the supports never
 // showed (issue 8); a refinement or self-support that has to move the mask a lot, or a mask claiming most
-// of the image, is that failure's signature. Measured with the default predictor (scripts/eval-photos.ts
-// --json, Pearson r with the IoU): 0.62 on the 12 real photo pairs and 0.52 on 40 sample episodes
-// (0.46 pooled), where the probability-based summaries tried did worse: the mean class probability
-// inside the masks 0.26 pooled (−0.29 on the photos: the CRF makes every mask sure of itself), the
-// expected IoU below 0.35 (−0.32), the agreement alone 0.40 (−0.41), the area alone 0.08 (photos −0.55).
-// It is a heuristic fitted on little data (12 photo pairs from 4 photos); an image with a legitimately
-// large object scores lower than its IoU deserves.
+// of the image, is that failure's signature. Measured with the default predictor (node
+// out/scripts/eval-photos.js --sample DIR --sample-episodes 8 --json OUT, Pearson r with the IoU):
+//
+//                                         12 photo pairs   32 sample episodes   pooled (44)
+//   agreement × (1 − area) (this)              0.62              0.49              0.39
+//   mean probability inside the masks         −0.26              0.24              0.21
+//   expected IoU (below)                      −0.31              0.36              0.33
+//   area alone                                −0.55              0.06             −0.01
+//
+// (the probability-based ones fail on the photos because the CRF makes every mask sure of itself). It
+// is a heuristic chosen on little data (12 pairs from 4 photos); an image with a legitimately large
+// object scores lower than its IoU deserves.
 
 /** Labels of the first answer at pixel (x, y): argmax of the feature-grid logits read bilinearly. */
 function firstLabel(logits: Float32Array, h: number, w: number, k1: number, size: number, x: number, y: number): number {
