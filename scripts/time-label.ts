@@ -4,8 +4,11 @@
 //
 //   node out/scripts/time-label.js [--variants quality,panet] [--size 417] [--iterations 40] [--photos DIR]…
 //
-// Each iteration picks a (support, query) pair of the real photos (eval-photos.ts's folders), gives the
-// query a growing set of strokes from its truth, and times fit(support) + predict(query, strokes):
+// Each iteration picks a (support, query) pair of the real photos (eval-photos.ts's folders) and times
+// fit(support) + predict(query) twice: with the query's strokes so far (a growing share of PANet-generator
+// scribbles from its truth: the image being labelled, re-segmented after each stroke) and without (the
+// other images of the folder, re-segmented from the new supports), each
+// 
 //  - warm: the same image objects every time, so what depends on an image alone (its normalised
 //    feature levels, its CRF grid or guide) is reused, as in a session where features stay cached;
 //  - cold: fresh copies of the image and its features, so nothing derived from them is reused.
@@ -59,35 +62,41 @@ async function main(): Promise<void> {
   });
   const load = os.loadavg();
   console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load average ${load.map((x) => x.toFixed(1)).join(' ')} (1/5/15 min), node ${process.version}, backend ${be.name}`);
-  console.log(`${pairs.length} photo pairs at ${size}², ${iterations} iterations per variant (fit on the support + predict the query with its strokes so far)\n`);
-  console.log(['variant'.padEnd(22), 'warm wall p50/p95/max', 'warm cpu p50/p95', 'cold wall p50/p95/max', 'cold cpu p50/p95'].join('  '));
+  console.log(`${pairs.length} photo pairs at ${size}², ${iterations} iterations per variant (fit on the support + predict the query; ms)\n`);
+  console.log(['variant'.padEnd(30), 'warm wall p50/p95/max', 'warm cpu p50/p95', 'cold wall p50/p95/max', 'cold cpu p50/p95'].join('  '));
   const summary: Record<string, unknown> = {};
   for (const v of variants) {
     const pred = new QualityPredictor(v.config, v.name);
-    const res = { warmWall: [] as number[], warmCpu: [] as number[], coldWall: [] as number[], coldCpu: [] as number[] };
-    for (let it = -2; it < iterations; it++) { // 2 untimed warm-up iterations
-      const k = ((it % pairs.length) + pairs.length) % pairs.length, p = pairs[k];
-      const own = new Uint8Array(size * size).fill(UNLABELED);
-      const st = strokes[k], take = Math.max(1, Math.floor((st.length * (it + 3)) / (iterations + 2)));
-      for (const [px, l] of st.slice(0, take)) own[px] = l;
-      const sup = images.get(p.support.id)!, qry = images.get(p.query.id)!, labels = oneWayRaster(p.support.gt, p.cls);
-      const copy = (li: LabelImage): LabelImage => ({ id: li.id, rgb: { ...li.rgb, data: li.rgb.data.slice() }, features: li.features.map((f) => ({ shape: f.shape, data: f.data.slice() })) });
-      const s2 = copy(sup), q2 = copy(qry);
-      for (const [mode, s, qq] of [['warm', sup, qry], ['cold', s2, q2]] as const) {
-        const w0 = performance.now(), c0 = cpuMs();
-        const model = pred.fit([{ image: s, labels }], 1);
-        model.predict(qq, own);
-        model.dispose();
-        if (it >= 0) {
-          res[mode === 'warm' ? 'warmWall' : 'coldWall'].push(performance.now() - w0);
-          res[mode === 'warm' ? 'warmCpu' : 'coldCpu'].push(cpuMs() - c0);
+    for (const withStrokes of [true, false]) {
+      const res = { warmWall: [] as number[], warmCpu: [] as number[], coldWall: [] as number[], coldCpu: [] as number[] };
+      for (let it = -2; it < iterations; it++) { // 2 untimed warm-up iterations
+        const k = ((it % pairs.length) + pairs.length) % pairs.length, p = pairs[k];
+        let own: Uint8Array | undefined;
+        if (withStrokes) {
+          own = new Uint8Array(size * size).fill(UNLABELED);
+          const st = strokes[k], take = Math.max(1, Math.floor((st.length * (it + 3)) / (iterations + 2)));
+          for (const [px, l] of st.slice(0, take)) own[px] = l;
+        }
+        const sup = images.get(p.support.id)!, qry = images.get(p.query.id)!, labels = oneWayRaster(p.support.gt, p.cls);
+        const copy = (li: LabelImage): LabelImage => ({ id: li.id, rgb: { ...li.rgb, data: li.rgb.data.slice() }, features: li.features.map((f) => ({ shape: f.shape, data: f.data.slice() })) });
+        const s2 = copy(sup), q2 = copy(qry);
+        for (const [mode, s, qq] of [['warm', sup, qry], ['cold', s2, q2]] as const) {
+          const w0 = performance.now(), c0 = cpuMs();
+          const model = pred.fit([{ image: s, labels }], 1);
+          model.predict(qq, own);
+          model.dispose();
+          if (it >= 0) {
+            res[mode === 'warm' ? 'warmWall' : 'coldWall'].push(performance.now() - w0);
+            res[mode === 'warm' ? 'warmCpu' : 'coldCpu'].push(cpuMs() - c0);
+          }
         }
       }
+      const f = (xs: number[], ps: number[]) => ps.map((p) => (p === 1 ? Math.max(...xs) : q(xs, p)).toFixed(1)).join('/');
+      const name = `${v.name} ${withStrokes ? '(strokes)' : '(no strokes)'}`;
+      console.log([name.padEnd(30), f(res.warmWall, [0.5, 0.95, 1]).padStart(21), f(res.warmCpu, [0.5, 0.95]).padStart(16), f(res.coldWall, [0.5, 0.95, 1]).padStart(21), f(res.coldCpu, [0.5, 0.95]).padStart(16)].join('  '));
+      summary[name] = { warm: { p50: q(res.warmWall, 0.5), p95: q(res.warmWall, 0.95), max: Math.max(...res.warmWall), cpuP50: q(res.warmCpu, 0.5), cpuP95: q(res.warmCpu, 0.95) },
+        cold: { p50: q(res.coldWall, 0.5), p95: q(res.coldWall, 0.95), max: Math.max(...res.coldWall), cpuP50: q(res.coldCpu, 0.5), cpuP95: q(res.coldCpu, 0.95) } };
     }
-    const f = (xs: number[], ps: number[]) => ps.map((p) => (p === 1 ? Math.max(...xs) : q(xs, p)).toFixed(1)).join('/');
-    console.log([v.name.padEnd(22), f(res.warmWall, [0.5, 0.95, 1]).padStart(21), f(res.warmCpu, [0.5, 0.95]).padStart(16), f(res.coldWall, [0.5, 0.95, 1]).padStart(21), f(res.coldCpu, [0.5, 0.95]).padStart(16)].join('  '));
-    summary[v.name] = { warm: { p50: q(res.warmWall, 0.5), p95: q(res.warmWall, 0.95), max: Math.max(...res.warmWall), cpuP50: q(res.warmCpu, 0.5), cpuP95: q(res.warmCpu, 0.95) },
-      cold: { p50: q(res.coldWall, 0.5), p95: q(res.coldWall, 0.95), max: Math.max(...res.coldWall), cpuP50: q(res.coldCpu, 0.5), cpuP95: q(res.coldCpu, 0.95) } };
   }
   console.log(JSON.stringify({ size, backend: be.name, loadavg: load, cpus: os.availableParallelism(), variants: summary }));
 }
