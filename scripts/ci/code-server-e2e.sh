@@ -5,20 +5,22 @@
 #   4. code-server on 127.0.0.1:<free port>, auth none, XDG dirs in a temp folder, .vsix installed
 #   5. test/e2e/drive.cjs: Playwright + Debian chromium drive the workbench: palette, episodes + overlays,
 #      evaluate, a training run, right-click its checkpoint → Evaluate, light theme (screenshots in test-output/code-server/)
-#   6. scripts/ci/run-integration.cjs: mocha integration tests INSIDE the extension host
+#   6. test/e2e/label.cjs: the labeling workbench: Explorer → label a folder → draw → grid → reload → accept →
+#      export → Datasets view; a second window refused by the folder lock (screenshots L*.png)
+#   7. scripts/ci/run-integration.cjs: mocha integration tests INSIDE the extension host
 # Each stage prints "N passed, N failed, N skipped" and writes test-output/counts/<stage>.json.
 # Exits non-zero on any failure. Always stops its own code-server (by PID, trap EXIT).
 # Env: SKIP_BUILD=1 (reuse dist/ + out/), VSIX=path (skip packaging), EXT_DIR (extension for the
-#      integration stage, default the repo), KEEP=1 (keep the temp folder), STAGES="drive integration".
+#      integration stage, default the repo), KEEP=1 (keep the temp folder), STAGES="drive label integration".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/ci/lib.sh
 REPO=$PWD
 OUT_DIR=$REPO/test-output/code-server
 COUNTS_DIR=$REPO/test-output/counts
-STAGES=${STAGES:-drive integration}
+STAGES=${STAGES:-drive label integration}
 mkdir -p "$OUT_DIR" "$COUNTS_DIR"
-rm -f "$OUT_DIR"/*.png "$COUNTS_DIR"/code-server-e2e.json "$COUNTS_DIR"/integration.json
+rm -f "$OUT_DIR"/*.png "$COUNTS_DIR"/code-server-e2e.json "$COUNTS_DIR"/code-server-label.json "$COUNTS_DIR"/integration.json
 
 # Temp state (the installed .vsix is ~200 MB in ~7000 files): on tmpfs when there is room, since
 # writing and deleting it on a busy disk costs ~20 s each.
@@ -43,8 +45,11 @@ make_ws() {
   mkdir -p "$WS/.vscode"
   node bin/protolab.js sample --out "$WS/sample" --train 20 --val 40 >/dev/null
   node scripts/ci/workspace-settings.cjs "$WS" --ci > "$WS/.vscode/settings.json"
+  # a plain folder of photos to label (8 of the sample's images; their masks stay in sample/)
+  mkdir -p "$WS/photos"
+  ls "$WS/sample/VOCdevkit/VOC2012/JPEGImages" | sort | head -8 | while read -r f; do cp "$WS/sample/VOCdevkit/VOC2012/JPEGImages/$f" "$WS/photos/$f"; done
 }
-t "sample workspace (20 train, 40 val)" make_ws || { stage_failed code-server-e2e; exit 1; }
+t "sample workspace (20 train, 40 val, 8 photos)" make_ws || { stage_failed code-server-e2e; exit 1; }
 
 PORT=$(free_port)
 cs_setup "$WORK/cs" "$PORT"
@@ -59,6 +64,10 @@ RC=0
 if [[ " $STAGES " == *" drive "* ]]; then
   t "e2e drive (palette, episode, eval, train, checkpoint, theme)" env CS_URL="http://127.0.0.1:$PORT/?folder=$WS" WS_DIR="$WS" OUT_DIR="$OUT_DIR" \
     COUNTS_FILE="$COUNTS_DIR/code-server-e2e.json" node ${DRIVE:-test/e2e/drive.cjs} || { RC=1; stage_failed code-server-e2e; }
+fi
+if [[ " $STAGES " == *" label "* ]]; then
+  t "e2e label (explorer → draw → grid → reload → accept → export)" env CS_URL="http://127.0.0.1:$PORT/?folder=$WS" WS_DIR="$WS" OUT_DIR="$OUT_DIR" \
+    COUNTS_FILE="$COUNTS_DIR/code-server-label.json" node test/e2e/label.cjs || { RC=1; stage_failed code-server-label; }
 fi
 if [[ " $STAGES " == *" integration "* ]]; then
   t "integration (mocha in the extension host)" env CS_HOST="127.0.0.1:$PORT" EXT_DIR="${EXT_DIR:-$REPO}" WS_DIR="$WS" OUT_DIR="$OUT_DIR" \

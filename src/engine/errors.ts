@@ -26,3 +26,22 @@ export class CancelledError extends Error {
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError();
 }
+
+/**
+ * A training run stopped because its loss diverged (non-finite or exploding). Not a bug: a setting (most
+ * often the learning rate) does not suit the model. Carries what the user needs to go on.
+ */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly reason: string,
+    /** The newest checkpoint whose parameters gave a loss that passed the check. */
+    readonly lastGood?: { step: number; file: string },
+  ) {
+    super(`training diverged at step ${step}: ${reason}. Nothing was saved from this step on; ` +
+      (lastGood ? `the last good checkpoint is step ${lastGood.step}: ${lastGood.file}` : 'no checkpoint was written before it') +
+      '. Start again with a lower --lr' + (lastGood ? ` (e.g. --init ${lastGood.file})` : '') + '.');
+    this.name = 'TrainingDivergedError';
+  }
+}

@@ -4,7 +4,11 @@
 // engine answers with events (`inReplyTo` = that id) while it works and exactly one `result` or
 // `error` at the end. `cancel` names the id of the request to stop.
 //
-// Nothing here imports the engine: the extension imports this file alone.
+// Nothing here imports the engine: the extension imports this file alone. The labeling requests
+// (one LabelService per open folder) are in protocolLabel.ts.
+import { checkLabelChange, checkLabelRequest, isLabelRequestType, type LabelChange, type LabelRequest, type LabelResultOf } from './protocolLabel';
+
+export * from './protocolLabel';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -131,7 +135,8 @@ export type Request =
   | { type: 'evaluate'; id: number; params: EvaluateParams }
   | { type: 'train'; id: number; params: TrainParams }
   | { type: 'cancel'; id: number; target: number }
-  | { type: 'shutdown'; id: number };
+  | { type: 'shutdown'; id: number }
+  | LabelRequest;
 
 export type RequestType = Request['type'];
 
@@ -142,9 +147,12 @@ export type EngineEvent =
   | { kind: 'episode'; record: unknown }
   /** one training metrics row (step, loss, parts, lr, ms, val mIoU…) */
   | { kind: 'metrics'; row: Record<string, unknown> }
-  | { kind: 'checkpoint'; path: string; step: number };
+  | { kind: 'checkpoint'; path: string; step: number }
+  /** a labelled folder changed (labelWatch stream; also sent while label requests work) */
+  | { kind: 'label'; folder: string; change: LabelChange };
 
-export type ErrorKind = 'data' | 'usage' | 'cancelled' | 'internal' | 'protocol';
+/** 'diverged': a training run stopped because its loss diverged (train/divergence.ts); not a bug. */
+export type ErrorKind = 'data' | 'usage' | 'cancelled' | 'internal' | 'protocol' | 'diverged';
 
 export type Reply =
   | { type: 'result'; inReplyTo: number; value: unknown }
@@ -152,7 +160,7 @@ export type Reply =
   | { type: 'event'; inReplyTo: number; event: EngineEvent };
 
 /** Result types by request type (what `result.value` holds). */
-export interface ResultOf {
+export interface ResultOf extends LabelResultOf {
   hello: { protocol: number; version: string; backend: string; backendReasons: string[]; pid: number };
   openDataset: DatasetInfo;
   listEpisodes: { episodes: EpisodeSummary[]; usableClasses: number[] };
@@ -172,15 +180,21 @@ const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !
 const need = (cond: boolean, what: string): void => {
   if (!cond) throw new ProtocolError(what);
 };
-const int = (o: Obj, k: string, min = 0): number => {
-  need(Number.isInteger(o[k]) && (o[k] as number) >= min, `${k} must be an integer ≥ ${min}`);
+// Upper bounds too: a request is data from another process, and `count: 1e9` must be an error reply, not
+// an allocation that takes the engine down.
+const int = (o: Obj, k: string, min = 0, max = 2 ** 31 - 1): number => {
+  need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
   return o[k] as number;
 };
+/** Paths and ids: far below what a request may carry, far above any real path. */
+const MAX_STR = 4096;
 const str = (o: Obj, k: string): string => {
-  need(typeof o[k] === 'string' && (o[k] as string).length > 0, `${k} must be a non-empty string`);
+  need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= MAX_STR, `${k} must be a non-empty string of at most ${MAX_STR} characters`);
   return o[k] as string;
 };
-const optStr = (o: Obj, k: string): void => need(o[k] === undefined || typeof o[k] === 'string', `${k} must be a string`);
+const optStr = (o: Obj, k: string): void => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= MAX_STR), `${k} must be a string of at most ${MAX_STR} characters`);
+const optNum = (o: Obj, k: string, min: number): void =>
+  need(o[k] === undefined || (typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= min), `${k} must be a finite number ≥ ${min}`);
 const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
 
 function checkDatasetRef(o: unknown, where: string): void {
@@ -196,9 +210,9 @@ function checkEpisodeSet(o: unknown): void {
   checkDatasetRef(o, 'set');
   const s = o as Obj;
   oneOf(s, 'split', ['panet', 'fwb']);
-  int(s, 'fold');
-  int(s, 'ways', 1);
-  int(s, 'shots', 1);
+  int(s, 'fold', 0, 3);
+  int(s, 'ways', 1, 100);
+  int(s, 'shots', 1, 1000);
   int(s, 'seed');
   oneOf(s, 'list', ['train', 'val', 'trainaug']);
   if (s.minPixels !== undefined) int(s, 'minPixels', 1);
@@ -210,7 +224,8 @@ function checkModel(o: unknown): void {
   need(m.backbone === undefined || m.backbone === 'vgg16' || m.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
   optStr(m, 'weights');
   optStr(m, 'checkpoint');
-  int(m, 'size', 16);
+  int(m, 'size', 16, 4096);
+  if (m.initSeed !== undefined) int(m, 'initSeed');
 }
 
 /** Check an incoming message's shape; throws ProtocolError saying what is wrong. */
@@ -227,24 +242,24 @@ export function validateRequest(x: unknown): Request {
       break;
     case 'listEpisodes':
       checkEpisodeSet(r.set);
-      int(r, 'run');
-      int(r, 'from');
-      int(r, 'count', 1);
+      int(r, 'run', 0, 10000);
+      int(r, 'from', 0, 1e9);
+      int(r, 'count', 1, 10000);
       break;
     case 'episodeView':
       checkEpisodeSet(r.set);
       checkModel(r.model);
       oneOf(r, 'annotation', ANNOTATION_KINDS);
       str(r, 'episode');
-      if (r.maxSide !== undefined) int(r, 'maxSide', 16);
+      if (r.maxSide !== undefined) int(r, 'maxSide', 16, 8192);
       break;
     case 'evaluate': {
       need(isObj(r.params), 'params must be an object');
       const p = r.params as Obj;
       checkEpisodeSet(p.set);
       checkModel(p.model);
-      int(p, 'episodes', 1);
-      int(p, 'runs', 1);
+      int(p, 'episodes', 1, 1e7);
+      int(p, 'runs', 1, 100);
       oneOf(p, 'annotation', ANNOTATION_KINDS);
       optStr(p, 'json');
       optStr(p, 'records');
@@ -254,13 +269,22 @@ export function validateRequest(x: unknown): Request {
       need(isObj(r.params), 'params must be an object');
       const p = r.params as Obj;
       checkDatasetRef(p.data, 'params.data');
-      int(p, 'fold');
+      int(p, 'fold', 0, 3);
       oneOf(p, 'split', ['panet', 'fwb']);
-      int(p, 'ways', 1);
-      int(p, 'shots', 1);
-      int(p, 'steps', 1);
+      int(p, 'ways', 1, 100);
+      int(p, 'shots', 1, 1000);
+      int(p, 'steps', 1, 1e9);
       oneOf(p, 'method', ['panet', 'metasegnet', 'pixelmeta']);
       if (p.supervision !== undefined) oneOf(p, 'supervision', ['masks', 'image-labels']);
+      optNum(p, 'par', 0);
+      optNum(p, 'lr', Number.MIN_VALUE);
+      need(p.freezeBackbone === undefined || typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
+      for (const k of ['init', 'weights', 'out', 'resume']) optStr(p, k);
+      need(p.backbone === undefined || p.backbone === 'vgg16' || p.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
+      if (p.size !== undefined) int(p, 'size', 32, 4096);
+      if (p.checkpointEvery !== undefined) int(p, 'checkpointEvery');
+      if (p.valEvery !== undefined) int(p, 'valEvery');
+      if (p.valEpisodes !== undefined) int(p, 'valEpisodes', 1, 1e6);
       break;
     }
     case 'cancel':
@@ -269,6 +293,10 @@ export function validateRequest(x: unknown): Request {
     case 'shutdown':
       break;
     default:
+      if (isLabelRequestType(r.type)) {
+        checkLabelRequest(r, need);
+        break;
+      }
       throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
   }
   return x as Request;
@@ -282,10 +310,11 @@ export function validateReply(x: unknown): Reply {
   if (r.type === 'result') need('value' in r, 'result without value');
   else if (r.type === 'error') {
     str(r, 'message');
-    oneOf(r, 'kind', ['data', 'usage', 'cancelled', 'internal', 'protocol']);
+    oneOf(r, 'kind', ['data', 'usage', 'cancelled', 'internal', 'protocol', 'diverged']);
   } else if (r.type === 'event') {
     need(isObj(r.event), 'event must be an object');
-    oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint']);
+    oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint', 'label']);
+    if ((r.event as Obj).kind === 'label') checkLabelChange(r.event as Obj, need);
   } else throw new ProtocolError(`unknown reply type ${JSON.stringify(r.type)}`);
   return x as Reply;
 }

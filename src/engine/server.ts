@@ -6,17 +6,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { selectBackend, type BackendChoice } from './backend';
 import { foldClasses, NUM_FOLDS } from './data/splits';
-import { CancelledError, DataError, UsageError } from './errors';
+import { CancelledError, DataError, TrainingDivergedError, UsageError } from './errors';
+import { ShapeError } from './label/shapes';
 import { evaluate } from './eval/evaluate';
 import { resolveCheckpoint } from './train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfigInput } from './train/trainer';
 import { writeFileAtomic } from './fsutil';
+import { parsePixelCount, setMaxImagePixels } from './image/limits';
 import {
   PROTOCOL_VERSION, ProtocolError, validateRequest,
   type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf, type TrainParams,
 } from './protocol';
 import { episodeView } from './server/episodeView';
+import { LabelSessions } from './server/label';
 import { Session } from './server/session';
+import { INFERENCE_CHOICES, type InferencePreference } from './nets/encoder';
 
 type Send = (r: Reply) => void;
 
@@ -40,12 +44,24 @@ export class EngineServer {
   private readonly jobs = new Map<number, AbortController>();
   private backend?: Promise<BackendChoice>;
   readonly session: Session;
+  /** The labeling workbench's open folders (one LabelService each). */
+  readonly labels: LabelSessions;
 
   constructor(
     private readonly send: Send,
-    private readonly opts: { backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'; cacheDir?: string; wasmDir?: string; tfjsNodePath?: string } = {},
+    private readonly opts: {
+      backend?: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+      cacheDir?: string;
+      wasmDir?: string;
+      tfjsNodePath?: string;
+      inference?: InferencePreference;
+      /** Largest image (width × height) decoded; bigger ones are refused from their header (image/limits.ts). */
+      maxPixels?: number;
+    } = {},
   ) {
-    this.session = new Session(opts.cacheDir);
+    this.session = new Session({ cacheDir: opts.cacheDir, inference: opts.inference });
+    this.labels = new LabelSessions(() => this.ready(), opts.cacheDir);
+    if (opts.maxPixels !== undefined) setMaxImagePixels(opts.maxPixels);
   }
 
   private ready(): Promise<BackendChoice> {
@@ -128,13 +144,13 @@ export class EngineServer {
         return { episodes, usableClasses: s.usableClasses } satisfies ResultOf['listEpisodes'];
       }
       case 'episodeView':
-        await this.ready();
-        return episodeView(this.session, req.set, req.model, req.annotation, req.episode, req.maxSide);
+        return episodeView(this.session, await this.ready(), req.set, req.model, req.annotation, req.episode, req.maxSide);
       case 'evaluate': {
         const be = await this.ready();
         const p = req.params;
         const ds = await this.session.dataset(p.set);
         const { backbone, method, methodId, weak } = await this.session.model(p.model);
+        const encoder = await this.session.encoder(p.model, be, (line) => event({ kind: 'log', line }));
         let last = 0;
         const records: string[] = [];
         const result = await evaluate(
@@ -148,6 +164,8 @@ export class EngineServer {
           {
             signal,
             featureCache: this.session.featureCache(backbone, p.model.size),
+            encode: (px, size) => encoder.encode(px, size),
+            encoder: encoder.report,
             pseudo: p.annotation === 'pseudo' ? await this.session.pseudo(ds, weak) : undefined,
             onProgress: (done, total) => {
               // at most ~10 progress events a second: the host redraws on each
@@ -175,8 +193,12 @@ export class EngineServer {
       }
       case 'shutdown':
         for (const j of this.jobs.values()) j.abort();
+        // labelling folders are saved and their locks released before the process goes
+        await this.labels.closeAll();
         setImmediate(() => process.exit(0));
         return { ok: true } satisfies ResultOf['shutdown'];
+      default:
+        return this.labels.dispatch(req, signal, event);
     }
   }
 }
@@ -207,9 +229,10 @@ export function trainInput(p: TrainParams): TrainConfigInput {
 
 function describe(e: unknown): { kind: ErrorKind; message: string; file?: string } {
   if (e instanceof DataError) return { kind: 'data', message: e.message, file: e.file };
-  if (e instanceof UsageError) return { kind: 'usage', message: e.message };
+  if (e instanceof UsageError || e instanceof ShapeError) return { kind: 'usage', message: e.message };
   if (e instanceof CancelledError) return { kind: 'cancelled', message: e.message };
   if (e instanceof ProtocolError) return { kind: 'protocol', message: e.message };
+  if (e instanceof TrainingDivergedError) return { kind: 'diverged', message: e.message };
   return { kind: 'internal', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
 }
 
@@ -220,14 +243,31 @@ if (require.main === module) {
     process.exit(2);
   }
   const backend = process.env.PROTOLAB_BACKEND as 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' | undefined;
+  const inference = INFERENCE_CHOICES.find((c) => c === process.env.PROTOLAB_INFERENCE);
   // The extension host passes its settings as environment: the bundled .wasm dir (dist/engine), a
-  // user's tfjs-node install (only in trusted workspaces), the feature cache dir.
+  // user's tfjs-node install (only in trusted workspaces), the feature cache dir, the inference engine,
+  // the image size limit.
+  let maxPixels: number | undefined;
+  try {
+    maxPixels = process.env.PROTOLAB_MAX_PIXELS ? parsePixelCount(process.env.PROTOLAB_MAX_PIXELS, 'PROTOLAB_MAX_PIXELS') : undefined;
+  } catch (e) {
+    console.error(`${(e as Error).message}; keeping the default image size limit`);
+  }
   const server = new EngineServer((r) => process.send!(r), {
     backend,
     cacheDir: process.env.PROTOLAB_CACHE_DIR || undefined,
     wasmDir: process.env.PROTOLAB_WASM_DIR || undefined,
     tfjsNodePath: process.env.PROTOLAB_TFJS_NODE_PATH || undefined,
+    inference,
+    maxPixels,
   });
   process.on('message', (m) => void server.handle(m));
-  process.on('disconnect', () => process.exit(0)); // the host went away: do not linger
+  // Every request's failure becomes its error reply (handle never throws). A promise that fails with no
+  // one waiting (a prefetch, a cache write) is logged, not allowed to end the process and every job in it.
+  process.on('unhandledRejection', (e) => console.error(`engine: a background task failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  process.on('disconnect', () => {
+    // the host went away: save what is being labelled, then do not linger
+    server.labels.flushAllSync();
+    process.exit(0);
+  });
 }

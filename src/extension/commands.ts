@@ -223,7 +223,7 @@ function guessKind(p: string): DatasetSetting['kind'] {
   return 'folder';
 }
 
-async function addDatasetSetting(d: DatasetSetting): Promise<void> {
+export async function addDatasetSetting(d: DatasetSetting): Promise<void> {
   const c = vscode.workspace.getConfiguration('protolab');
   const list = [...(c.get<DatasetSetting[]>('datasets') ?? [])];
   const root = workspaceRoot();

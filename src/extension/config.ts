@@ -20,8 +20,11 @@ export interface Settings {
   checkpointPaths: string[];
   cacheDir?: string;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  inference: 'auto' | 'onnx' | 'tfjs';
   tfjsNodePath?: string;
   engineMemoryMB: number;
+  /** the engine's image size limit (PROTOLAB_MAX_PIXELS, image/limits.ts) */
+  maxImagePixels: number;
   size: number;
   ways: number;
   shots: number;
@@ -69,6 +72,7 @@ export function readSettings(): Settings {
     return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   };
   const backend = c.get<string>('engine.backend');
+  const inference = c.get<string>('engine.inference');
   const cacheDir = str('cacheDir');
   const tfjsNodePath = str('engine.tfjsNodePath');
   const weights = str('defaults.weights');
@@ -77,8 +81,10 @@ export function readSettings(): Settings {
     checkpointPaths: (c.get<unknown[]>('checkpointPaths') ?? []).filter((x): x is string => typeof x === 'string' && !!x).map(resolvePath),
     cacheDir: cacheDir ? resolvePath(cacheDir) : undefined,
     backend: backend === 'tensorflow' || backend === 'webgpu' || backend === 'wasm' || backend === 'cpu' ? backend : 'auto',
+    inference: inference === 'onnx' || inference === 'tfjs' ? inference : 'auto',
     tfjsNodePath: tfjsNodePath ? resolvePath(tfjsNodePath) : undefined,
     engineMemoryMB: clampInt(c.get('engine.maxMemoryMB'), 4096, 512, 262144),
+    maxImagePixels: clampInt(c.get('engine.maxImagePixels'), 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     size: clampInt(c.get('defaults.size'), 224, 16, 2048),
     ways: clampInt(c.get('defaults.ways'), 1, 1, 20),
     shots: clampInt(c.get('defaults.shots'), 1, 1, 100),

@@ -61,7 +61,9 @@ export class EngineHost implements vscode.Disposable {
         // In the desktop extension host process.execPath is Electron: run it as plain node.
         ELECTRON_RUN_AS_NODE: '1',
         PROTOLAB_BACKEND: s.backend === 'auto' ? undefined : s.backend,
+        PROTOLAB_INFERENCE: s.inference === 'auto' ? undefined : s.inference,
         PROTOLAB_CACHE_DIR: cacheDir,
+        PROTOLAB_MAX_PIXELS: String(s.maxImagePixels),
         PROTOLAB_WASM_DIR: fs.existsSync(path.join(p.wasmDir, 'tfjs-backend-wasm-simd.wasm')) ? p.wasmDir : undefined,
         // user-supplied code: only in a trusted workspace
         PROTOLAB_TFJS_NODE_PATH: trusted ? s.tfjsNodePath : undefined,

@@ -5,6 +5,8 @@ import { VIEW_KINDS } from '../webview/protocol';
 import { registerCommands } from './commands';
 import type { EngineClient } from './engineClient';
 import { EngineHost } from './engineHost';
+import { registerLabelCommand } from './label/command';
+import { LabelPanel, LABEL_VIEW_TYPE } from './label/panel';
 import { ProtoLabPanel } from './panels/panel';
 import { Services } from './services';
 import { CheckpointsTree } from './trees/checkpoints';
@@ -17,6 +19,8 @@ export interface ProtoLabApi {
   readonly trees: { datasets: DatasetsTree; checkpoints: CheckpointsTree; runs: RunsTree };
   readonly lastReportPath: string | undefined;
   panels(): ProtoLabPanel[];
+  /** open labeling views, one per folder */
+  labelPanels(): LabelPanel[];
   services: Services;
 }
 
@@ -37,7 +41,14 @@ export function activate(ctx: vscode.ExtensionContext): ProtoLabApi {
     vscode.window.registerTreeDataProvider('protolab.checkpoints', checkpoints),
     vscode.window.registerTreeDataProvider('protolab.runs', runs),
     ...registerCommands(svc),
-    ...VIEW_KINDS.map((view) =>
+    registerLabelCommand(svc),
+    vscode.window.registerWebviewPanelSerializer(LABEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => {
+        LabelPanel.revive(svc, panel, state);
+      },
+    }),
+    // the labeling view has its own host (label/panel.ts)
+    ...VIEW_KINDS.filter((v) => v !== 'label').map((view) =>
       vscode.window.registerWebviewPanelSerializer(`protolab.${view}`, {
         deserializeWebviewPanel: async (panel, state) => {
           ProtoLabPanel.revive(svc, view, panel, state);
@@ -60,11 +71,14 @@ export function activate(ctx: vscode.ExtensionContext): ProtoLabApi {
       return svc.lastReportPath;
     },
     panels: () => [...ProtoLabPanel.all],
+    labelPanels: () => [...LabelPanel.all.values()],
     services: svc,
   };
 }
 
 export async function deactivate(): Promise<void> {
+  // labeling views stop asking the engine; its shutdown saves every folder and releases the locks
+  LabelPanel.detachAll();
   // shutdown, then kill after the grace period: no engine process outlives the window
   await host?.dispose();
   host = undefined;

@@ -1,7 +1,6 @@
 // Long engine jobs (evaluate, train) with a cancellable notification AND a sink that forwards progress
 // to a webview. Cancel (button or webview) → engine `cancel` for that request id; the engine stops at the
 // next episode/step and still answers (a partial evaluation is saved and marked incomplete).
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EpisodeSetRef, ModelRef, TrainParams } from '../engine/protocol';
@@ -9,6 +8,8 @@ import type { EvalRecord, MetricsRow, ReportData, UiSettings } from '../webview/
 import { resolvePath, workspaceRoot, type DatasetSetting, type Settings } from './config';
 import { EngineError } from './engineClient';
 import { describeError, type EngineHost } from './engineHost';
+import { evaluationInterruption } from './recovery';
+import { createUniqueDir } from './uniqueNames';
 import { newReportPaths } from './reports';
 import { checkpointMeta } from './trees/scan';
 
@@ -52,10 +53,19 @@ export async function runEvaluation(
   job: { ds: DatasetSetting; set: EpisodeSetRef; model: ModelRef; modelLabel: string; episodes: number; runs: number; annotation: UiSettings['annotation'] },
   sink: JobSink = {}, onControl?: (c: JobControl) => void,
 ): Promise<EvalOutcome | undefined> {
-  const out = newReportPaths(ctx, { dataset: job.ds.name, fold: job.set.fold, ways: job.set.ways, shots: job.set.shots, model: job.modelLabel });
-  fs.mkdirSync(path.dirname(out.json), { recursive: true });
+  const { release, ...out } = newReportPaths(ctx, { dataset: job.ds.name, fold: job.set.fold, ways: job.set.ways, shots: job.set.shots, model: job.modelLabel });
   const title = `ProtoLab: evaluating ${job.modelLabel} on ${job.ds.name} fold ${job.set.fold} (${job.set.ways}-way ${job.set.shots}-shot)`;
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    try {
+      return await evaluateWithProgress(progress, token);
+    } finally {
+      release(); // the report is written (or will not be): its name no longer needs holding
+    }
+  });
+
+  async function evaluateWithProgress(
+    progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken,
+  ): Promise<EvalOutcome | undefined> {
     let pendingRecords: EvalRecord[] = [];
     let lastFlush = Date.now();
     let lastPct = 0;
@@ -86,9 +96,16 @@ export async function runEvaluation(
     } catch (e) {
       flush();
       if (e instanceof EngineError && e.kind === 'cancelled') return undefined;
-      throw new Error(`Evaluation failed: ${describeError(e)}`);
+      // The engine process died under it: offer to run it again (the engine is restarting by itself).
+      const stop = evaluationInterruption(e, job.modelLabel);
+      if (stop) {
+        void vscode.window.showWarningMessage(stop.message, stop.action).then((a) => {
+          if (a) void runEvaluation(ctx, host, job, sink, onControl).catch((err) => vscode.window.showErrorMessage(`ProtoLab: ${describeError(err)}`));
+        });
+      }
+      throw new Error(`Evaluation failed: ${describeError(e)}`, { cause: e });
     }
-  });
+  }
 }
 
 /** Engine metrics rows (train + val) → the runs chart's rows (val mIoU attached to its step). */
@@ -105,6 +122,12 @@ export function toMetricsRows(raw: Array<Record<string, unknown>>): MetricsRow[]
       else if (lastLoss !== undefined) rows.push({ step: step as number, loss: lastLoss, valMiou: r.miou });
       continue;
     }
+    if (r.kind === 'diverged') {
+      // The step whose loss diverged: marked on the chart at its loss, or at the last loss when it was not finite.
+      const loss = typeof r.loss === 'number' && Number.isFinite(r.loss) ? r.loss : lastLoss;
+      if (loss !== undefined) rows.push({ step: step as number, loss, divergedLoss: loss, diverged: typeof r.reason === 'string' ? r.reason : 'diverged' });
+      continue;
+    }
     if (typeof r.loss !== 'number' || !Number.isFinite(r.loss)) continue;
     lastLoss = r.loss;
     const parts = (r.parts && typeof r.parts === 'object' ? r.parts : {}) as Record<string, unknown>;
@@ -114,10 +137,19 @@ export function toMetricsRows(raw: Array<Record<string, unknown>>): MetricsRow[]
   return rows;
 }
 
+/** The engine stopped a run whose loss diverged (engine/train/divergence.ts); the message says where and what to do. */
+export class TrainingDiverged extends Error {
+  constructor(message: string) {
+    super(message.charAt(0).toUpperCase() + message.slice(1));
+    this.name = 'TrainingDiverged';
+  }
+}
+
+/** A fresh run folder, created (so a second window starting a run in the same second gets another). */
 export function newRunDir(ctx: vscode.ExtensionContext, method: string, fold: number): string {
   const root = workspaceRoot() ? resolvePath('.protolab/runs') : path.join(ctx.globalStorageUri.fsPath, 'runs');
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
-  return path.join(root, `${stamp}-${method}-f${fold}`);
+  return createUniqueDir(root, `${stamp}-${method}-f${fold}`);
 }
 
 /** Start or resume a training run. Untrusted workspaces never get here (checked by the callers too). */
@@ -143,7 +175,8 @@ export async function runTraining(
       return await h.result;
     } catch (e) {
       if (e instanceof EngineError && e.kind === 'cancelled') return undefined;
-      throw new Error(`Training failed: ${describeError(e)}`);
+      if (e instanceof EngineError && e.kind === 'diverged') throw new TrainingDiverged(e.message);
+      throw new Error(`Training failed: ${describeError(e)}`, { cause: e }); // the caller tells a lost engine apart
     }
   });
 }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EvalRecord, ReportBundle, ReportData } from '../webview/protocol';
 import { readSettings, resolvePath, workspaceRoot } from './config';
+import { reserveUniqueFile } from './uniqueNames';
 
 export function reportsDir(ctx: vscode.ExtensionContext): string {
   return workspaceRoot() ? resolvePath(readSettings().reportsDir) : path.join(ctx.globalStorageUri.fsPath, 'reports');
@@ -12,14 +13,13 @@ export function reportsDir(ctx: vscode.ExtensionContext): string {
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';
 
-/** Fresh file names for one evaluation: <time>-<dataset>-f<fold>-<ways>w<shots>s[-<model>].json */
-export function newReportPaths(ctx: vscode.ExtensionContext, parts: { dataset: string; fold: number; ways: number; shots: number; model?: string }): { json: string; records: string } {
+/** Fresh file names for one evaluation: <time>-<dataset>-f<fold>-<ways>w<shots>s[-<model>].json, reserved
+ *  against another window starting one in the same second (uniqueNames.ts); release() once it is written. */
+export function newReportPaths(ctx: vscode.ExtensionContext, parts: { dataset: string; fold: number; ways: number; shots: number; model?: string }): { json: string; records: string; release(): void } {
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
   const base = [stamp, slug(parts.dataset), `f${parts.fold}`, `${parts.ways}w${parts.shots}s`, parts.model ? slug(parts.model) : ''].filter(Boolean).join('-');
-  const dir = reportsDir(ctx);
-  let json = path.join(dir, `${base}.json`);
-  for (let i = 2; fs.existsSync(json); i++) json = path.join(dir, `${base}-${i}.json`);
-  return { json, records: recordsPathFor(json) };
+  const r = reserveUniqueFile(reportsDir(ctx), base, '.json');
+  return { json: r.file, records: recordsPathFor(r.file), release: r.release };
 }
 
 export function recordsPathFor(json: string): string {

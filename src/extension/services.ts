@@ -7,8 +7,10 @@ import type { TrainParams } from '../engine/protocol';
 import type { HostMessage, MetricsRow, ReportBundle, RunInfo, TrainingParams, UiSettings } from '../webview/protocol';
 import { readSettings, type DatasetSetting } from './config';
 import { describeError, type EngineHost } from './engineHost';
-import { newRunDir, runTraining, toMetricsRows, type JobControl } from './jobs';
-import type { ProtoLabPanel } from './panels/panel';
+import { newRunDir, runTraining, toMetricsRows, TrainingDiverged, type JobControl } from './jobs';
+import type { PanelServices, RunsView } from './panels/port';
+import { trainingInterruption } from './recovery';
+import type { RunSummary } from './trees/scan';
 import { loadReport } from './reports';
 import type { DatasetsTree } from './trees/datasets';
 import type { ArtifactStore } from './trees/store';
@@ -22,11 +24,11 @@ interface LiveTraining {
   pausing?: boolean;
 }
 
-export class Services {
+export class Services implements PanelServices {
   lastReportPath?: string;
   readonly training = new Map<string, LiveTraining>();
-  /** panels currently open (set by extension.ts; avoids an import cycle with panel.ts) */
-  panels: () => Iterable<ProtoLabPanel> = () => [];
+  /** panels currently open (set by extension.ts; typed by port.ts, so this file does not import panel.ts) */
+  panels: () => Iterable<RunsView> = () => [];
 
   constructor(
     readonly ctx: vscode.ExtensionContext,
@@ -48,12 +50,13 @@ export class Services {
   }
 
   /** A runs panel just became ready: send every known run's status and curve. */
-  async postRuns(panel: ProtoLabPanel): Promise<void> {
+  async postRuns(panel: RunsView): Promise<void> {
     const scan = await this.store.scan();
     for (const r of scan.runs) {
       const live = this.training.get(r.dir);
       const info: RunInfo = live?.info ?? {
-        runId: r.dir, state: r.steps !== undefined && r.step !== undefined && r.step >= r.steps ? 'completed' : 'cancelled',
+        runId: r.dir, state: r.diverged ? 'diverged' : r.steps !== undefined && r.step !== undefined && r.step >= r.steps ? 'completed' : 'cancelled',
+        ...(r.diverged ? { message: divergedNote(r.diverged) } : {}),
         step: r.step, steps: r.steps, checkpoint: r.latest,
         params: {
           method: r.method as TrainingParams['method'] | undefined, fold: r.fold, ways: r.ways, shots: r.shots, steps: r.steps,
@@ -92,8 +95,21 @@ export class Services {
         else this.update(t, { state: r.complete ? 'completed' : t.pausing ? 'paused' : 'cancelled', step: r.step, checkpoint: r.checkpoint });
       })
       .catch((e) => {
-        const message = describeError(e);
-        this.update(t, { state: 'failed', message });
+        // The engine process died under the run (killed, out of memory): it is paused, not failed, and
+        // Resume continues from its last checkpoint exactly.
+        const stop = trainingInterruption(e, dir, label);
+        if (stop) {
+          this.update(t, { state: 'paused', message: stop.message, step: stop.resumeStep });
+          void vscode.window.showWarningMessage(stop.message, stop.action).then((a) => {
+            if (a) void this.controlTraining(dir, 'resume', ui).catch((err) => vscode.window.showErrorMessage(`ProtoLab: ${describeError(err)}`));
+          });
+          return;
+        }
+        const diverged = e instanceof TrainingDiverged;
+        const message = diverged ? e.message : describeError(e);
+        this.update(t, { state: diverged ? 'diverged' : 'failed', message });
+        // the engine wrote a 'diverged' row: send the curve again with its marker
+        if (diverged) this.broadcastRuns({ type: 'runMetrics', runId: dir, rows: readMetrics(dir), reset: true });
         void vscode.window.showErrorMessage(`ProtoLab: ${message}`);
       })
       .finally(() => this.store.refresh());
@@ -118,6 +134,10 @@ export class Services {
     this.store.setLive({ runId: t.info.runId, dir: t.dir, state: t.info.state, message: t.info.message });
     this.broadcastRuns({ type: 'runStatus', run: t.info });
   }
+}
+
+function divergedNote(d: NonNullable<RunSummary['diverged']>): string {
+  return `diverged at step ${d.step}: ${d.reason}${d.checkpointStep !== undefined ? `; last good checkpoint: step ${d.checkpointStep}` : ''}`;
 }
 
 function readMetrics(dir: string): MetricsRow[] {

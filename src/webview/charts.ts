@@ -15,6 +15,8 @@ export interface CurveSpec {
   color: (p: Palette) => string;
   /** drawn even before any row has it (the chart's main quantity); otherwise only when some row logs it */
   always?: boolean;
+  /** a marker (a large point, no line), e.g. the step where a run diverged */
+  marker?: boolean;
 }
 
 export class Curve {
@@ -42,7 +44,9 @@ export class Curve {
       height: 220,
       scales: { x: { time: false }, y: this.yRange ? { range: this.yRange } : {} },
       axes: [{ ...axis, label: 'step' }, axis],
-      series: [{ label: 'step' }, ...this.shown.map((s) => ({ label: s.label, stroke: s.color(pal), width: 2, spanGaps: true, points: { show: false } }))],
+      series: [{ label: 'step' }, ...this.shown.map((s) => (s.marker
+        ? { label: s.label, stroke: s.color(pal), width: 0, paths: () => null, points: { show: true, size: 12, fill: s.color(pal), stroke: s.color(pal) } }
+        : { label: s.label, stroke: s.color(pal), width: 2, spanGaps: true, points: { show: false } }))],
       legend: { show: true },
     }, this.data(), this.el);
   }
@@ -95,6 +99,8 @@ export function lossCurve(): Curve {
     { key: 'par', label: 'PAR', color: (p) => p.css(2) },
     // the pixel-level meta-learner's prototypical loss (its only part)
     { key: 'meta', label: 'meta', color: (p) => p.css(5) },
+    // where the engine stopped a diverging run (its loss, or the last finite one)
+    { key: 'divergedLoss', label: 'diverged', color: () => cssVar('errorForeground', '#f14c4c'), marker: true },
   ]);
 }
 

@@ -25,6 +25,9 @@ export function webviewHtml(o: WebviewHtmlOptions): string {
     `style-src ${o.cspSource}`,
     `font-src ${o.cspSource}`,
     `script-src 'nonce-${o.nonce}'`,
+    // not covered by default-src: no <base> may re-point relative URLs, no form may post anywhere
+    "base-uri 'none'",
+    "form-action 'none'",
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">

@@ -16,6 +16,7 @@ import type { HostMessage, InitMessage, ReportBundle } from './protocol';
 import { StateStore, trimBundle } from './state';
 import { EpisodesView } from './views/episodes';
 import { FailuresView } from './views/failures';
+import { LabelView } from './views/label/labelView';
 import { ReportView } from './views/report';
 import { RunsView } from './views/runs';
 
@@ -55,6 +56,7 @@ function build(init: InitMessage): void {
     case 'report': view = new ReportView(ctx, false); break;
     case 'compare': view = new ReportView(ctx, true); break;
     case 'runs': view = new RunsView(ctx); break;
+    case 'label': view = new LabelView(ctx); break;
   }
   root.appendChild(view.el);
   document.body.dataset.view = init.view;

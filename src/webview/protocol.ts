@@ -13,13 +13,19 @@
 import type {
   AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention,
 } from '../engine/protocol';
+import {
+  isLabelHostType, isLabelWebviewType, validateLabelHostMessage, validateLabelWebviewMessage,
+  type LabelHostMessage, type LabelWebviewMessage,
+} from './labelProtocol';
+import { WebviewProtocolError } from './protocolError';
 
 export type { AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention };
+export { WebviewProtocolError };
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs';
-export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs'];
+export type ViewKind = 'episodes' | 'failures' | 'report' | 'compare' | 'runs' | 'label';
+export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report', 'compare', 'runs', 'label'];
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
@@ -133,9 +139,10 @@ export interface TrainingParams {
 
 /** One training metrics row (engine `metrics` event). */
 /** loss parts: seg (PANet / MetaSegNet segmentation), par (PANet's alignment), meta (the pixel-level meta-learner's loss) */
-export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number }
+/** diverged: the reason, on the row of the step whose loss diverged (the run stopped there); divergedLoss: where to mark it on the loss chart */
+export interface MetricsRow { step: number; loss: number; seg?: number; par?: number; meta?: number; lr?: number; valMiou?: number; ms?: number; diverged?: string; divergedLoss?: number }
 
-export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed' | 'diverged';
 export interface RunInfo { runId: string; state: RunState; step?: number; steps?: number; message?: string; checkpoint?: string; params?: Partial<TrainingParams> }
 
 // ---- webview → host -------------------------------------------------------------------------------
@@ -152,7 +159,9 @@ export type WebviewMessage =
   | { type: 'pauseTraining'; id: number; runId: string }
   | { type: 'resumeTraining'; id: number; runId: string }
   | { type: 'cancelTraining'; id: number; runId: string }
-  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> };
+  | { type: 'setSettings'; id: number; settings: Partial<UiSettings> }
+  /** the labeling view's messages (labelProtocol.ts) */
+  | LabelWebviewMessage;
 
 export type WebviewMessageType = WebviewMessage['type'];
 export type WebviewRequest = Exclude<WebviewMessage, { type: 'ready' }>;
@@ -191,28 +200,28 @@ export type HostMessage =
   | { type: 'evalResult'; requestId?: number; label?: string; result: ReportData; records: EvalRecord[]; slot?: 'a' | 'b' }
   | { type: 'runMetrics'; runId: string; rows: MetricsRow[]; reset?: boolean }
   | { type: 'runStatus'; run: RunInfo }
-  | { type: 'error'; inReplyTo?: number; message: string };
+  | { type: 'error'; inReplyTo?: number; message: string }
+  /** the labeling view's messages (labelProtocol.ts) */
+  | LabelHostMessage;
 
 export type HostMessageType = HostMessage['type'];
 
 // ---- validation -----------------------------------------------------------------------------------
-
-export class WebviewProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebviewProtocolError';
-  }
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const need = (cond: boolean, what: string): void => {
   if (!cond) throw new WebviewProtocolError(what);
 };
-const int = (o: Obj, k: string, min = 0): number => {
-  need(Number.isInteger(o[k]) && (o[k] as number) >= min, `${k} must be an integer ≥ ${min}`);
+// Bounds above as well as below: a message is data from a webview, and `count: 1e12` or a 100 MB string
+// must be refused here rather than reach the engine or the workspace state.
+const MAX_INT = 2 ** 31 - 1;
+const int = (o: Obj, k: string, min = 0, max = MAX_INT): number => {
+  need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
   return o[k] as number;
 };
+/** Paths, ids and names: far above any real one, far below what would hurt. */
+const MAX_STR = 4096;
 const optInt = (o: Obj, k: string, min = 0): void => {
   if (o[k] !== undefined) int(o, k, min);
 };
@@ -220,8 +229,20 @@ const num = (o: Obj, k: string): void => need(typeof o[k] === 'number' && Number
 const optNum = (o: Obj, k: string): void => {
   if (o[k] !== undefined && o[k] !== null) num(o, k);
 };
-const str = (o: Obj, k: string): void => need(typeof o[k] === 'string' && (o[k] as string).length > 0, `${k} must be a non-empty string`);
-const optStr = (o: Obj, k: string): void => need(o[k] === undefined || typeof o[k] === 'string', `${k} must be a string`);
+const str = (o: Obj, k: string): void => need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= MAX_STR, `${k} must be a non-empty string of at most ${MAX_STR} characters`);
+const optStr = (o: Obj, k: string): void => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= MAX_STR), `${k} must be a string of at most ${MAX_STR} characters`);
+/** No field but these (a webview message is checked whole: nothing unread rides along into state). */
+const onlyKeys = (o: Obj, allowed: readonly string[], where: string): void => {
+  for (const k of Object.keys(o)) need(allowed.includes(k), `${where} has an unknown field ${JSON.stringify(k.slice(0, 40))}`);
+};
+const SETTINGS_KEYS = ['dataset', 'datasetKind', 'split', 'fold', 'ways', 'shots', 'seed', 'list', 'size', 'backbone', 'checkpoint', 'weights', 'annotation', 'episodes', 'runs'] as const;
+const TRAINING_KEYS = ['method', 'fold', 'ways', 'shots', 'steps', 'lr', 'par', 'freezeBackbone', 'init', 'supervision'] as const;
+/** The fields of each webview request besides type and id (the labeling view's messages check their own). */
+const REQUEST_KEYS: Record<string, readonly string[]> = {
+  listEpisodes: ['from', 'count', 'run'], openEpisode: ['episodeId', 'annotation', 'query'], runEval: [], cancel: ['requestId'],
+  openReport: ['path', 'compare'], startTraining: ['params'], pauseTraining: ['runId'], resumeTraining: ['runId'], cancelTraining: ['runId'],
+  setSettings: ['settings'],
+};
 const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
 const arr = (o: Obj, k: string): unknown[] => {
   need(Array.isArray(o[k]), `${k} must be an array`);
@@ -243,42 +264,46 @@ const ANNOTATIONS = ['dense', 'scribble', 'box', 'pseudo'] as const;
 const BACKBONES = ['vgg16', 'mobilenetv2'] as const;
 const METHODS = ['panet', 'metasegnet', 'pixelmeta'] as const;
 const SUPERVISIONS = ['masks', 'image-labels'] as const;
-const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed'] as const;
+const RUN_STATES = ['starting', 'running', 'paused', 'cancelled', 'completed', 'failed', 'diverged'] as const;
 
 /** Partial settings (setSettings) or full settings (init / settings) — `full` requires every field. */
 function checkSettings(o: unknown, full: boolean): void {
   need(isObj(o), 'settings must be an object');
   const s = o as Obj;
+  // From a webview (partial settings) nothing else may ride along into the workspace state; the host's
+  // own full settings may carry fields of other versions, which the webview ignores.
+  if (!full) onlyKeys(s, SETTINGS_KEYS, 'settings');
   const has = (k: string): boolean => full || s[k] !== undefined;
   optStr(s, 'dataset');
   if (s.datasetKind !== undefined) oneOf(s, 'datasetKind', ['voc', 'coco']);
   if (has('split')) oneOf(s, 'split', SPLITS);
-  if (has('fold')) int(s, 'fold');
-  if (has('ways')) int(s, 'ways', 1);
-  if (has('shots')) int(s, 'shots', 1);
+  if (has('fold')) int(s, 'fold', 0, 3);
+  if (has('ways')) int(s, 'ways', 1, 100);
+  if (has('shots')) int(s, 'shots', 1, 1000);
   if (has('seed')) int(s, 'seed');
   if (has('list')) oneOf(s, 'list', LISTS);
-  if (has('size')) int(s, 'size', 16);
+  if (has('size')) int(s, 'size', 16, 4096);
   if (s.backbone !== undefined) oneOf(s, 'backbone', BACKBONES);
   optStr(s, 'checkpoint');
   optStr(s, 'weights');
   if (has('annotation')) oneOf(s, 'annotation', ANNOTATIONS);
-  if (has('episodes')) int(s, 'episodes', 1);
-  if (has('runs')) int(s, 'runs', 1);
+  if (has('episodes')) int(s, 'episodes', 1, 1e7);
+  if (has('runs')) int(s, 'runs', 1, 100);
 }
 
 function checkTraining(o: unknown): void {
   need(isObj(o), 'params must be an object');
   const p = o as Obj;
+  onlyKeys(p, TRAINING_KEYS, 'params');
   oneOf(p, 'method', METHODS);
-  int(p, 'fold');
-  int(p, 'ways', 1);
-  int(p, 'shots', 1);
-  int(p, 'steps', 1);
+  int(p, 'fold', 0, 3);
+  int(p, 'ways', 1, 100);
+  int(p, 'shots', 1, 1000);
+  int(p, 'steps', 1, 1e9);
   num(p, 'lr');
-  need((p.lr as number) > 0, 'lr must be > 0');
+  need((p.lr as number) > 0 && (p.lr as number) <= 100, 'lr must be in (0, 100]');
   num(p, 'par');
-  need((p.par as number) >= 0, 'par must be ≥ 0');
+  need((p.par as number) >= 0 && (p.par as number) <= 1e6, 'par must be in [0, 1e6]');
   need(typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
   optStr(p, 'init');
   if (p.supervision !== undefined) oneOf(p, 'supervision', SUPERVISIONS);
@@ -289,15 +314,16 @@ export function validateWebviewMessage(x: unknown): WebviewMessage {
   need(isObj(x), 'a webview message must be an object');
   const m = x as Obj;
   if (m.type === 'ready') {
+    onlyKeys(m, ['type', 'protocol'], 'ready');
     int(m, 'protocol', 1);
     return x as WebviewMessage;
   }
   int(m, 'id');
+  if (typeof m.type === 'string' && Object.hasOwn(REQUEST_KEYS, m.type)) onlyKeys(m, ['type', 'id', ...REQUEST_KEYS[m.type]], m.type);
   switch (m.type) {
     case 'listEpisodes':
-      int(m, 'from');
-      int(m, 'count', 1);
-      need((m.count as number) <= 1000, 'count must be ≤ 1000');
+      int(m, 'from', 0, 1e9);
+      int(m, 'count', 1, 1000);
       optInt(m, 'run');
       break;
     case 'openEpisode':
@@ -326,6 +352,7 @@ export function validateWebviewMessage(x: unknown): WebviewMessage {
       checkSettings(m.settings, false);
       break;
     default:
+      if (isLabelWebviewType(m.type)) return validateLabelWebviewMessage(x);
       throw new WebviewProtocolError(`unknown webview message type ${JSON.stringify(m.type)}`);
   }
   return x as WebviewMessage;
@@ -452,7 +479,8 @@ export function validateHostMessage(x: unknown): HostMessage {
         const row = r as Obj;
         int(row, 'step');
         num(row, 'loss');
-        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms']) optNum(row, k);
+        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms', 'divergedLoss']) optNum(row, k);
+        optStr(row, 'diverged');
       });
       break;
     case 'runStatus': {
@@ -474,6 +502,7 @@ export function validateHostMessage(x: unknown): HostMessage {
       str(m, 'message');
       break;
     default:
+      if (isLabelHostType(m.type)) return validateLabelHostMessage(x);
       throw new WebviewProtocolError(`unknown host message type ${JSON.stringify(m.type)}`);
   }
   return x as HostMessage;

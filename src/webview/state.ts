@@ -1,6 +1,7 @@
 // What the webview remembers across a hidden panel, a reload or a VS Code restart: the host's panel
 // serializer hands it back in `init.state`, and getState() has it within one webview lifetime.
 import type { ViewerOptions } from './viewer';
+import type { LabelSavedState } from './views/label/savedState';
 import type { ReportBundle, TrainingParams, ViewKind } from './protocol';
 
 export interface SavedState {
@@ -10,6 +11,10 @@ export interface SavedState {
   episodes?: { scrollTop: number; selected?: string; selectedIndex?: number };
   failures?: { classFilter?: number; cell?: [number, number]; selected?: string };
   runs?: { selectedRun?: string; form?: TrainingParams };
+  label?: LabelSavedState;
+  /** the labeling view's folder, put here by the host in `init` (the webview keeps it with the rest of its
+   *  state, so the host's panel serializer knows which folder a restored panel was labeling) */
+  labelFolder?: string;
   /** the last report(s) shown, so report / compare / failure views come back without the host */
   reports?: { a?: ReportBundle; b?: ReportBundle };
 }

@@ -11,6 +11,8 @@ export interface VirtualListOptions {
   onRange?(from: number, to: number): void;
   onSelect?(i: number): void;
   onScroll?(scrollTop: number): void;
+  /** handle a key first; return true to skip the list's own row navigation (e.g. a grid of tiles) */
+  onKey?(e: KeyboardEvent): boolean;
 }
 
 export class VirtualList {
@@ -39,6 +41,7 @@ export class VirtualList {
       if (row?.dataset.index) this.select(Number(row.dataset.index));
     });
     this.el.addEventListener('keydown', (e) => {
+      if (this.o.onKey?.(e)) return;
       const step = e.key === 'ArrowDown' ? 1 : e.key === 'ArrowUp' ? -1 : e.key === 'PageDown' ? this.pageRows() : e.key === 'PageUp' ? -this.pageRows() : 0;
       if (!step || !this.total) return;
       e.preventDefault();

@@ -153,6 +153,16 @@ describe('ProtoLab in a VS Code extension host', function () {
     fs.mkdirSync(weak, { recursive: true });
     fs.writeFileSync(path.join(weak, 'config.json'), JSON.stringify({ config: { method: 'pixelmeta', supervision: 'image-labels', fold: 0, ways: 1, shots: 1, steps: 1 }, data: {} }));
     fs.writeFileSync(path.join(weak, 'metrics.jsonl'), '{"kind":"train","step":1,"loss":0.69,"parts":{"meta":0.69},"lr":0.001,"ms":5,"episode":"r0e0"}\n');
+    // a run the engine stopped because its loss diverged at step 3 (its last good checkpoint: step 1)
+    const bad = path.join(dir, 'run-d');
+    writeSafetensors(path.join(bad, 'checkpoints', 'step-000001.safetensors'), { format: 'protolab-checkpoint', version: '1', config: JSON.stringify({ backbone: 'vgg16', method: 'metasegnet', step: 1 }) });
+    fs.writeFileSync(path.join(bad, 'config.json'), JSON.stringify({ config: { method: 'metasegnet', fold: 0, ways: 1, shots: 1, steps: 20 }, data: {} }));
+    fs.writeFileSync(path.join(bad, 'metrics.jsonl'), [
+      '{"kind":"train","step":1,"loss":5.2,"parts":{"seg":5.2},"lr":0.001,"ms":5,"episode":"r0e0"}',
+      '{"kind":"train","step":2,"loss":2.7,"parts":{"seg":2.7},"lr":0.001,"ms":5,"episode":"r0e1"}',
+      '{"kind":"diverged","step":3,"loss":28,"reason":"the loss exploded (episode r0e2)","checkpoint":"checkpoints/step-000001.safetensors","checkpointStep":1}',
+    ].join('\n') + '\n');
+    fs.writeFileSync(path.join(bad, 'latest.json'), JSON.stringify({ step: 1, checkpoint: 'checkpoints/step-000001.safetensors' }));
     await vscode.commands.executeCommand('protolab.refresh');
     const top = await api.trees.checkpoints.getChildren();
     const items = top.map((n) => api.trees.checkpoints.getTreeItem(n));
@@ -174,6 +184,12 @@ describe('ProtoLab in a VS Code extension host', function () {
     assert.ok(w, 'weak run listed');
     assert.match(String(w.description), /completed · 1\/1 · image labels/);
     assert.match(String(w.tooltip), /weakly supervised/);
+    const d = runs.find((i) => i.label === 'run-d');
+    assert.ok(d, 'diverged run listed');
+    assert.match(String(d.description), /^diverged at step 3 · 2\/20/);
+    assert.match(String(d.tooltip), /the loss diverged at step 3: the loss exploded/);
+    assert.match(String(d.tooltip), /step-000001\.safetensors \(the last good one\)/);
+    assert.strictEqual((d.iconPath as vscode.ThemeIcon).id, 'error');
   });
 
   it('training metrics rows for the runs chart keep every loss part (PixelMeta: meta)', () => {
@@ -182,6 +198,15 @@ describe('ProtoLab in a VS Code extension host', function () {
       { kind: 'train', step: 2, loss: 0.9, parts: { seg: 0.7, par: 0.2 }, lr: 0.001, ms: 5 },
     ]);
     assert.deepStrictEqual(rows.map((r) => [r.meta, r.seg, r.par]), [[0.69, undefined, undefined], [undefined, 0.7, 0.2]]);
+  });
+
+  it('a diverged run\'s metrics end with a marker row at the diverged step (at the last finite loss when it was NaN)', () => {
+    const rows = toMetricsRows([
+      { kind: 'train', step: 1, loss: 0.69, parts: {} },
+      { kind: 'diverged', step: 2, loss: null, reason: 'the loss is NaN (episode r0e1)' },
+    ]);
+    assert.deepStrictEqual(rows[1], { step: 2, loss: 0.69, divergedLoss: 0.69, diverged: 'the loss is NaN (episode r0e1)' });
+    assert.strictEqual(toMetricsRows([{ kind: 'train', step: 1, loss: 1 }, { kind: 'diverged', step: 2, loss: 40, reason: 'x' }])[1].divergedLoss, 40);
   });
 
   it('Start Training opens the runs dashboard in a trusted workspace', async () => {

@@ -13,7 +13,9 @@ export function run(): Promise<void> {
   const root = path.resolve(__dirname, '../../..');
   const resultFile = process.env.PROTOLAB_TEST_RESULT || path.join(root, 'test-output/integration/result.json');
   const log: string[] = [];
-  const mocha = new Mocha({ ui: 'bdd', timeout: 120000, color: false, reporter: 'spec' });
+  // PROTOLAB_TEST_GREP (inherited from code-server's environment) runs only the matching tests
+  const grep = process.env.PROTOLAB_TEST_GREP || undefined;
+  const mocha = new Mocha({ ui: 'bdd', timeout: 120000, color: false, reporter: 'spec', ...(grep ? { grep } : {}) });
   // Reporter output goes to stdout, which code-server hides: keep a copy for the result file.
   const base = (Mocha as unknown as { reporters: { Base: { consoleLog: (...a: unknown[]) => void } } }).reporters.Base;
   const orig = base.consoleLog;

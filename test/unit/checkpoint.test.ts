@@ -65,6 +65,8 @@ describe('training checkpoints', function () {
     assert.deepStrictEqual(meta.optimizer, { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
 
     // A trainer built from a different init, restored from the run: every tensor equal to the file's.
+    // (The first trainer lets go of the run first: one trainer per run folder, lock.ts.)
+    t.dispose();
     const r = await Trainer.resume(ds, run, { backendName: 'wasm', makeBackbone: async () => tinyBackbone(99) });
     assert.strictEqual(r.step, 2);
     for (const [n, v] of Object.entries(r.backbone.params!)) assert.ok(bytes(ck.tensors[`backbone.${n}`].dataSync()).equals(bytes(v.dataSync())), n);
@@ -73,7 +75,6 @@ describe('training checkpoints', function () {
     const ck2 = loadCheckpoint(again);
     for (const n of names) assert.ok(bytes(ck2.tensors[n].dataSync()).equals(bytes(ck.tensors[n].dataSync())), `re-saved ${n}`);
     r.dispose();
-    t.dispose();
     tf.dispose([...Object.values(ck.tensors), ...Object.values(ck2.tensors)]);
   });
 

@@ -100,6 +100,12 @@ describe('protolab CLI end to end (sample data)', function () {
     const res = JSON.parse(fs.readFileSync(json, 'utf8'));
     assert.strictEqual(res.miou, 1);
     assert.strictEqual(res.fbiou, 1);
+    // without --list: every image of the dataset's lists, as its help says (20 train + 40 val)
+    const all = path.join(dir, 'masks-all');
+    const ra = cli(['masks', '--data', data, '--dataset', 'voc', '--out', all]);
+    assert.strictEqual(ra.code, 0, ra.stderr);
+    assert.strictEqual(fs.readdirSync(all).filter((f) => f.endsWith('.png')).length, 60);
+    assert.match(cli(['masks', '--help']).stdout, /--list all, the default/);
   });
 
   it('segment writes an index mask per query at the query size, with the support labels', () => {

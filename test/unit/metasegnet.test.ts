@@ -3,6 +3,7 @@ import { tf, useTestBackend } from './helpers/tf';
 import { ensureGradients } from '../../src/engine/gradients';
 import { ANN_BG, ANN_FG, ANN_UNLABELED, Annotation, denseAnnotation } from '../../src/engine/fewshot/annotations';
 import { createMetaSegNet, MetaSegNet } from '../../src/engine/fewshot/metasegnet';
+import { createMethod, storedMethodConfig } from '../../src/engine/fewshot/registry';
 import { supportTargets } from '../../src/engine/fewshot/metasegnet/support';
 import type { SupportInput } from '../../src/engine/fewshot/method';
 import type { TrainEpisode } from '../../src/engine/fewshot/trainable';
@@ -152,7 +153,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const m = createMetaSegNet({ localDim: 32, globalDim: 16 }, C, 7);
       const t = trainEpisode(episode(1.5, 5));
       const lossNow = () => tf.tidy(() => m.loss(t.ep()).total.dataSync()[0]);
-      const opt = tf.train.momentum(0.05, 0.9);
+      // lr 0.5: unit-length embeddings with λ = 0.1 give gradients a tenth or less of the raw-embedding head's, for which 0.05 was chosen
+      const opt = tf.train.momentum(0.5, 0.9);
       const vars = Object.values(m.params);
       const step = () => { const cost = opt.minimize(() => m.loss(t.ep()).total, true, vars); cost?.dispose(); };
       const first = lossNow();
@@ -212,9 +214,26 @@ describe('MetaSegNet config and parameters', () => {
     c.dispose();
   });
 
+  it('a config stored before the stability fix (no embedNorm / lambdaMode) rebuilds the raw-embedding, relative-λ model it was', () => {
+    const fresh = createMetaSegNet({}, C, 1);
+    const stored: Record<string, unknown> = fresh.config();
+    delete stored.embedNorm;
+    delete stored.lambdaMode;
+    const old = createMethod('metasegnet', storedMethodConfig('metasegnet', stored), C, 1);
+    assert.deepStrictEqual([fresh.config().embedNorm, fresh.config().lambdaMode], ['l2', 'absolute']);
+    assert.deepStrictEqual([old.config().embedNorm, old.config().lambdaMode], ['none', 'relative']);
+    // a config that has them keeps them
+    const kept = storedMethodConfig('metasegnet', fresh.config());
+    assert.deepStrictEqual([kept.embedNorm, kept.lambdaMode], ['l2', 'absolute']);
+    fresh.dispose();
+    old.dispose();
+  });
+
   it('refuses a config whose channels disagree with the backbone, and bad settings', () => {
     assert.throws(() => createMetaSegNet({ channels: 16 }, C, 1), /16 feature channels/);
     assert.throws(() => createMetaSegNet({ localDim: 0 }, C, 1), /localDim/);
     assert.throws(() => createMetaSegNet({ lambda: 0 }, C, 1), /lambda/);
+    assert.throws(() => createMetaSegNet({ embedNorm: 'l1' as 'l2' }, C, 1), /embedNorm/);
+    assert.throws(() => createMetaSegNet({ lambdaMode: 'huge' as 'absolute' }, C, 1), /lambdaMode/);
   });
 });

@@ -4,7 +4,7 @@
 // self-support, and no tfjs tensor left behind.
 import * as assert from 'assert';
 import { tf, useTestBackend } from './helpers/tf';
-import { QualityPredictor } from '../../src/engine/label/qualityPredictor';
+import { QualityPredictor, strideOf } from '../../src/engine/label/qualityPredictor';
 import { PANET_BASELINE, QUALITY_DEFAULTS, type QualityConfig } from '../../src/engine/label/quality/config';
 import { expectedIoU, imageConfidence, maskConfidence } from '../../src/engine/label/quality/confidence';
 import { VARIANTS } from '../../src/engine/label/quality/variants';
@@ -120,6 +120,11 @@ describe('QualityPredictor', () => {
     const own = new Uint8Array(S * S).fill(UNLABELED);
     own[0] = 2; // a B pixel
     assert.strictEqual(model.predict(image('q', QUERY), own).labels[0], 0);
+  });
+
+  it('a feature map\'s stride is read from its side even where padding makes S / side inexact', () => {
+    // MobileNetV2 at 417²: 27 cells at stride 16, 14 at 32; at 65²: 5 and 3 (65/3 = 21.7), or 4 and 2 (32.5)
+    assert.deepStrictEqual([strideOf(417, 53), strideOf(417, 27), strideOf(417, 14), strideOf(65, 4), strideOf(65, 2), strideOf(65, 3)], [8, 16, 32, 16, 32, 16]);
   });
 
   it('fit throws when no support labels a pixel, or the features lack a level', () => {

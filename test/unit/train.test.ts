@@ -134,6 +134,14 @@ describe('episodic trainer (sample set, tiny backbone)', function () {
     }
   });
 
+  it('the backbone trains or not as each paper does, unless told: PANet and MetaSegNet end to end, the pixel-level meta-learner frozen', () => {
+    assert.strictEqual(config({ method: 'panet' }).freezeBackbone, false);
+    assert.strictEqual(config({ method: 'metasegnet' }).freezeBackbone, false);
+    assert.strictEqual(config({ method: 'pixelmeta' }).freezeBackbone, true);
+    assert.strictEqual(config({ method: 'pixelmeta', freezeBackbone: false }).freezeBackbone, false);
+    assert.strictEqual(config({ method: 'metasegnet', freezeBackbone: true }).freezeBackbone, true);
+  });
+
   it('refuses what cannot train: PANet with a frozen backbone (names the methods that can), an existing run dir', async () => {
     await assert.rejects(Trainer.create(ds, config({ freezeBackbone: true }), opts()), (e: Error) => e instanceof UsageError && /nothing to train/.test(e.message) && /metasegnet/.test(e.message));
     const dir = path.join(tmp, 'runA');
@@ -209,5 +217,14 @@ describe('protolab train / eval --checkpoint (CLI, VGG-16 at 32²)', function ()
     const again = cli(['train', '--resume', run, '--fold', '1']);
     assert.strictEqual(again.code, 2);
     assert.match(again.stderr, /drop --fold/);
+    // flags that repeat the checkpoint's own settings are accepted; a conflict names both values
+    const agree = cli(['eval', ...common, '--checkpoint', run, '--method', 'panet', '--backbone', 'vgg16', '--init-seed', '1', '--episodes', '1', '--runs', '1', '--workers', '0']);
+    assert.strictEqual(agree.code, 0, agree.stderr);
+    const clash = cli(['eval', ...common, '--checkpoint', run, '--method', 'metasegnet', '--episodes', '1', '--runs', '1']);
+    assert.strictEqual(clash.code, 2);
+    assert.match(clash.stderr, /--method metasegnet conflicts with the checkpoint's method \(panet\)/);
+    const both = cli(['train', ...common, '--steps', '1', '--freeze-backbone', '--train-backbone', '--out', path.join(dir, 'both')]);
+    assert.strictEqual(both.code, 2);
+    assert.match(both.stderr, /--freeze-backbone or --train-backbone, not both/);
   });
 });

@@ -23,8 +23,15 @@ function loadTs(rel) {
 
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.html': 'text/html' };
 
+/** The labeling fake host (label-fake-host.mjs + the real protocol validators), bundled for the page. */
+function labelHostBundle() {
+  const r = esbuild.buildSync({ entryPoints: [path.join(__dirname, 'label-fake-host.mjs')], bundle: true, platform: 'browser', format: 'iife', target: ['chrome114'], write: false, logLevel: 'silent' });
+  return r.outputFiles[0].text;
+}
+
 function startServer() {
   const { webviewHtml } = loadTs('src/webview/html.ts');
+  const labelHost = labelHostBundle();
   const nonce = 'TestNonce0123456789abcdef';
   return new Promise((resolve) => {
     const server = http.createServer((req, res) => {
@@ -34,9 +41,14 @@ function startServer() {
         let html = webviewHtml({ scriptUri: `${origin}/dist/webview/main.js`, cssUri: `${origin}/dist/webview/main.css`, nonce, cspSource: origin });
         html = html
           .replace('<link rel="stylesheet"', `<link rel="stylesheet" href="${origin}/test/theme-dark.css">\n<link rel="stylesheet"`)
-          .replace(`<script nonce="${nonce}"`, `<script nonce="${nonce}" src="${origin}/test/fake-host.js"></script>\n<script nonce="${nonce}"`);
+          .replace(`<script nonce="${nonce}"`, `<script nonce="${nonce}" src="${origin}/test/fake-host.js"></script>\n<script nonce="${nonce}" src="${origin}/test/label-fake-host.js"></script>\n<script nonce="${nonce}"`);
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end(html);
+        return;
+      }
+      if (url.pathname === '/test/label-fake-host.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(labelHost);
         return;
       }
       const file = url.pathname.startsWith('/dist/webview/') ? path.join(root, url.pathname)

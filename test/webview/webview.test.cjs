@@ -361,8 +361,9 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.click('vscode-button.start-training');
     await page.waitForSelector('.run-item[data-run="run-1"]');
     const [start] = await posted(page, 'startTraining');
-    // no PAR term in the pixel-level meta-learner: its field is hidden and the run asks for none
-    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 0, freezeBackbone: false, supervision: 'masks' });
+    // no PAR term in the pixel-level meta-learner: its field is hidden and the run asks for none; its
+    // paper's frozen backbone is the form's default once the method is picked
+    assert.deepStrictEqual(start.params, { method: 'pixelmeta', fold: 2, ways: 2, shots: 1, steps: 200, lr: 0.0005, par: 0, freezeBackbone: true, supervision: 'masks' });
     assert.strictEqual(await page.$eval('.row-par', (e) => e.getClientRects().length), 0, 'PAR field hidden');
     await deliver(page, { type: 'runStatus', run: { runId: 'run-1', state: 'running', step: 120, steps: 200 } });
     const rows = Array.from({ length: 120 }, (_, i) => ({ step: i + 1, loss: 1.2 * Math.exp(-i / 40) + 0.1 + 0.03 * Math.sin(i), seg: Math.exp(-i / 40) + 0.08, par: 0.2 * Math.exp(-i / 30), lr: 5e-4, ...(i % 20 === 19 ? { valMiou: 0.2 + 0.25 * (1 - Math.exp(-i / 50)) } : {}) }));
@@ -478,7 +479,10 @@ describe('webview in headless chromium (mocked host)', function () {
     assert.strictEqual(await parShown(), false, 'MetaSegNet: no PAR');
     await setMethod('pixelmeta');
     assert.strictEqual(await parShown(), false, 'pixel-level meta-learner: no PAR');
+    const frozen = () => page.$eval('vscode-checkbox.field-freezeBackbone', (e) => e.checked);
+    assert.strictEqual(await frozen(), true, 'the pixel-level meta-learner: frozen backbone by default (its paper)');
     await setMethod('panet');
+    assert.strictEqual(await frozen(), false, 'PANet trains end to end');
     assert.strictEqual(await parShown(), true);
     assert.strictEqual(await page.$eval('vscode-textfield.field-par', (e) => e.value), '1', 'λ kept while hidden');
     await page.click('vscode-button.start-training');
@@ -521,6 +525,16 @@ describe('webview in headless chromium (mocked host)', function () {
     await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 2);
     assert.deepStrictEqual(await legend(), ['step', 'loss']);
     assert.strictEqual(await page.locator('.chart .uplot').count(), 2, 'one plot per chart (rebuilt, not stacked)');
+    // a run the engine stopped because its loss diverged: a marker series at that step, the state badge, the reason
+    const dRows = [...rows(3, ['seg']), { step: 4, loss: 28, divergedLoss: 28, diverged: 'the loss exploded (episode r0e3)' }];
+    await deliver(page, { type: 'runMetrics', runId: 'diverged-run', rows: dRows, reset: true });
+    await deliver(page, { type: 'runStatus', run: { runId: 'diverged-run', state: 'diverged', step: 3, steps: 20, message: 'diverged at step 4: the loss exploded (episode r0e3); last good checkpoint: step 2' } });
+    await page.click('.run-item[data-run="diverged-run"]');
+    await page.waitForFunction(() => document.querySelectorAll('.chart')[0].querySelectorAll('.u-legend .u-series').length === 4);
+    assert.deepStrictEqual(await legend(), ['step', 'loss', 'seg', 'diverged']);
+    assert.strictEqual(await page.locator('.run-item[data-run="diverged-run"] .state-diverged').count(), 1);
+    assert.match(await page.locator('.run-status, .status').first().textContent(), /diverged at step 4: the loss exploded/);
+    await screenshot(page, 'runs-diverged');
   });
 
   it('runs: the Supervision select posts with startTraining, is saved with the form, and marks weak runs', async () => {

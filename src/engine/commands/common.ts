@@ -8,6 +8,19 @@ import type { SegDataset } from '../data/dataset';
 import { openDataset } from '../data/open';
 import { selectBackend, type BackendChoice } from '../backend';
 import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
+import { createEncoder, INFERENCE_CHOICES, type Encoder } from '../nets/encoder';
+import { engineCacheDir } from '../data/cachedir';
+import { DEFAULT_MAX_PIXELS, parsePixelCount, setMaxImagePixels } from '../image/limits';
+
+/** --max-pixels: the largest image (width × height) decoded; larger ones are refused from their header. */
+export const limitOptions: Options = { 'max-pixels': { type: 'string' } };
+export const limitHelp = `  --max-pixels N: refuse images larger than N pixels (width × height, e.g. 100M) from their header,
+    before decoding (a decompression bomb); default ${DEFAULT_MAX_PIXELS} (${(DEFAULT_MAX_PIXELS / 1e6).toFixed(0)} MP).`;
+
+/** Set the image size limit from --max-pixels (the default when absent: one command, one limit). */
+export function applyLimitFlags(v: Values): void {
+  setMaxImagePixels(typeof v['max-pixels'] === 'string' ? parsePixelCount(v['max-pixels']) : DEFAULT_MAX_PIXELS);
+}
 
 export const datasetOptions: Options = {
   data: { type: 'string' },
@@ -15,6 +28,7 @@ export const datasetOptions: Options = {
   images: { type: 'string' },
   crowd: { type: 'string' },
   'cache-dir': { type: 'string' },
+  ...limitOptions,
 };
 
 export const modelOptions: Options = {
@@ -24,11 +38,21 @@ export const modelOptions: Options = {
   backend: { type: 'string' },
   'tfjs-node-path': { type: 'string' },
   'wasm-threads': { type: 'boolean' },
+  inference: { type: 'string' },
+  threads: { type: 'string' },
 };
+
+/** Help text for the inference flags (eval, segment). */
+export const inferenceHelp = `  --inference auto|onnx|tfjs: the engine that computes (frozen) backbone features. auto (default): onnx
+    (onnxruntime, the same network and weights as an ONNX graph, built once and cached under the cache
+    folder) unless tfjs runs on a GPU; falls back to tfjs, saying why, when onnxruntime cannot load.
+    --threads N: onnxruntime threads per encoder worker (default: all cores ÷ workers); --workers N:
+    encoder worker threads (onnx default 1, tfjs-wasm default one per core). Training always runs on tfjs.`;
 
 type Values = Record<string, unknown>;
 
 export async function openDatasetFromFlags(v: Values, command: string): Promise<SegDataset> {
+  applyLimitFlags(v);
   return openDataset({
     data: required(v, 'data', command),
     dataset: oneOf(v, 'dataset', ['voc', 'coco'] as const, 'voc'),
@@ -60,6 +84,20 @@ export function backboneOptionsFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2
 
 export function backboneFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2'): Promise<Backbone> {
   return createBackbone(backboneOptionsFromFlags(v, dflt));
+}
+
+/** The feature encoder the flags ask for (--inference, --threads, --workers), logged to stderr. */
+export function encoderFromFlags(v: Values, backbone: Backbone, backboneOptions: CreateBackboneOptions, backend: BackendChoice, workers?: number): Promise<Encoder> {
+  return createEncoder(backbone, {
+    inference: oneOf(v, 'inference', INFERENCE_CHOICES, 'auto'),
+    tfjs: backend,
+    backboneOptions,
+    workers,
+    onnxWorkers: workers,
+    threads: v.threads === undefined ? undefined : int(v, 'threads', 1, 1, 256),
+    cacheDir: engineCacheDir(v['cache-dir'] as string | undefined),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
 }
 
 /** The episode-set flags every command that samples episodes takes. */

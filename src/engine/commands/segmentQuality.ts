@@ -8,7 +8,7 @@ import { toOrdinals } from '../fewshot/panet';
 import { readRgb } from '../image/decode';
 import { readIndexPng, writeIndexPngAsync } from '../image/png';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
-import type { Backbone } from '../nets/backbone';
+import type { Encoder } from '../nets/encoder';
 import { BackboneLabelEncoder } from '../label/quality/backboneEncoder';
 import type { QualityConfig } from '../label/quality/config';
 import { MobileNetLabelEncoder } from '../label/quality/encoder';
@@ -25,8 +25,10 @@ export interface SegmentQualityArgs {
   out: string;
   size: number;
   config: QualityConfig;
-  /** the backbone to encode with, when it is not mobilenetv2 (whose multi-level encoder is built here) */
-  backbone?: Backbone;
+  /** the encoder to use when the backbone is not mobilenetv2 (whose multi-level encoder is built here),
+   * with its cache identity (backbone, weights, stride, size); it stays the caller's to close */
+  encoder?: Encoder;
+  encoderKey?: string;
   log: (line: string) => void;
 }
 
@@ -34,8 +36,9 @@ async function workingRgb(img: RawImage, size: number): Promise<RawImage> {
   return { width: size, height: size, data: roundBytes(await resizeRgb(img, size, size)) };
 }
 
-export async function segmentQuality(a: SegmentQualityArgs): Promise<void> {
-  const encoder: LabelEncoder = a.backbone ? new BackboneLabelEncoder(a.backbone, a.size) : await MobileNetLabelEncoder.create(a.size, a.config.levels);
+/** Returns the process exit code (0: every query written). */
+export async function segmentQuality(a: SegmentQualityArgs): Promise<number> {
+  const encoder: LabelEncoder = a.encoder ? new BackboneLabelEncoder(a.encoder, a.size, a.encoderKey ?? 'encoder') : await MobileNetLabelEncoder.create(a.size, a.config.levels);
   try {
     const shots: Array<{ image: LabelImage; mask: Uint8Array; file: string }> = [];
     const labels = new Set<number>();
@@ -75,6 +78,7 @@ export async function segmentQuality(a: SegmentQualityArgs): Promise<void> {
       console.log(file);
     }
     model.dispose();
+    return 0;
   } finally {
     encoder.dispose();
   }

@@ -8,31 +8,38 @@ import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
 import { CONFIG_FILE, defaultRunDir, readJson, resolveCheckpoint } from '../train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfig, type TrainConfigInput } from '../train/trainer';
-import { backendFromFlags, datasetOptions, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
+import { backendFromFlags, datasetOptions, limitHelp, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
 
 export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F --ways N --shots K --steps S
-    [--method panet|metasegnet|pixelmeta] [--par 1] [--freeze-backbone] [--init CKPT|--weights FILE]
+    [--method panet|metasegnet|pixelmeta] [--par 1] [--freeze-backbone|--train-backbone] [--init CKPT|--weights FILE]
     [--out RUNDIR] [--resume RUNDIR] [--lr 1e-3] [--lr-steps 10000,20000] [--lr-gamma 0.1]
     [--momentum 0.9] [--weight-decay 5e-4] [--no-flip] [--size 417] [--backbone vgg16|mobilenetv2]
     [--split panet|fwb] [--list trainaug|train] [--seed 1234] [--init-seed 1] [--checkpoint-every 1000]
+    [--diverge-factor 10]
     [--val-every 1000] [--val-episodes 100] [--backend tensorflow|webgpu|wasm|cpu] [--cache-mb 1024]
     [--supervision masks|image-labels [--vectors FILE] [--classifier MODEL.json --classifier-classes FILE]
      [--no-saliency] [--pseudo-threshold 0.25]]
   Trains on the fold's base classes (PANet's settings by default: SGD momentum 0.9, weight decay 5e-4,
   lr 1e-3 ×0.1 at 10k and 20k, random flips, PAR weight 1; --par 0 = without PAR). Validation mIoU is
   on the fold's novel classes (val list). --freeze-backbone trains only a method's own parameters on
-  cached features (metasegnet, pixelmeta; PANet has none). RUNDIR holds config.json, metrics.jsonl,
+  cached features (metasegnet, pixelmeta; PANet has none); --train-backbone trains the whole network. The
+  default is each paper's: end to end for panet and metasegnet, frozen for pixelmeta. RUNDIR holds config.json, metrics.jsonl,
   checkpoints/ and latest.json; --resume RUNDIR continues from its latest checkpoint exactly (only
   --steps may change). Evaluate a run with: protolab eval --checkpoint RUNDIR --data DIR --fold F …
+  A run stops at the first step whose loss is not finite or exceeds --diverge-factor × its level (the
+  larger of the median of the first 3 losses and of the last 50; 0 = only non-finite losses stop). That
+  step's update is not applied, no diverged model is left as the latest checkpoint, and the message
+  names the last good one.
 ${weakHelp}
     Training then uses masks only for each image's label set: supports and queries get pseudo masks
-    (the paper's setting for --method pixelmeta); validation is weakly supervised too.`;
+    (the paper's setting for --method pixelmeta); validation is weakly supervised too.
+${limitHelp}`;
 
 /** Flags that define a run; on --resume they come from the run's config.json instead. */
 const RUN_FLAGS = [
-  'fold', 'ways', 'shots', 'method', 'par', 'freeze-backbone', 'init', 'weights', 'lr', 'lr-steps', 'lr-gamma', 'momentum',
+  'fold', 'ways', 'shots', 'method', 'par', 'freeze-backbone', 'train-backbone', 'init', 'weights', 'lr', 'lr-steps', 'lr-gamma', 'momentum',
   'weight-decay', 'no-flip', 'size', 'backbone', 'split', 'list', 'seed', 'init-seed', 'checkpoint-every', 'val-every', 'val-episodes',
-  ...Object.keys(weakOptions),
+  'diverge-factor', ...Object.keys(weakOptions),
 ];
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -44,10 +51,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ...weakOptions,
       ...episodeOptions,
       steps: { type: 'string' }, method: { type: 'string' }, par: { type: 'string' }, 'freeze-backbone': { type: 'boolean' },
+      'train-backbone': { type: 'boolean' },
       init: { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' }, lr: { type: 'string' },
       'lr-steps': { type: 'string' }, 'lr-gamma': { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
       'no-flip': { type: 'boolean' }, size: { type: 'string' }, list: { type: 'string' }, seed: { type: 'string' },
       'checkpoint-every': { type: 'string' }, 'val-every': { type: 'string' }, 'val-episodes': { type: 'string' }, 'cache-mb': { type: 'string' },
+      'diverge-factor': { type: 'string' },
     },
     'train',
   );
@@ -95,12 +104,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       momentum: num(v, 'momentum', 0.9),
       weightDecay: num(v, 'weight-decay', 5e-4),
       flip: v['no-flip'] !== true,
-      freezeBackbone: v['freeze-backbone'] === true,
+      freezeBackbone: freezeFlag(v),
       backbone: oneOf(v, 'backbone', ['vgg16', 'mobilenetv2'] as const, 'vgg16'),
       weights: v.weights === undefined ? undefined : path.resolve(String(v.weights)),
       init: v.init === undefined ? undefined : resolveCheckpoint(String(v.init)),
       initSeed: int(v, 'init-seed', 1),
       checkpointEvery: int(v, 'checkpoint-every', 1000, 0),
+      divergeFactor: v['diverge-factor'] === undefined ? undefined : num(v, 'diverge-factor', 10),
       valEvery: int(v, 'val-every', 1000, 0),
       valEpisodes: int(v, 'val-episodes', 100, 1),
       ...((weak) => (weak ? { supervision: 'image-labels' as const, weak } : {}))(weakConfigFromFlags(v)),
@@ -146,6 +156,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
     interrupt.release();
     trainer.dispose();
   }
+}
+
+/** --freeze-backbone / --train-backbone, or undefined: the method's paper decides (resolveTrainConfig). */
+function freezeFlag(v: Record<string, unknown>): boolean | undefined {
+  if (v['freeze-backbone'] === true && v['train-backbone'] === true) throw new UsageError('give --freeze-backbone or --train-backbone, not both');
+  return v['freeze-backbone'] === true ? true : v['train-backbone'] === true ? false : undefined;
 }
 
 function parseSteps(s: string): number[] {

@@ -34,6 +34,14 @@ export function resolveCacheDir(preferred: string | undefined, defaultDir: strin
   return fallback;
 }
 
+/** The engine's own cache (ONNX models built from weights, …), not tied to a dataset: the folder the user
+ *  set (--cache-dir, PROTOLAB_CACHE_DIR), else $XDG_CACHE_HOME/protolab (~/.cache/protolab), else the
+ *  OS temp fallback. */
+export function engineCacheDir(preferred?: string): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return resolveCacheDir(preferred, path.join(base, 'protolab'));
+}
+
 /** Short stable hash (hex) for cache keys and fingerprints. */
 export function shortHash(text: string, chars = 12): string {
   return crypto.createHash('sha1').update(text).digest('hex').slice(0, chars);

@@ -13,8 +13,8 @@ import { loadOrBuildCocoIndex, readImageAnns, type CocoIndex, type CocoIndexEntr
 import type { CocoSegmentation } from './coco/json';
 import { paintRuns, polygonToRle } from './coco/polygon';
 import { rleFromString } from './coco/rle';
-import type { ImageClasses, ListName, SegDataset } from './dataset';
-import { resolveInside } from './safepath';
+import type { DataProblem, ImageClasses, ListName, SegDataset } from './dataset';
+import { checkRealInside, resolveInside } from './safepath';
 
 export type CrowdMode = 'ignore' | 'class';
 
@@ -88,23 +88,27 @@ export class CocoDataset implements SegDataset {
     return this.source(list).idx.images.map((e) => e.id);
   }
 
+  /** What reading the list's annotation file repaired (dropped polygons, repeated ids), naming the file. */
+  indexProblems(list: ListName): readonly DataProblem[] {
+    const s = this.source(list);
+    return (s.idx.warnings ?? []).map((problem) => ({ file: s.json, problem }));
+  }
+
   /** Pixel counts come from the annotations' `area` (summed per class; computed from the segmentation
    *  where an export leaves it out), clamped to the image size: approximate where objects of one class
    *  overlap. Crowd areas count only with crowd: 'class'. */
   async index(list: ListName, onProgress?: (done: number, total: number) => void): Promise<ImageClasses[]> {
     const s = this.source(list);
+    // Plain for-in loops: this runs over every image on every open (82k for train2014), and it was most
+    // of the time of opening a cached index (npm run bench -- --only coco-index).
+    const withCrowd = this.crowd === 'class';
     const out = s.idx.images.map((e) => {
-      const pixels: Record<number, number> = {};
-      const add = (src: Record<number, number>) => {
-        for (const [k, v] of Object.entries(src)) pixels[Number(k)] = (pixels[Number(k)] ?? 0) + v;
-      };
-      add(e.pixels);
-      if (this.crowd === 'class') add(e.crowd);
-      for (const k of Object.keys(pixels)) {
-        const n = Math.min(e.width * e.height, Math.max(1, Math.round(pixels[Number(k)])));
-        pixels[Number(k)] = n;
-      }
-      return { id: e.id, pixels };
+      const pixels: Record<string, number> = {};
+      for (const k in e.pixels) pixels[k] = e.pixels[k as unknown as number];
+      if (withCrowd) for (const k in e.crowd) pixels[k] = (pixels[k] ?? 0) + e.crowd[k as unknown as number];
+      const cap = e.width * e.height;
+      for (const k in pixels) pixels[k] = Math.min(cap, Math.max(1, Math.round(pixels[k])));
+      return { id: e.id, pixels: pixels as Record<number, number> };
     });
     onProgress?.(out.length, out.length);
     return out;
@@ -130,6 +134,7 @@ export class CocoDataset implements SegDataset {
       const tried = src.imageBases.map((b) => resolveInside(b, e.file, src.json)).join(', ');
       throw new DataError(file, `image file not found (tried ${tried})`);
     }
+    checkRealInside(file, [this.root, ...src.imageBases]);
     const img = await readRgb(file);
     if (img.width !== e.width || img.height !== e.height) {
       throw new DataError(file, `image is ${img.width}×${img.height} but ${src.json} says ${e.width}×${e.height}`);

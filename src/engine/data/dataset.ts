@@ -15,6 +15,12 @@ export interface ImageClasses {
   pixels: Record<number, number>;
 }
 
+/** An input the reader left out (with the file and what is wrong with it), so a batch can go on and say so. */
+export interface DataProblem {
+  file: string;
+  problem: string;
+}
+
 export interface SegDataset {
   readonly kind: DatasetKind;
   /** Folder the dataset lives in (VOC2012 folder; COCO root or the JSON's folder). */
@@ -30,6 +36,8 @@ export interface SegDataset {
   imageIds(list: ListName): Promise<string[]>;
   /** Class presence for every image of a list (cached on disk where the reader supports it). */
   index(list: ListName, onProgress?: (done: number, total: number) => void): Promise<ImageClasses[]>;
+  /** What index(list) left out or repaired (unreadable masks, dropped polygons …); call after index(). */
+  indexProblems?(list: ListName): readonly DataProblem[];
 
   /** Path of the image file (for the UI and for cache keys). */
   imagePath(id: string): string;

@@ -6,9 +6,9 @@
 // is the same whether or not episodes 0..i-1 were generated: the UI can jump straight to episode 5000,
 // and the id `r<run>e<index>` names it for good (together with the EpisodeSpec that produced it).
 import { createHash } from 'crypto';
-import { UsageError } from '../errors';
+import { DataError, UsageError } from '../errors';
 import { Rng } from '../prng';
-import type { ImageClasses, ListName } from './dataset';
+import type { DataProblem, ImageClasses, ListName } from './dataset';
 
 export interface EpisodeSpec {
   fold: number;
@@ -56,18 +56,31 @@ export class EpisodeSampler {
   private readonly byClass: Map<number, string[]>;
   /** Classes with enough images to fill one way (K supports + queries). */
   readonly usableClasses: number[];
+  /** Classes of the spec too rare to fill a way: no episode draws them (reported, never silent). */
+  readonly leftOut: Array<{ cls: number; images: number; needed: number }>;
 
-  constructor(readonly spec: EpisodeSpec, index: ImageClasses[]) {
+  /** `leftOutImages`: what the dataset reader left out or found wrong while indexing (DataProblems);
+   *  named when they explain why a fold has too few images. */
+  constructor(readonly spec: EpisodeSpec, index: ImageClasses[], leftOutImages: readonly DataProblem[] = []) {
     if (!(spec.ways >= 1 && spec.shots >= 1 && spec.queriesPerClass >= 1)) throw new UsageError('ways, shots and queries must be at least 1');
+    if (spec.ways > spec.classes.length) {
+      throw new UsageError(`--ways ${spec.ways} is more than the ${spec.classes.length} classes episodes are drawn from here (fold ${spec.fold}, ${spec.list} list): at most --ways ${spec.classes.length}`);
+    }
     this.byClass = imagesByClass(index, spec.classes, spec.minPixels);
     const need = spec.shots + spec.queriesPerClass;
     this.usableClasses = spec.classes.filter((c) => this.byClass.get(c)!.length >= need);
+    this.leftOut = spec.classes.filter((c) => this.byClass.get(c)!.length < need).map((cls) => ({ cls, images: this.byClass.get(cls)!.length, needed: need }));
     if (this.usableClasses.length < spec.ways) {
       const counts = spec.classes.map((c) => `${c}:${this.byClass.get(c)!.length}`).join(' ');
-      throw new UsageError(
-        `fold ${spec.fold} (${spec.list} list) has only ${this.usableClasses.length} classes with at least ${need} images ` +
-          `(images per class: ${counts}); cannot draw ${spec.ways}-way ${spec.shots}-shot episodes`,
-      );
+      const msg = `fold ${spec.fold} (${spec.list} list) has only ${this.usableClasses.length} classes with at least ${need} images ` +
+        `(images per class: ${counts}); cannot draw ${spec.ways}-way ${spec.shots}-shot episodes`;
+      // Bad files, not flags, may be why: then it is the data's error, naming the first of them.
+      if (leftOutImages.length) {
+        const first = leftOutImages[0];
+        const more = leftOutImages.length > 1 ? ` (and ${leftOutImages.length - 1} more input problem(s) of the ${spec.list} list)` : '';
+        throw new DataError(first.file, `${first.problem}${more}; so ${msg}`);
+      }
+      throw new UsageError(msg);
     }
   }
 

@@ -10,14 +10,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
+import { describeFsError, hasReplacementChar } from '../fsProblem';
 import { writeFileAtomic } from '../fsutil';
 import { readRgb } from '../image/decode';
+import { fitsImage, imageHeaderSize } from '../image/header';
+import { pixelLimitProblem } from '../image/limits';
 import { readIndexPng } from '../image/png';
 import { IGNORE, type IndexMask, type RawImage } from '../types';
 import { resolveCacheDir, shortHash, statKey } from './cachedir';
 import { isBackgroundName, VOC_CLASSES } from './classes';
-import type { ImageClasses, ListName, SegDataset } from './dataset';
-import { checkPlainId } from './safepath';
+import type { DataProblem, ImageClasses, ListName, SegDataset } from './dataset';
+import { checkPlainId, checkRealInside } from './safepath';
 
 export interface VocOptions {
   /** Class-presence index cache (default `<VOC2012>/.protolab-cache`, else `<tmp>/protolab-cache`). */
@@ -27,7 +30,9 @@ export interface VocOptions {
 /** Mask folders in the order a mask is looked for. */
 const CLASS_DIRS = ['SegmentationClassAug', 'SegmentationClass', 'SegmentationClassPNG'];
 const OBJECT_DIRS = ['SegmentationObject', 'SegmentationObjectPNG'];
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
+/** How a file name that was not valid UTF-8 reads after decoding (node turns bad bytes into U+FFFD). */
+const NOT_UTF8 = 'its name is not valid UTF-8, so it cannot be opened by name; rename it';
 
 function pngStems(dir: string): Set<string> {
   try {
@@ -47,6 +52,8 @@ export class VocDataset implements SegDataset {
   private readonly hasImageSets: boolean;
   private readonly augDir: string;
   private cacheDirResolved: string | undefined;
+  /** What index() left out, per list (see indexProblems). */
+  private readonly problems = new Map<ListName, DataProblem[]>();
 
   constructor(root: string, private readonly opts: VocOptions = {}) {
     this.root = path.resolve(root);
@@ -96,17 +103,25 @@ export class VocDataset implements SegDataset {
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
-    } catch {
-      throw new DataError(file, 'image list not found');
+    } catch (e) {
+      throw new DataError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'image list not found' : `cannot read the image list: ${describeFsError(e)}`);
     }
     // Segmentation lists hold one id a line; take the first token so "id label" lines also work.
-    return text.split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter((s) => s !== '').map((id) => checkPlainId(id, file));
+    const ids: string[] = [];
+    text.split(/\r?\n/).forEach((line, i) => {
+      const id = line.trim().split(/\s+/)[0];
+      if (id === '') return;
+      if (hasReplacementChar(id)) throw new DataError(file, `line ${i + 1} is not valid UTF-8 text (the list must name images in UTF-8)`);
+      ids.push(checkPlainId(id, file));
+    });
+    if (!ids.length) throw new DataError(file, 'the image list is empty: it names no image');
+    return ids;
   }
 
   async imageIds(list: ListName): Promise<string[]> {
     if (!this.hasImageSets) {
       const jpegs = fs.readdirSync(path.join(this.root, 'JPEGImages')).filter((f) => /\.jpe?g$/i.test(f)).map((f) => f.replace(/\.jpe?g$/i, ''));
-      return jpegs.filter((id) => this.classDirs.some((d) => d.stems.has(id))).sort();
+      return jpegs.filter((id) => !hasReplacementChar(id) && this.classDirs.some((d) => d.stems.has(id))).sort();
     }
     if (list !== 'trainaug') return this.readList(this.listFile(list));
     const augList = this.listFile('trainaug');
@@ -126,8 +141,10 @@ export class VocDataset implements SegDataset {
     return fs.existsSync(jpeg) ? jpeg : jpg;
   }
 
-  loadImage(id: string): Promise<RawImage> {
-    return readRgb(this.imagePath(id));
+  async loadImage(id: string): Promise<RawImage> {
+    const file = this.imagePath(id);
+    checkRealInside(file, [this.root, path.dirname(file)]);
+    return readRgb(file);
   }
 
   /** The mask file of an id: SegmentationClassAug first, then SegmentationClass, then labelme's SegmentationClassPNG. */
@@ -148,15 +165,39 @@ export class VocDataset implements SegDataset {
     return mask;
   }
 
+  /** The mask file decoded and checked (values, links); what index() needs. */
+  private async readMask(file: string): Promise<IndexMask> {
+    checkRealInside(file, [this.root, path.dirname(file)]);
+    return this.check(await readIndexPng(file), file);
+  }
+
+  /** The mask, which must fit its image (checked from the image's header: a 375×500 mask on a 500×375
+   *  photo would otherwise be resized to the input size along with it and scored, silently wrong). */
   async loadMask(id: string): Promise<IndexMask> {
     const file = this.maskPath(id);
-    return this.check(await readIndexPng(file), file);
+    const mask = await this.readMask(file);
+    const image = this.imagePath(id);
+    const size = await imageHeaderSize(image);
+    // An image over the size limit is refused by its own reader, with that reason (not as a size mismatch).
+    if (size && !pixelLimitProblem(size.width, size.height) && !fitsImage(mask, size)) {
+      throw new DataError(file, `mask is ${mask.width}×${mask.height} but its image ${image} is ${size.width}×${size.height}`);
+    }
+    return mask;
   }
 
   async loadInstances(id: string): Promise<IndexMask | null> {
     checkPlainId(id, this.root);
     const d = this.objectDirs.find((x) => x.stems.has(id));
-    return d ? readIndexPng(path.join(d.dir, `${id}.png`)) : null;
+    if (!d) return null;
+    const file = path.join(d.dir, `${id}.png`);
+    checkRealInside(file, [this.root, d.dir]);
+    return readIndexPng(file);
+  }
+
+  /** Masks index(list) could not read (the images are left out of the episodes), and image files whose
+   *  names cannot be opened. Each names the file and the problem. */
+  indexProblems(list: ListName): readonly DataProblem[] {
+    return this.problems.get(list) ?? [];
   }
 
   private cacheDir(): string {
@@ -176,33 +217,58 @@ export class VocDataset implements SegDataset {
     ].join('|');
     const file = path.join(this.cacheDir(), `voc-index-${list}-${shortHash(this.root, 8)}.json`);
     try {
-      const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; entries: ImageClasses[] };
-      if (cached.key === key && Array.isArray(cached.entries)) {
+      const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; entries: ImageClasses[]; problems: Array<DataProblem & { stat: string }> };
+      // A mask fixed in place does not change its folder's stamp: a cached problem holds only while its file is unchanged.
+      if (cached.key === key && Array.isArray(cached.entries) && Array.isArray(cached.problems) && cached.problems.every((p) => statKey(p.file) === p.stat)) {
         onProgress?.(cached.entries.length, cached.entries.length);
+        this.problems.set(list, cached.problems.map(({ file: f, problem }) => ({ file: f, problem })));
         return cached.entries;
       }
     } catch {
       // absent or damaged: recompute
     }
-    const entries: ImageClasses[] = new Array(ids.length);
+    const found: Array<ImageClasses | undefined> = new Array(ids.length);
+    const problems: Array<DataProblem & { stat: string }> = [];
     let done = 0;
     let next = 0;
     // A few masks in flight: PNG decode is CPU, the reads overlap with it.
     const worker = async (): Promise<void> => {
       while (next < ids.length) {
         const i = next++;
-        const mask = await this.loadMask(ids[i]);
-        const counts = new Array<number>(256).fill(0);
-        for (let p = 0; p < mask.data.length; p++) counts[mask.data[p]]++;
-        const pixels: Record<number, number> = {};
-        for (let c = 1; c < this.classNames.length; c++) if (counts[c] > 0) pixels[c] = counts[c];
-        entries[i] = { id: ids[i], pixels };
+        const maskFile = this.maskPath(ids[i]);
+        try {
+          const mask = await this.readMask(maskFile);
+          const counts = new Array<number>(256).fill(0);
+          for (let p = 0; p < mask.data.length; p++) counts[mask.data[p]]++;
+          const pixels: Record<number, number> = {};
+          for (let c = 1; c < this.classNames.length; c++) if (counts[c] > 0) pixels[c] = counts[c];
+          found[i] = { id: ids[i], pixels };
+        } catch (e) {
+          // One bad mask leaves its image out of the episodes, said out loud (indexProblems), not the whole list.
+          if (!(e instanceof DataError)) throw e;
+          problems.push({ file: e.file, problem: e.problem, stat: statKey(e.file) });
+        }
         done++;
         if (onProgress && (done % 100 === 0 || done === ids.length)) onProgress(done, ids.length);
       }
     };
     await Promise.all(Array.from({ length: 4 }, worker));
-    writeFileAtomic(file, JSON.stringify({ key, entries }));
+    if (!this.hasImageSets) {
+      for (const f of fs.readdirSync(path.join(this.root, 'JPEGImages'))) {
+        const p = path.join(this.root, 'JPEGImages', f);
+        if (hasReplacementChar(f)) problems.push({ file: p, problem: NOT_UTF8, stat: 'missing' });
+      }
+    }
+    problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const entries = found.filter((e): e is ImageClasses => e !== undefined);
+    this.problems.set(list, problems.map(({ file: f, problem }) => ({ file: f, problem })));
+    try {
+      writeFileAtomic(file, JSON.stringify({ key, entries, problems }));
+    } catch (e) {
+      // The index is only a cache: without it the next open reads the masks again. Say so, go on.
+      if (!(e instanceof DataError)) throw e;
+      process.stderr.write(`note: the class index could not be cached (${e.message}); it is rebuilt on the next open\n`);
+    }
     return entries;
   }
 }

@@ -1,10 +1,13 @@
-// Backbone forward passes on a pool of worker threads (see encoderWorker.ts). Requests go to the
-// worker with the fewest in flight; replies come back as transferred Float32Arrays (no copy).
+// Backbone forward passes on a pool of worker threads: tfjs workers (encoderWorker.ts) or onnxruntime
+// workers (onnxWorker.ts), which speak the same messages. Requests go to the worker with the fewest in
+// flight; replies come back as transferred Float32Arrays (no copy). Off the main thread either way:
+// onnxruntime-node's run() is synchronous underneath, so in-process it would stall episode scoring.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { CreateBackboneOptions } from '../nets/backbone';
 import type { FeatureEntry } from './featureCache';
 import type { EncodeReply, EncoderWorkerData } from './encoderWorker';
+import type { OnnxWorkerData } from './onnxWorker';
 
 interface Slot {
   worker: Worker;
@@ -26,14 +29,27 @@ export class EncoderPool {
     }
   }
 
-  static async create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu'): Promise<EncoderPool> {
-    const file = path.join(__dirname, 'encoderWorker.js');
+  /** n tfjs workers, each with its own backend instance and copy of the backbone. */
+  static create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu'): Promise<EncoderPool> {
+    return EncoderPool.start(n, 'encoderWorker.js', { backbone, backend } satisfies EncoderWorkerData);
+  }
+
+  /** n onnxruntime workers, each with a session on the same model file. */
+  static onnx(n: number, data: OnnxWorkerData): Promise<EncoderPool> {
+    return EncoderPool.start(n, 'onnxWorker.js', data);
+  }
+
+  private static async start(n: number, workerFile: string, workerData: unknown): Promise<EncoderPool> {
+    const file = path.join(__dirname, workerFile);
     const slots = await Promise.all(
       Array.from({ length: n }, async () => {
-        const worker = new Worker(file, { workerData: { backbone, backend } satisfies EncoderWorkerData });
+        const worker = new Worker(file, { workerData });
         await new Promise<void>((resolve, reject) => {
           worker.once('message', (m: 'ready' | EncodeReply) => (m === 'ready' ? resolve() : reject(new Error('error' in m ? m.error : String(m)))));
           worker.once('error', reject);
+        }).catch(async (e) => {
+          await worker.terminate();
+          throw e;
         });
         return { worker, inFlight: 0 };
       }),

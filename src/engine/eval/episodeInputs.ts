@@ -38,14 +38,24 @@ export class EpisodeInputs {
     this.features = opts.cache ?? new FeatureCache(opts.featureBytes, opts.featureDir);
   }
 
+  /** Feature-cache key per image id, worked out once per EpisodeInputs (one evaluation or one view):
+   *  an image is looked up several times per episode, and a stat per look-up was measurable. */
+  private readonly keys = new Map<string, Promise<string>>();
+
+  private featureKeyOf(id: string): Promise<string> {
+    let k = this.keys.get(id);
+    if (!k) {
+      const file = this.ds.imagePath(id);
+      k = fileContentHash(file)
+        .catch(() => `missing:${file}`)
+        .then((imageHash) => featureKey({ imageHash, size: this.opts.size, backbone: this.backbone.id, weightsHash: this.backbone.weightsHash }));
+      this.keys.set(id, k);
+    }
+    return k;
+  }
+
   async featuresOf(id: string): Promise<FeatureEntry> {
-    const file = this.ds.imagePath(id);
-    const key = featureKey({
-      imageHash: await fileContentHash(file).catch(() => `missing:${file}`),
-      size: this.opts.size,
-      backbone: this.backbone.id,
-      weightsHash: this.backbone.weightsHash,
-    });
+    const key = await this.featureKeyOf(id);
     return this.features.get(key, async () => {
       const img = await this.ds.loadImage(id);
       const px = await resizeRgb(img, this.opts.size, this.opts.size);

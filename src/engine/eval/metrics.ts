@@ -67,6 +67,14 @@ export interface EpisodeRecord {
   pixels: number;
 }
 
+/** The sums one run's numbers come from (FewShotRunMetric.sums / addSums). */
+export interface RunSums {
+  episodes: number;
+  /** Per dataset ordinal 0..numClasses. */
+  counts: Counts[];
+  binary: { bg: Counts; fg: Counts };
+}
+
 export interface RunMetricOptions {
   /**
    * 'count' (default): a class's FP counts in every episode. 'skip': as PANet's official
@@ -146,6 +154,32 @@ export class FewShotRunMetric {
     };
     if (this.options.keepRecords ?? true) this.records.push(record);
     return record;
+  }
+
+  /** What every number of a run is computed from: its episode count and summed counts (a shard of an
+   *  evaluation carries these, see shard.ts). */
+  sums(): RunSums {
+    const copy = (c: Counts): Counts => ({ tp: c.tp, fp: c.fp, fn: c.fn });
+    return { episodes: this.episodes, counts: this.counts.map(copy), binary: { bg: copy(this.binary.bg), fg: copy(this.binary.fg) } };
+  }
+
+  /**
+   * Add the sums of another part of the same run (another shard's episodes). The sums are integer pixel
+   * counts, exact in a double up to 2^53, so the order parts are added in never changes a result.
+   * `where` names the file the sums came from, for the error when they do not fit this run.
+   */
+  addSums(s: RunSums, where: string): void {
+    const ok = (c: Counts | undefined) => !!c && [c.tp, c.fp, c.fn].every((x) => Number.isSafeInteger(x) && x >= 0);
+    if (!Number.isSafeInteger(s?.episodes) || s.episodes < 0) throw new DataError(where, `episode count ${String(s?.episodes)} is not a count`);
+    if (!Array.isArray(s.counts) || s.counts.length !== this.counts.length) {
+      throw new DataError(where, `${Array.isArray(s.counts) ? s.counts.length : 'no'} class counts, expected ${this.counts.length} (background + ${this.numClasses} classes)`);
+    }
+    if (!s.counts.every(ok) || !ok(s.binary?.bg) || !ok(s.binary?.fg)) throw new DataError(where, 'TP/FP/FN counts must be non-negative integers');
+    s.counts.forEach((c, k) => { this.counts[k].tp += c.tp; this.counts[k].fp += c.fp; this.counts[k].fn += c.fn; });
+    for (const k of ['bg', 'fg'] as const) {
+      this.binary[k].tp += s.binary[k].tp; this.binary[k].fp += s.binary[k].fp; this.binary[k].fn += s.binary[k].fn;
+    }
+    this.episodes += s.episodes;
   }
 
   /** IoU per fold class, from the run's summed counts (null: the class never occurred). */

@@ -11,6 +11,8 @@ export function evalHeader(r: EvalResult): string {
       (r.weak ? 'image-level labels only (weak supervision: pseudo-mask supports)' : `${s.annotation} support annotation`),
     `${s.runs} run(s) × ${s.episodes} episodes, seeds ${s.seed}…${s.seed + s.runs - 1}, input ${s.size}², ` +
       `backbone ${r.backbone.id} [${r.backbone.weightsSource}, ${r.backbone.weightsHash}], backend ${r.backend}`,
+    // older results (before the encoder was recorded) have no encoder field
+    ...(r.encoder ? [`encoder: ${r.encoder.engine} — ${r.encoder.detail}${r.encoder.reason.length ? ` (${r.encoder.reason.join('; ')})` : ''}`] : []),
   ].join('\n');
 }
 
@@ -40,6 +42,15 @@ export function evalTable(r: EvalResult): string {
       `${r.timing.featureCache.misses} images encoded, ${r.timing.featureCache.hits} cache hits)`,
   ];
   if (!r.complete) lines.push('CANCELLED: the numbers above cover only the episodes scored before the stop.');
+  if (r.dataProblems?.length) {
+    lines.push(`${r.dataProblems.length} input problem(s) found while indexing the ${r.settings.list} list (an image whose mask could not be read is in no episode):`);
+    for (const p of r.dataProblems.slice(0, 10)) lines.push(`  ${p.file}: ${p.problem}`);
+    if (r.dataProblems.length > 10) lines.push(`  … (${r.dataProblems.length - 10} more in the JSON)`);
+  }
+  if (r.classesLeftOut?.length) {
+    lines.push(`class(es) with too few images for ${r.settings.shots}-shot episodes, in no episode: ` +
+      r.classesLeftOut.map((c) => `${c.cls} ${c.name} (${c.images} image${c.images === 1 ? '' : 's'}, ${c.needed} needed)`).join(', '));
+  }
   if (r.skipped.length) {
     lines.push(`${r.skipped.length} episode(s) skipped because of bad input:`);
     for (const s of r.skipped.slice(0, 10)) lines.push(`  ${s.episode}: ${s.error}`);

@@ -61,10 +61,13 @@ export function resizeBilinearAdjoint(m: tf.Tensor3D, featSize: [number, number]
   const [p, H, W] = m.shape;
   const [h, w] = featSize;
   if (H === h && W === w) return m.clone();
-  const rh = matrix(H, h), rw = matrix(W, w);
+  const rw = matrix(W, w);
+  // R_hᵀ built transposed on the host: a matMul with transposeA leaves XNNPACK for a slow generic loop on
+  // tfjs-backend-wasm (see nets/conv.ts).
+  const rhT = tf.transpose(matrix(H, h)); // [h, H]
   // m · R_w : [P·H, W] · [W, w] → [P, H, w]
   const right = tf.reshape(tf.matMul(tf.reshape(m, [p * H, W]), rw), [p, H, w]);
   // R_hᵀ · (m R_w): bring H to the front, [h, H] · [H, P·w] → [h, P, w] → [P, h, w]
-  const left = tf.matMul(rh, tf.reshape(tf.transpose(right, [1, 0, 2]), [H, p * w]), true, false);
+  const left = tf.matMul(rhT, tf.reshape(tf.transpose(right, [1, 0, 2]), [H, p * w]));
   return tf.transpose(tf.reshape(left, [h, p, w]), [1, 0, 2]);
 }

@@ -15,9 +15,12 @@ export function cosineLogits(feat: tf.Tensor4D, protos: tf.Tensor2D, alpha = PAN
   const [, h, w, c] = feat.shape;
   const p = protos.shape[0];
   const f = tf.reshape(feat, [h * w, c]);
-  const dots = tf.matMul(f, protos, false, true); // [hw, P]
-  const fNorm = tf.norm(f, 'euclidean', 1, true); // [hw, 1]
-  const pNorm = tf.reshape(tf.norm(protos, 'euclidean', 1), [1, p]); // [1, P]
+  // protosᵀ explicitly ([P, C] is tiny): matMul's transposeB flag takes tfjs-backend-wasm off XNNPACK
+  const dots = tf.matMul(f, tf.transpose(protos)); // [hw, P]
+  // ‖v‖ = sqrt(Σ v²): tf.norm computes the same through Pow, which tfjs-backend-wasm runs ~10× slower
+  // than Square (it was 40 % of an episode's time at 224², profiled).
+  const fNorm = tf.sqrt(tf.sum(tf.square(f), 1, true)); // [hw, 1]
+  const pNorm = tf.reshape(tf.sqrt(tf.sum(tf.square(protos), 1)), [1, p]); // [1, P]
   const cos = tf.div(dots, tf.maximum(tf.mul(fNorm, pNorm), COS_EPS));
   return tf.reshape(tf.mul(cos, alpha), [h, w, p]);
 }

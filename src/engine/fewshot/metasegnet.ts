@@ -11,6 +11,16 @@
 //
 // The logit scale s is learned (MetaOptNet's learnable scale): ridge outputs live near [0, 1], too flat
 // for a softmax cross-entropy without it. It does not change the argmax.
+//
+// Embedding geometry (embedNorm 'l2', lambdaMode 'absolute'; the defaults since the stability fix): the
+// base learner sees ê(x) = e(x)/‖e(x)‖ and solves (R1) with a fixed λ. WHY: with raw embeddings and λ
+// relative to the support's mean per-dimension variance (the earlier default) the fit is scale-free but
+// nearly unregularised along every low-variance direction of a 1-shot support (condition number up to
+// 1 + D/λ ≈ 960); its gain per unit of embedding is ≈ √(D/λ) ≈ 30× a cosine classifier's, and times s = 10
+// the gradient reaching the backbone was 60–160× PANet's on the same episodes (measured: ‖∂L/∂F‖ ≈ 0.2–1.2
+// vs 0.003–0.01). Whole-network SGD at PANet's lr 1e-3 then blew up within five steps (losses 5.2, 2.7,
+// 1.2, 28, 8·10⁶). On the unit sphere — PANet's cosine geometry — with λ = 0.1 the gradient is PANet's
+// order (≈ 0.001–0.02) and training at the default lr is stable.
 import * as tf from '@tensorflow/tfjs-core';
 import { newVariable } from '../nets/variable';
 import { UsageError } from '../errors';
@@ -32,7 +42,7 @@ export type MetaSegNetConfig = {
   localDim: number;
   /** Global branch width d_global. */
   globalDim: number;
-  /** Ridge λ, relative to the mean variance of the support embeddings (ridge.ts). */
+  /** Ridge λ of (R1) (ridge.ts); in units of the mean support variance when lambdaMode is 'relative'. */
   lambda: number;
   /** Which closed form to solve ('auto': dual when fewer weighted grid cells than dimensions). */
   form: RidgeForm;
@@ -42,6 +52,15 @@ export type MetaSegNetConfig = {
   initScale: number;
   /** Seed of the pixel sampling at inference (training uses the episode's Rng). */
   inferenceSeed: number;
+  /**
+   * 'l2' (default): the base learner sees each pixel embedding scaled to unit length (see the header);
+   * 'none': raw embeddings (checkpoints from before this setting).
+   */
+  embedNorm: 'l2' | 'none';
+  /** λ in absolute units (default; right for unit-length embeddings) or relative to the support's mean variance (ridge.ts). */
+  lambdaMode: 'absolute' | 'relative';
+  /** Give every class the same total weight in the base learner's fit (support.ts). */
+  balanceClasses: boolean;
 };
 
 export const METASEGNET_DEFAULTS: Omit<MetaSegNetConfig, 'channels'> = {
@@ -52,7 +71,19 @@ export const METASEGNET_DEFAULTS: Omit<MetaSegNetConfig, 'channels'> = {
   maxPixelsPerClass: 1000,
   initScale: 10,
   inferenceSeed: 0,
+  embedNorm: 'l2',
+  lambdaMode: 'absolute',
+  balanceClasses: true,
 };
+
+/**
+ * What a stored config (checkpoint, run) that predates a setting meant by leaving it out: MetaSegNet
+ * runs before the stability fix used raw embeddings and a relative λ.
+ */
+export const METASEGNET_BEFORE_SETTINGS: Partial<MetaSegNetConfig> = { embedNorm: 'none', lambdaMode: 'relative', balanceClasses: false };
+
+/** Added to ‖e(x)‖ before dividing (embeddings are ReLU outputs: a pixel can embed to exactly 0). */
+const EMBED_EPS = 1e-6;
 
 export interface MetaSegNet extends TrainableMethod {
   /**
@@ -91,29 +122,36 @@ export function createMetaSegNet(config: Partial<MetaSegNetConfig> = {}, channel
   }
   if (!(cfg.lambda > 0)) throw new UsageError(`MetaSegNet lambda must be > 0, got ${cfg.lambda}`);
   if (!['auto', 'primal', 'dual'].includes(cfg.form)) throw new UsageError(`MetaSegNet form must be auto|primal|dual, got ${cfg.form}`);
+  if (!['l2', 'none'].includes(cfg.embedNorm)) throw new UsageError(`MetaSegNet embedNorm must be l2|none, got ${cfg.embedNorm}`);
+  if (!['absolute', 'relative'].includes(cfg.lambdaMode)) throw new UsageError(`MetaSegNet lambdaMode must be absolute|relative, got ${cfg.lambdaMode}`);
 
   const rng = new Rng(seed);
   const embedding: EmbeddingParams = initEmbedding(cfg, rng.fork('embedding'));
   const params: Record<string, tf.Variable> = { ...embedding, scale: newVariable(() => tf.scalar(cfg.initScale)) };
 
+  // e(x) / ‖e(x)‖ (+ε: an all-zero ReLU embedding stays zero instead of dividing by 0)
+  const embedN = (f: tf.Tensor4D): tf.Tensor2D => {
+    const e = embed(embedding, f);
+    return cfg.embedNorm === 'l2' ? tf.div(e, tf.add(tf.norm(e, 'euclidean', 1, true), EMBED_EPS)) : e;
+  };
   const logits: MetaSegNet['logits'] = (support, queries, outSize, sampleRng) => {
     if (!support.length || support.some((way) => !way.length)) throw new RangeError('MetaSegNet: every way needs at least one support shot');
     const shots = support.flat();
     const targets = supportTargets(
       support.map((way) => way.map((s) => ({ annotation: s.annotation, featSize: [s.feat.shape[1], s.feat.shape[2]] as [number, number] }))),
-      cfg.maxPixelsPerClass, sampleRng);
+      cfg.maxPixelsPerClass, sampleRng, cfg.balanceClasses);
     const k = targets.classes;
     // Base learner (ridge.ts R1–R3) on every support grid cell; cells no sampled pixel touches have ω = 0.
-    const x = tf.concat(shots.map((s) => embed(embedding, s.feat)), 0) as tf.Tensor2D;
+    const x = tf.concat(shots.map((s) => embedN(s.feat)), 0) as tf.Tensor2D;
     const n = x.shape[0];
     const t = new Float32Array(n * k), omega = new Float32Array(n);
     let row = 0;
     targets.omega.forEach((om, i) => { omega.set(om, row); t.set(targets.targets[i], row * k); row += om.length; });
     if (!omega.some((v) => v > 0)) throw new RangeError('MetaSegNet: the support annotations label no pixel');
-    const fit = ridgeRegression(x, tf.tensor2d(t, [n, k]), omega, { lambda: cfg.lambda, form: cfg.form });
+    const fit = ridgeRegression(x, tf.tensor2d(t, [n, k]), omega, { lambda: cfg.lambda, form: cfg.form, relative: cfg.lambdaMode === 'relative' });
     return queries.map((q) => {
       const [, h, w] = q.shape;
-      const z = tf.mul(params.scale, tf.add(tf.matMul(embed(embedding, q), fit.w), fit.b));
+      const z = tf.mul(params.scale, tf.add(tf.matMul(embedN(q), fit.w), fit.b));
       return resizeBilinearHalfPixel(tf.reshape(z, [h, w, k]) as tf.Tensor3D, outSize);
     });
   };

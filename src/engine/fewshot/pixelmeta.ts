@@ -59,6 +59,9 @@ export interface PixelMetaConfig {
   inputNorm: 'l2' | 'none';
 }
 
+/** What a stored config that predates a setting meant by leaving it out: raw input features before inputNorm existed. */
+export const PIXELMETA_BEFORE_SETTINGS: Partial<PixelMetaConfig> = { inputNorm: 'none' };
+
 export const PIXELMETA_DEFAULTS: PixelMetaConfig = { hidden: [256, 128], embedDim: 64, pixelsPerClass: 100, k: 5, minWeight: 0.5, inputNorm: 'l2' };
 
 export interface PixelMetaMethod extends TrainableMethod {

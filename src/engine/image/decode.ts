@@ -2,26 +2,33 @@
 import * as fs from 'fs';
 import sharp from 'sharp';
 import { DataError } from '../errors';
+import { describeFsError } from '../fsProblem';
 import type { RawImage } from '../types';
+import { DEFAULT_MAX_PIXELS, maxImagePixels, pixelLimitProblem } from './limits';
 
-/** Refuse images above this many pixels (≈ 64 MP): a 40k×40k PNG would need 4.8 GB as RGB. */
-export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+/** The default limit (limits.ts holds the one in force: --max-pixels / the engine option). */
+export const MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS;
 
-export async function readRgb(file: string, maxPixels = MAX_IMAGE_PIXELS): Promise<RawImage> {
+export async function readRgb(file: string, maxPixels = maxImagePixels()): Promise<RawImage> {
   try {
     await fs.promises.access(file, fs.constants.R_OK);
-  } catch {
-    throw new DataError(file, 'image file not found or not readable');
+  } catch (e) {
+    throw new DataError(file, `image file not found or not readable: ${describeFsError(e)}`);
   }
   let meta: import("sharp").Metadata;
   try {
-    meta = await sharp(file).metadata();
+    // Header only: sharp's own pixel limit is lifted here so that ours (named, settable) decides.
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (e) {
-    throw new DataError(file, `not a readable image (${(e as Error).message})`);
+    const st = await fs.promises.stat(file).catch(() => undefined);
+    const why = st?.isDirectory() ? 'is a folder, not an image file' : st?.size === 0 ? 'empty file (0 bytes)' : undefined;
+    throw new DataError(file, why ? `not a readable image: ${why}` : `not a readable image (${(e as Error).message})`);
   }
   const w = meta.width ?? 0, h = meta.height ?? 0;
   if (!(w > 0 && h > 0)) throw new DataError(file, 'image has no size');
-  if (w * h > maxPixels) throw new DataError(file, `image is ${w}×${h} = ${(w * h / 1e6).toFixed(1)} MP, over the ${(maxPixels / 1e6).toFixed(0)} MP limit`);
+  // From the header alone, before any pixel is decoded (a decompression bomb ends here).
+  const tooBig = pixelLimitProblem(w, h, maxPixels);
+  if (tooBig) throw new DataError(file, tooBig);
   try {
     const { data, info } = await sharp(file, { limitInputPixels: maxPixels, failOn: 'error' })
       .removeAlpha()

@@ -1,17 +1,13 @@
 // Resizing for the network input. PANet's test transform resizes the image (PIL bilinear) and the label
-// (PIL nearest) to input_size × input_size, and scores at that size; we do the same.
-import sharp from 'sharp';
+// (PIL nearest) to input_size × input_size, and scores at that size; we do the same, to the byte
+// (pilResize.ts: sharp's 'linear' kernel is close but not Pillow's, and that was measurable).
 import type { IndexMask, RawImage } from '../types';
+import { resizeBilinearPil } from './pilResize';
 
-/** Bilinear resize of RGB bytes to w×h (aspect not kept, as PANet's Resize). Returns float32 HWC, 0..255. */
+/** Bilinear resize of RGB bytes to w×h (aspect not kept, as PANet's Resize), Pillow's exact arithmetic.
+ *  Returns float32 HWC, 0..255. Async for callers that may move it off-thread later. */
 export async function resizeRgb(img: RawImage, w: number, h: number): Promise<Float32Array> {
-  const out = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  })
-    .resize(w, h, { fit: 'fill', kernel: 'linear' })
-    .raw()
-    .toBuffer();
-  return Float32Array.from(out);
+  return Float32Array.from(resizeBilinearPil(img, w, h));
 }
 
 /** Nearest-neighbour resize with PIL's sampling (source = floor((dst + 0.5) · src/dst)): labels stay labels. */

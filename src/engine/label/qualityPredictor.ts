@@ -29,12 +29,21 @@ import { ridgeClassifier } from './quality/ridge';
 import { collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
 import { confidentCells, confidentRaster } from './quality/selfSupport';
 
-/** The feature maps of `features` at the given output strides (stride = S / side, rounded), finest first. */
+/**
+ * The output stride of a feature map `side` cells across at working size S: S / side snapped to the
+ * nearest power of two in log scale (at small or odd sizes padding makes S / side inexact, e.g. 65² at
+ * stride 32 gives 2 cells: 32.5).
+ */
+export function strideOf(size: number, side: number): number {
+  return 2 ** Math.round(Math.log2(size / side));
+}
+
+/** The feature maps of `features` at the given output strides (strideOf), finest first. */
 export function pickLevels(features: FeatureEntry[], size: number, strides: number[], weights?: number[]): Level[] {
   const chosen = strides.map((s) => {
-    const e = features.find((f) => Math.round(size / f.shape[0]) === s);
+    const e = features.find((f) => strideOf(size, f.shape[0]) === s);
     if (!e) {
-      const have = features.map((f) => Math.round(size / f.shape[0])).join(', ');
+      const have = features.map((f) => strideOf(size, f.shape[0])).join(', ');
       throw new RangeError(`the image's features have no level at stride ${s} (strides present: ${have || 'none'})`);
     }
     return e;

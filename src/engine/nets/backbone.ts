@@ -5,7 +5,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { MobileNetV2Features, NSFWJS_VERSION, mobilenetV2OutSize } from './mobilenetv2';
-import { Vgg16, vgg16OutSize } from './vgg16';
+import { Vgg16, vgg16OutSize, type Vgg16Arrays } from './vgg16';
+import { mobilenetOnnx, MOBILENET_GRAPH_VERSION } from './onnx/mobilenetGraph';
+import { vgg16Onnx, VGG16_GRAPH_VERSION } from './onnx/vgg16Graph';
 import { loadVgg16Arrays, weightsHashOfBytes, weightsHashOfFile } from './weights';
 
 export type BackboneId = 'vgg16' | 'mobilenetv2';
@@ -25,6 +27,9 @@ export interface Backbone {
   features(x: tf.Tensor4D): tf.Tensor4D;
   /** Trainable parameters by ProtoLab name (absent for frozen backbones). */
   params?: Record<string, tf.Variable>;
+  /** The same encoder with the same weights as an ONNX model, for inference (nets/onnx/); graphVersion
+   *  changes whenever the builder's output would, so cached model files are keyed by it. */
+  onnx?: { graphVersion: number; build(): Uint8Array };
   dispose(): void;
 }
 
@@ -65,6 +70,8 @@ export async function createBackbone(opts: CreateBackboneOptions): Promise<Backb
       outSize: vgg16OutSize,
       features: (x) => net.features(x),
       params: net.params,
+      // read back from the live parameters: exactly the weights tfjs runs (file, random init or checkpoint)
+      onnx: { graphVersion: VGG16_GRAPH_VERSION, build: () => vgg16Onnx(paramArrays(net.params), { weightsHash, backbone: 'vgg16' }) },
       dispose: () => net.dispose(),
     };
   }
@@ -79,10 +86,17 @@ export async function createBackbone(opts: CreateBackboneOptions): Promise<Backb
       channels: 576,
       outSize: mobilenetV2OutSize,
       features: (x) => net.features(x),
+      onnx: { graphVersion: MOBILENET_GRAPH_VERSION, build: () => mobilenetOnnx(net.model, { weightsHash: net.weightsHash, backbone: 'mobilenetv2' }) },
       dispose: () => net.dispose(),
     };
   }
   throw new UsageError(`unknown backbone '${String(opts.id)}' (choose vgg16 or mobilenetv2)`);
+}
+
+function paramArrays(params: Record<string, tf.Variable>): Vgg16Arrays {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k, { shape: v.shape, dtype: 'float32' as const, data: v.dataSync() as Float32Array }]),
+  );
 }
 
 function concatBytes(arrays: (Float32Array | Int32Array)[]): Uint8Array {

@@ -72,7 +72,8 @@ interface KerasLayer {
 
 export class MobileNetV2Features {
   private constructor(
-    private readonly model: tfl.LayersModel,
+    /** The cut layers model (read by onnx/mobilenetGraph.ts to translate it). */
+    readonly model: tfl.LayersModel,
     readonly weightsHash: string,
     readonly dir: string,
   ) {}

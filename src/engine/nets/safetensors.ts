@@ -84,6 +84,7 @@ export class SafetensorsFile {
         }
         entries.set(name, parseEntry(file, name, raw, dataLen));
       }
+      checkLayout(file, entries, dataLen);
       return new SafetensorsFile(file, entries, metadata, dataStart);
     } finally {
       fs.closeSync(fd);
@@ -158,6 +159,24 @@ function parseEntry(file: string, name: string, raw: unknown, dataLen: number): 
   const want = shape.reduce((a, b) => a * b, 1) * BYTES[r.dtype];
   if (end - begin !== want) throw bad(`data_offsets span ${end - begin} bytes, but ${r.dtype}${JSON.stringify(shape)} needs ${want}`);
   return { dtype: r.dtype, shape, begin, end };
+}
+
+/**
+ * The format requires the tensors to tile the data section exactly: no two share a byte, no byte is left
+ * unindexed (the reference implementation refuses both). A header that lies about its offsets would
+ * otherwise hand one tensor another's bytes, or hide what the rest of the file holds.
+ */
+function checkLayout(file: string, entries: ReadonlyMap<string, SafetensorsEntry>, dataLen: number): void {
+  const byStart = [...entries].filter(([, e]) => e.end > e.begin).sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
+  let at = 0;
+  let prev = '';
+  for (const [name, e] of byStart) {
+    if (e.begin < at) throw new DataError(file, `safetensors entries '${prev}' and '${name}' overlap (bytes ${e.begin}–${Math.min(at, e.end)}): the header's data_offsets are corrupt`);
+    if (e.begin > at) throw new DataError(file, `safetensors data bytes ${at}–${e.begin} belong to no tensor (before '${name}'): the header's data_offsets are corrupt`);
+    at = e.end;
+    prev = name;
+  }
+  if (at !== dataLen) throw new DataError(file, `safetensors data section has ${dataLen - at} byte(s) after its last tensor: the file was cut or appended to, or the header is corrupt`);
 }
 
 /** IEEE 754 binary16 → number. */

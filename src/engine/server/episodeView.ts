@@ -14,6 +14,7 @@ import { resizeMaskNearest } from '../image/resize';
 import type { AnnotationKind, EpisodeSetRef, EpisodeView, ImagePayload, ModelRef } from '../protocol';
 import type { IndexMask } from '../types';
 import type { Session } from './session';
+import type { BackendChoice } from '../backend';
 
 function displaySize(w: number, h: number, maxSide: number): [number, number] {
   const s = Math.min(1, maxSide / Math.max(w, h));
@@ -38,6 +39,7 @@ const toDisplay = (m: IndexMask | Annotation, [w, h]: [number, number]): Uint8Ar
 
 export async function episodeView(
   session: Session,
+  tfjs: BackendChoice,
   set: EpisodeSetRef,
   model: ModelRef,
   annotation: AnnotationKind,
@@ -50,7 +52,10 @@ export async function episodeView(
   const ep = sampler.episode(run, index);
   const { backbone, method, methodId, weak } = await session.model(model);
   const pseudo = annotation === 'pseudo' ? await session.pseudo(ds, weak) : undefined;
-  const inputs = new EpisodeInputs(ds, backbone, { size: model.size, featureBytes: 0, cache: session.featureCache(backbone, model.size), pseudo });
+  const encoder = await session.encoder(model, tfjs);
+  const inputs = new EpisodeInputs(ds, backbone, {
+    size: model.size, featureBytes: 0, cache: session.featureCache(backbone, model.size), pseudo, encode: (px, size) => encoder.encode(px, size),
+  });
   const support = await episodeSupport(ep, inputs, annotation, set.seed);
   const numClasses = ds.classNames.length - 1;
 

@@ -1,5 +1,6 @@
-// State the engine process keeps between requests: opened datasets, loaded backbones, samplers and
-// feature caches, so browsing episodes after an evaluation reuses the features it computed.
+// State the engine process keeps between requests: opened datasets, loaded backbones (with the encoder
+// that computes their features: onnxruntime or tfjs, nets/encoder.ts), samplers and feature caches, so
+// browsing episodes after an evaluation reuses the features it computed.
 import * as crypto from 'crypto';
 import type { SegDataset } from '../data/dataset';
 import { EpisodeSampler } from '../data/episodes';
@@ -7,9 +8,12 @@ import { openDataset } from '../data/open';
 import { foldClasses } from '../data/splits';
 import { FeatureCache } from '../eval/featureCache';
 import { panetMethod, type FewShotMethod } from '../fewshot/method';
-import { createBackbone, type Backbone } from '../nets/backbone';
+import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
+import { createEncoder, type Encoder, type InferencePreference } from '../nets/encoder';
+import type { BackendChoice } from '../backend';
+import { engineCacheDir } from '../data/cachedir';
 import type { DatasetRef, EpisodeSetRef, ModelRef } from '../protocol';
-import { loadTrainedModel } from '../train/load';
+import { checkpointBackboneOptions, loadTrainedModel } from '../train/load';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 
 /** A backbone and the few-shot method on top of it: PANet for plain weights, or a checkpoint's own. */
@@ -19,7 +23,16 @@ export interface LoadedModel {
   methodId: string;
   /** A checkpoint trained from image labels: the pseudo-mask parts it was trained with. */
   weak?: WeakConfig;
+  /** How to rebuild the backbone elsewhere (tfjs encoder workers). */
+  backboneOptions: CreateBackboneOptions;
   dispose(): void;
+}
+
+export interface SessionOptions {
+  /** Dataset index caches (next to the data by default) and the engine's ONNX model cache. */
+  cacheDir?: string;
+  /** Frozen-feature engine (PROTOLAB_INFERENCE): auto | onnx | tfjs. */
+  inference?: InferencePreference;
 }
 
 const key = (x: unknown) => crypto.createHash('sha1').update(JSON.stringify(x)).digest('hex');
@@ -33,8 +46,13 @@ export class Session {
   private loaded?: { key: string; model: Promise<LoadedModel> };
   private readonly caches = new Map<string, FeatureCache>();
   private pseudoSource?: { key: string; source: Promise<PseudoMaskSource & { dispose(): void }> };
+  private enc?: { model: Promise<LoadedModel>; encoder: Promise<Encoder> };
 
-  constructor(readonly cacheDir?: string) {}
+  constructor(readonly opts: SessionOptions = {}) {}
+
+  get cacheDir(): string | undefined {
+    return this.opts.cacheDir;
+  }
 
   dataset(ref: DatasetRef): Promise<SegDataset> {
     const k = key([ref.data, ref.dataset, ref.images ?? '', ref.crowd ?? 'ignore']);
@@ -58,6 +76,7 @@ export class Session {
         return new EpisodeSampler(
           { fold: set.fold, classes, ways: set.ways, shots: set.shots, queriesPerClass: 1, seed: set.seed, list: set.list, minPixels: set.minPixels ?? 1 },
           index,
+          ds.indexProblems?.(set.list),
         );
       })();
       p.catch(() => this.samplers.delete(k));
@@ -75,17 +94,50 @@ export class Session {
       const model: Promise<LoadedModel> = ref.checkpoint
         ? loadTrainedModel(ref.checkpoint).then((m) => ({
           backbone: m.backbone, method: m.method, methodId: m.meta.method, dispose: () => m.dispose(),
+          backboneOptions: checkpointBackboneOptions(m.file, m.meta),
           weak: m.meta.config.supervision === 'image-labels' ? (m.meta.config.weak as WeakConfig | undefined) ?? WEAK_DEFAULTS : undefined,
         }))
-        : createBackbone({ id: ref.backbone ?? 'mobilenetv2', weights: ref.weights, seed: ref.initSeed ?? 1 })
-            .then((b) => ({ backbone: b, method: panetMethod, methodId: 'panet', dispose: () => b.dispose() }));
+        : (async () => {
+          const backboneOptions: CreateBackboneOptions = { id: ref.backbone ?? 'mobilenetv2', weights: ref.weights, seed: ref.initSeed ?? 1 };
+          const b = await createBackbone(backboneOptions);
+          return { backbone: b, method: panetMethod, methodId: 'panet', backboneOptions, dispose: () => b.dispose() };
+        })();
       model.catch(() => {
         if (this.loaded?.model === model) this.loaded = undefined; // retry next time
       });
       this.loaded = { key: k, model };
-      old?.then((m) => m.dispose()).catch(() => undefined);
+      const oldEncoder = this.enc?.model === old ? this.enc?.encoder : undefined;
+      if (oldEncoder) this.enc = undefined;
+      void (async () => {
+        await oldEncoder?.then((e) => e.close()).catch(() => undefined);
+        await old?.then((m) => m.dispose()).catch(() => undefined);
+      })();
     }
     return this.loaded.model;
+  }
+
+  /** The encoder of the model `ref` names (the loaded one), created on first use and kept with it:
+   *  onnxruntime in a worker thread when it loads, else tfjs in this process (nets/encoder.ts). */
+  async encoder(ref: ModelRef, tfjs: BackendChoice, log?: (line: string) => void): Promise<Encoder> {
+    const model = this.model(ref);
+    if (this.enc?.model !== model) {
+      const encoder = model.then((m) =>
+        createEncoder(m.backbone, {
+          inference: this.opts.inference,
+          tfjs,
+          // the engine process encodes in-process on tfjs (it also serves quick requests meanwhile)
+          workers: 1,
+          backboneOptions: m.backboneOptions,
+          cacheDir: engineCacheDir(this.opts.cacheDir),
+          log,
+        }),
+      );
+      encoder.catch(() => {
+        if (this.enc?.encoder === encoder) this.enc = undefined;
+      });
+      this.enc = { model, encoder };
+    }
+    return this.enc.encoder;
   }
 
   /** Weak supervision (annotation 'pseudo'): the pseudo-mask pipeline `weak` describes (a weakly trained

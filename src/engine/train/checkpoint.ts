@@ -8,6 +8,7 @@
 // continue it exactly (--resume).
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from '../errors';
+import { isMethodId, METHOD_IDS } from '../fewshot/registry';
 import { SafetensorsFile } from '../nets/safetensors';
 import { readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../nets/weights';
 
@@ -59,6 +60,12 @@ export function readTrainMeta(file: string): TrainCheckpointMeta {
   const meta = readCheckpointMeta(SafetensorsFile.open(file));
   if (!meta) throw new DataError(file, 'not a ProtoLab checkpoint');
   if (typeof meta.method !== 'string') throw new DataError(file, 'ProtoLab checkpoint has no method (it holds backbone weights only; use --weights)');
+  // The config is data from a file: a field of the wrong kind is the file's fault, said as such.
+  if (!isMethodId(meta.method)) throw new DataError(file, `checkpoint of method '${meta.method}', which this ProtoLab does not know (${METHOD_IDS.join(', ')})`);
+  const m = meta as Partial<TrainCheckpointMeta>;
+  if (!Number.isInteger(m.step) || (m.step as number) < 0) throw new DataError(file, 'ProtoLab checkpoint config: "step" is not a step number');
+  if (!m.config || typeof m.config !== 'object') throw new DataError(file, 'ProtoLab checkpoint config: "config" (the training settings) is missing');
+  if (m.methodConfig !== undefined && (typeof m.methodConfig !== 'object' || m.methodConfig === null)) throw new DataError(file, 'ProtoLab checkpoint config: "methodConfig" is not an object');
   return meta as TrainCheckpointMeta;
 }
 

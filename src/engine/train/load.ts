@@ -1,7 +1,8 @@
 // A trained model back from its checkpoint: the backbone (vgg16 weights from the file's backbone.*,
 // mobilenetv2 from nsfwjs) and the method rebuilt from (method id, method config) with its head.*
 // parameters. Used by `protolab eval --checkpoint`, the benchmark and the engine process.
-import { createMethod } from '../fewshot/registry';
+import { DataError } from '../errors';
+import { createMethod, storedMethodConfig } from '../fewshot/registry';
 import type { TrainableMethod } from '../fewshot/trainable';
 import { createBackbone, type Backbone, type BackboneId, type CreateBackboneOptions } from '../nets/backbone';
 import { HEAD_PREFIX, readTrainMeta, restoreVariables, type TrainCheckpointMeta } from './checkpoint';
@@ -9,6 +10,9 @@ import { resolveCheckpoint } from './runDir';
 
 /** Backbone options that rebuild a checkpoint's backbone (also for encoder worker pools). */
 export function checkpointBackboneOptions(file: string, meta: TrainCheckpointMeta): CreateBackboneOptions {
+  if (meta.backbone !== 'vgg16' && meta.backbone !== 'mobilenetv2') {
+    throw new DataError(file, `checkpoint of backbone '${meta.backbone}', which this ProtoLab does not know (vgg16, mobilenetv2)`);
+  }
   const id = meta.backbone as BackboneId;
   return { id, weights: id === 'vgg16' ? file : undefined };
 }
@@ -16,7 +20,13 @@ export function checkpointBackboneOptions(file: string, meta: TrainCheckpointMet
 /** The checkpoint's method with its trained parameters; the caller disposes it. */
 export function methodFromCheckpoint(file: string, meta: TrainCheckpointMeta, channels: number): TrainableMethod {
   const seed = typeof meta.config.initSeed === 'number' ? meta.config.initSeed : 1;
-  const m = createMethod(meta.method, meta.methodConfig, channels, seed);
+  let m: TrainableMethod;
+  try {
+    m = createMethod(meta.method, storedMethodConfig(meta.method, meta.methodConfig), channels, seed);
+  } catch (e) {
+    // The method config came from the file: whatever it makes the method refuse is the file's problem.
+    throw new DataError(file, `its ${meta.method} settings cannot be used (${(e as Error).message})`);
+  }
   try {
     restoreVariables(file, HEAD_PREFIX, m.params);
     return m;

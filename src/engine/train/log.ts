@@ -1,10 +1,12 @@
 // The metrics log, RUNDIR/metrics.jsonl: one JSON object per line, appended as training goes.
 //   {"kind":"train","step":12,"loss":0.41,"parts":{"seg":0.3,"par":0.11},"lr":0.001,"ms":830,"episode":"r0e11"}
 //   {"kind":"val","step":100,"miou":0.31,"fbiou":0.55,"episodes":50,"ms":9000}
+//   {"kind":"diverged","step":4,"loss":28.0,"reason":"…","checkpoint":"checkpoints/step-000002.safetensors","checkpointStep":2}
+//     (the last row of a run stopped by divergence.ts; `checkpoint` is the last good one, if any)
 // `step` counts the updates done (1 = after the first). On resume the rows after the checkpoint's step
 // are dropped (they will be produced again), so the file reads as one uninterrupted run.
 import * as fs from 'fs';
-import { writeFileAtomic } from '../fsutil';
+import { appendLine, writeFileAtomic } from '../fsutil';
 
 export interface TrainRow {
   kind: 'train';
@@ -14,6 +16,8 @@ export interface TrainRow {
   lr: number;
   ms: number;
   episode: string;
+  /** Global L2 norm of the gradient over every trained parameter (absent in runs from before it was logged). */
+  gradNorm?: number;
 }
 
 export interface ValRow {
@@ -25,13 +29,33 @@ export interface ValRow {
   ms: number;
 }
 
-export type MetricsRow = TrainRow | ValRow;
+/** A step whose episode could not be read (a bad image): no update, the run goes on (trainer.ts). */
+export interface SkipRow {
+  kind: 'skip';
+  step: number;
+  file: string;
+  problem: string;
+}
+
+export interface DivergedRow {
+  kind: 'diverged';
+  /** The step whose loss diverged (its update was not applied). */
+  step: number;
+  /** null when the loss was not a finite number (JSON has no NaN); `reason` says what it was. */
+  loss: number | null;
+  reason: string;
+  /** The last good checkpoint, relative to the run dir. */
+  checkpoint?: string;
+  checkpointStep?: number;
+}
+
+export type MetricsRow = TrainRow | ValRow | SkipRow | DivergedRow;
 
 export class MetricsLog {
   constructor(readonly file: string) {}
 
   append(row: MetricsRow): void {
-    fs.appendFileSync(this.file, JSON.stringify(row) + '\n');
+    appendLine(this.file, JSON.stringify(row) + '\n');
   }
 
   read(): MetricsRow[] {

@@ -14,6 +14,8 @@ export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const LATEST_FILE = 'latest.json';
 export const CHECKPOINT_DIR = 'checkpoints';
+/** Held by the process training the run (lock.ts): one trainer per run folder. */
+export const LOCK_FILE = '.lock';
 
 export function checkpointPath(runDir: string, step: number): string {
   return path.join(runDir, CHECKPOINT_DIR, `step-${String(step).padStart(6, '0')}.safetensors`);
@@ -62,13 +64,18 @@ export function latestCheckpoint(runDir: string): { file: string; step: number }
     return { file, step: l.step };
   }
   // No pointer (e.g. copied without it): the highest-numbered checkpoint.
+  return listCheckpoints(runDir).pop();
+}
+
+/** Every checkpoint file of a run, oldest step first. */
+export function listCheckpoints(runDir: string): Array<{ file: string; step: number }> {
   const dir = path.join(runDir, CHECKPOINT_DIR);
-  const steps = fs.existsSync(dir)
-    ? fs.readdirSync(dir).map((f) => /^step-(\d+)\.safetensors$/.exec(f)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1]))
-    : [];
-  if (!steps.length) return undefined;
-  const step = Math.max(...steps);
-  return { file: checkpointPath(runDir, step), step };
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir)
+    .map((f) => /^step-(\d+)\.safetensors$/.exec(f))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({ file: path.join(dir, m[0]), step: Number(m[1]) }))
+    .sort((a, b) => a.step - b.step);
 }
 
 /** A checkpoint argument: a .safetensors file, or a run dir (its latest checkpoint). */
@@ -85,4 +92,25 @@ export function resolveCheckpoint(p: string): string {
 export function defaultRunDir(c: { method: string; dataset: string; fold: number; ways: number; shots: number }, parent = 'runs'): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return path.join(parent, `${c.method}-${c.dataset}-fold${c.fold}-${c.ways}w${c.shots}s-${stamp}`);
+}
+
+/** Remove the temp files of atomic writes (".<name>.<pid>….tmp") in the run and its checkpoints folder,
+ *  which only a writer killed mid-write leaves; call with the run's lock held. Returns what was removed. */
+export function removeTempFiles(runDir: string): string[] {
+  const out: string[] = [];
+  for (const dir of [runDir, path.join(runDir, CHECKPOINT_DIR)]) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (/^\..+\.tmp$/.test(n)) {
+        fs.rmSync(path.join(dir, n), { force: true });
+        out.push(path.join(dir, n));
+      }
+    }
+  }
+  return out;
 }

@@ -24,14 +24,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetKind, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { baseClasses, type SplitConvention } from '../data/splits';
-import { DataError, UsageError } from '../errors';
+import { DataError, TrainingDivergedError, UsageError } from '../errors';
+import { isStorageError } from '../storageError';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
 import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
 import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
 import { createPseudoMaskSource, pseudoImageKey, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import { toEpisodeLabels } from '../fewshot/panet';
-import { createMethod, METHODS, type MethodId } from '../fewshot/registry';
+import { createMethod, isMethodId, METHODS, storedMethodConfig, type MethodId } from '../fewshot/registry';
 import type { TrainableMethod, TrainEpisode } from '../fewshot/trainable';
 import { ensureGradients } from '../gradients';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
@@ -43,8 +44,10 @@ import {
   HEAD_PREFIX, OPTIM_PREFIX, readTrainMeta, restoreVariables, tensorNames, TRAIN_CHECKPOINT_VERSION, writeTrainCheckpoint,
   type DataFingerprint, type TrainCheckpointMeta,
 } from './checkpoint';
+import { DivergenceGuard } from './divergence';
 import { MetricsLog, type TrainRow, type ValRow } from './log';
-import { checkpointPath, CONFIG_FILE, isRunDir, latestCheckpoint, METRICS_FILE, readJson, writeJson, writeLatest } from './runDir';
+import { checkpointPath, CONFIG_FILE, isRunDir, LATEST_FILE, latestCheckpoint, listCheckpoints, LOCK_FILE, METRICS_FILE, readJson, removeTempFiles, writeJson, writeLatest } from './runDir';
+import { acquireLock, type FileLock } from '../lock';
 import { lrAt } from './schedule';
 import { SgdMomentum } from './optimizer';
 
@@ -72,6 +75,7 @@ export interface TrainConfig {
   momentum: number;
   weightDecay: number;
   flip: boolean;
+  /** Train only the method's own parameters on cached features. Default: what the method's paper does. */
   freezeBackbone: boolean;
   backbone: BackboneId;
   /** Backbone weights file (torchvision/timm/PANet VGG-16, or a ProtoLab checkpoint's backbone). */
@@ -84,6 +88,11 @@ export interface TrainConfig {
   supervision: 'masks' | 'image-labels';
   /** The pseudo-mask pipeline (supervision 'image-labels'). */
   weak?: WeakConfig;
+  /**
+   * Stop when a loss exceeds this many times its level (divergence.ts); a non-finite loss always stops.
+   * 0 = only non-finite losses stop. Runs from before this setting existed get the default on resume.
+   */
+  divergeFactor: number;
   /** 0 = only at the end (and on cancel). */
   checkpointEvery: number;
   /** 0 = no periodic validation. */
@@ -109,10 +118,10 @@ export const TRAIN_DEFAULTS = {
   momentum: 0.9,
   weightDecay: 5e-4,
   flip: true,
-  freezeBackbone: false,
   backbone: 'vgg16',
   initSeed: 1,
   supervision: 'masks',
+  divergeFactor: 10,
   checkpointEvery: 1000,
   valEvery: 1000,
   valEpisodes: 100,
@@ -126,16 +135,20 @@ export type TrainConfigInput = Partial<TrainConfig> & Pick<TrainConfig, 'dataset
 export function resolveTrainConfig(input: TrainConfigInput, ds: SegDataset): TrainConfig {
   const lists = ds.lists();
   const list: ListName = input.list ?? (lists.includes('trainaug') ? 'trainaug' : 'train');
+  const method = input.method ?? TRAIN_DEFAULTS.method;
   const cfg: TrainConfig = {
     ...TRAIN_DEFAULTS,
     lrSteps: [...TRAIN_DEFAULTS.lrSteps],
     methodConfig: {},
+    // each method's paper says whether the backbone trains (the pixel-level meta-learner: frozen)
+    freezeBackbone: isMethodId(method) ? METHODS[method].frozenBackbone : false,
     ...stripUndefined(input),
     list,
   } as TrainConfig;
   if (!lists.includes(cfg.list)) throw new UsageError(`the dataset has no '${cfg.list}' list (it has ${lists.join(', ')})`);
   if (!(cfg.steps >= 1)) throw new UsageError('--steps must be at least 1');
   if (!(cfg.lr > 0)) throw new UsageError('--lr must be > 0');
+  if (!(cfg.divergeFactor >= 0)) throw new UsageError('--diverge-factor must be ≥ 0 (0: stop only on a non-finite loss)');
   if (cfg.weights && cfg.init) throw new UsageError('give --init CKPT or --weights FILE, not both');
   if (cfg.supervision === 'image-labels') cfg.weak = { ...WEAK_DEFAULTS, ...(cfg.weak ?? {}) };
   else if (cfg.weak) throw new UsageError('weak-supervision settings given, but supervision is by masks');
@@ -197,6 +210,9 @@ export class Trainer {
   private imageBytes = 0;
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
+  private readonly guard: DivergenceGuard;
+  /** The run folder's lock (lock.ts), held from create/resume to dispose. */
+  private lock?: FileLock;
 
   private constructor(
     readonly ds: SegDataset,
@@ -217,13 +233,21 @@ export class Trainer {
         seed: config.seed, list: config.list, minPixels: config.minPixels,
       },
       index,
+      ds.indexProblems?.(config.list),
     );
+    // What the reader left out, and classes too rare for a way, are said once (they never silently shrink the task).
+    for (const p of ds.indexProblems?.(config.list) ?? []) opts.log?.(`input problem, left out: ${p.file}: ${p.problem}`);
+    if (this.sampler.leftOut.length) {
+      opts.log?.(`class(es) with too few ${config.list} images for ${config.shots}-shot episodes, never drawn: ` +
+        this.sampler.leftOut.map((c) => `${c.cls} ${ds.classNames[c.cls] ?? ''} (${c.images} of ${c.needed})`).join(', '));
+    }
     this.trained = {};
     if (!config.freezeBackbone) for (const [n, v] of Object.entries(backbone.params ?? {})) this.trained[BACKBONE_PREFIX + n] = v;
     for (const [n, v] of Object.entries(method.params)) this.trained[HEAD_PREFIX + n] = v;
     this.optimizer = new SgdMomentum(this.trained, { momentum: config.momentum, weightDecay: config.weightDecay });
     this.features = new FeatureCache(opts.featureBytes ?? 1024 ** 3);
     if (opts.runDir) this.metrics = new MetricsLog(path.join(opts.runDir, METRICS_FILE));
+    this.guard = new DivergenceGuard(config.divergeFactor ?? TRAIN_DEFAULTS.divergeFactor);
   }
 
   /** Steps done so far (the next step's index). */
@@ -233,10 +257,19 @@ export class Trainer {
 
   /** A fresh run. With a runDir, it must not hold a run already (use resume). */
   static async create(ds: SegDataset, cfg: TrainConfig, opts: TrainerOptions): Promise<Trainer> {
-    if (opts.runDir && isRunDir(opts.runDir)) {
-      throw new UsageError(`${opts.runDir} already holds a training run; continue it with --resume ${opts.runDir} or choose another --out`);
+    // The run folder is locked first (two windows starting the same --out), then checked for a run.
+    const lock = opts.runDir ? acquireLock(path.join(opts.runDir, LOCK_FILE), 'training', opts.runDir) : undefined;
+    let t: Trainer;
+    try {
+      if (opts.runDir && isRunDir(opts.runDir)) {
+        throw new UsageError(`${opts.runDir} already holds a training run; continue it with --resume ${opts.runDir} or choose another --out`);
+      }
+      t = await Trainer.build(ds, cfg, opts);
+    } catch (e) {
+      lock?.release();
+      throw e;
     }
-    const t = await Trainer.build(ds, cfg, opts);
+    t.lock = lock;
     try {
       if (cfg.init) t.loadInit(cfg.init);
       if (opts.runDir) {
@@ -257,16 +290,33 @@ export class Trainer {
   static async resume(ds: SegDataset, runDir: string, opts: Omit<TrainerOptions, 'runDir'> & { steps?: number }): Promise<Trainer> {
     if (!isRunDir(runDir)) throw new DataError(runDir, `not a training run (no ${CONFIG_FILE})`);
     const saved = readJson<{ config: TrainConfig; data: DataFingerprint }>(path.join(runDir, CONFIG_FILE));
-    const cfg: TrainConfig = { ...saved.config, steps: opts.steps ?? saved.config.steps };
+    const cfg: TrainConfig = {
+      ...saved.config,
+      methodConfig: storedMethodConfig(saved.config.method, saved.config.methodConfig ?? {}),
+      steps: opts.steps ?? saved.config.steps,
+    };
     if (saved.data.fingerprint !== ds.fingerprint) {
       throw new DataError(ds.root, `the dataset changed since the run started (fingerprint ${ds.fingerprint}, the run recorded ${saved.data.fingerprint}); an exact resume needs the same data`);
     }
-    const t = await Trainer.build(ds, cfg, { ...opts, runDir });
+    const lock = acquireLock(path.join(runDir, LOCK_FILE), 'training', runDir);
+    let t: Trainer;
     try {
+      t = await Trainer.build(ds, cfg, { ...opts, runDir });
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    t.lock = lock;
+    try {
+      // With the lock held, a temp file in the run is what a killed writer left: never a checkpoint.
+      const stale = removeTempFiles(runDir);
+      if (stale.length) t.opts.log?.(`removed ${stale.length} unfinished file(s) a stopped run left behind: ${stale.map((f) => path.relative(runDir, f)).join(', ')}`);
       const latest = latestCheckpoint(runDir);
       if (latest) t.loadState(latest.file);
       else if (cfg.init) t.loadInit(cfg.init); // cancelled before its first checkpoint: start over
       t.metrics?.truncateAfter(t.stepsDone);
+      // The guard judges the next losses exactly as it would have without the interruption.
+      for (const r of t.metrics?.read() ?? []) if (r.kind === 'train') t.guard.accept(r.loss);
       if (cfg.steps !== saved.config.steps) writeJson(path.join(runDir, CONFIG_FILE), t.runConfigJson());
       return t;
     } catch (e) {
@@ -323,6 +373,10 @@ export class Trainer {
   private loadInit(file: string): void {
     const meta = readTrainMeta(file);
     const head = Object.keys(this.method.params);
+    // A head learnt on another backbone's features means nothing on these, even when the channels agree.
+    if (meta.method === this.config.method && head.length && meta.backbone !== this.backbone.id) {
+      throw new DataError(file, `a ${meta.method} checkpoint of backbone '${meta.backbone}'; this run trains on '${this.backbone.id}', whose features its head never saw`);
+    }
     if (meta.method === this.config.method && head.length) restoreVariables(file, HEAD_PREFIX, this.method.params);
     else if (head.length) this.opts.log?.(`--init ${file}: a ${meta.method} checkpoint; the ${this.config.method} head starts from its own initialisation`);
   }
@@ -398,7 +452,9 @@ export class Trainer {
   async trainStep(): Promise<StepRecord> {
     const s = this.stepsDone;
     const t0 = performance.now();
-    const { ep, images, rng } = await this.stepInputs(s);
+    const { ep, images, rng } = await this.stepInputs(s).catch((e: unknown) => {
+      throw e instanceof DataError && !isStorageError(e) ? new SkippedStep(s + 1, e) : e;
+    });
     const n = this.config.size;
     const classes = ep.classes;
     const nSupport = ep.supports.flat().length;
@@ -437,15 +493,19 @@ export class Trainer {
         return out.total;
       }, vars));
       const loss = (await value.data())[0];
-      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${s + 1} (episode ${ep.id}): loss is ${loss}; lower --lr`);
-      const parts: Record<string, number> = {};
-      for (const [k, v] of Object.entries(kept)) parts[k] = (await v.data())[0];
       // Gradients by checkpoint key (variableGrads keys them by tfjs variable name).
       const byKey: Record<string, tf.Tensor> = {};
       for (const [key, v] of Object.entries(this.trained)) if (grads[v.name]) byKey[key] = grads[v.name];
+      const gradNorm = await globalNorm(Object.values(byKey));
+      // Judge the loss (and the gradient) BEFORE the update: a diverged step changes nothing.
+      const reason = this.guard.check(loss) ?? (Number.isFinite(gradNorm) ? undefined : `the gradient norm is ${gradNorm}`);
+      if (reason) throw this.diverged(s + 1, ep.id, loss, reason);
+      this.guard.accept(loss);
+      const parts: Record<string, number> = {};
+      for (const [k, v] of Object.entries(kept)) parts[k] = (await v.data())[0];
       this.optimizer.step(byKey, lr);
       this.stepsDone = s + 1;
-      const row: StepRecord = { kind: 'train', step: s + 1, loss, parts, lr, ms: Math.round(performance.now() - t0), episode: ep.id };
+      const row: StepRecord = { kind: 'train', step: s + 1, loss, parts, lr, ms: Math.round(performance.now() - t0), episode: ep.id, gradNorm };
       this.metrics?.append(row);
       return row;
     } finally {
@@ -454,6 +514,34 @@ export class Trainer {
       value?.dispose();
       tf.dispose(Object.values(grads));
     }
+  }
+
+  /**
+   * Step `step`'s loss diverged. Its parameters (after step − 1 updates) are suspect, so a checkpoint of
+   * exactly them, written at the end of the previous step, is removed and latest.json falls back to the
+   * checkpoint before it: the run never names a diverged model as its latest. The metrics log gets a
+   * 'diverged' row (the Runs view and chart show it).
+   */
+  private diverged(step: number, episode: string, loss: number, reason: string): TrainingDivergedError {
+    let lastGood: { step: number; file: string } | undefined;
+    const dir = this.opts.runDir;
+    if (dir) {
+      const all = listCheckpoints(dir);
+      for (const c of all.filter((c) => c.step >= step - 1)) fs.rmSync(c.file, { force: true });
+      const good = all.filter((c) => c.step < step - 1).pop();
+      if (good) {
+        writeLatest(dir, good.step, good.file);
+        lastGood = good;
+      } else {
+        fs.rmSync(path.join(dir, LATEST_FILE), { force: true });
+      }
+      this.lastCheckpointStep = lastGood?.step ?? -1;
+      this.metrics?.append({
+        kind: 'diverged', step, loss: Number.isFinite(loss) ? loss : null, reason: `${reason} (episode ${episode})`,
+        ...(lastGood ? { checkpoint: path.relative(dir, lastGood.file), checkpointStep: lastGood.step } : {}),
+      });
+    }
+    return new TrainingDivergedError(step, loss, `${reason} (episode ${episode})`, lastGood);
   }
 
   /**
@@ -567,8 +655,8 @@ export class Trainer {
       hooks.onCheckpoint?.(checkpoint, this.stepsDone);
     };
     while (this.stepsDone < c.steps && !hooks.signal?.aborted) {
-      const row = await this.trainStep();
-      hooks.onStep?.(row);
+      const row = await this.trainStep().catch((e: unknown) => this.skip(e));
+      if (row) hooks.onStep?.(row);
       const s = this.stepsDone;
       if ((c.checkpointEvery > 0 && s % c.checkpointEvery === 0) || s === c.steps) await save();
       if (c.valEvery > 0 && s % c.valEvery === 0 && !hooks.signal?.aborted) {
@@ -580,7 +668,19 @@ export class Trainer {
     return { step: this.stepsDone, cancelled: this.stepsDone < c.steps, checkpoint };
   }
 
+  /** A step whose images could not be read is skipped, said and logged (a 'skip' row), and the run goes
+   *  on: step s always draws the same episode, so a resumed run skips the very same step. */
+  private skip(e: unknown): undefined {
+    if (!(e instanceof SkippedStep)) throw e;
+    this.stepsDone = e.step;
+    this.metrics?.append({ kind: 'skip', step: e.step, file: e.cause.file, problem: e.cause.problem });
+    this.opts.log?.(`step ${e.step} skipped (bad input): ${e.cause.message}`);
+    return undefined;
+  }
+
   dispose(): void {
+    this.lock?.release();
+    this.lock = undefined;
     this.optimizer.dispose();
     this.method.dispose();
     this.backbone.dispose();
@@ -594,6 +694,24 @@ function defaultBackbone(cfg: TrainConfig): Promise<Backbone> {
   // --init's backbone.* only exist for vgg16 (mobilenetv2 always loads nsfwjs's weights, frozen).
   const weights = cfg.backbone === 'vgg16' ? (cfg.init ?? cfg.weights) : cfg.weights;
   return createBackbone({ id: cfg.backbone, weights, seed: cfg.initSeed });
+}
+
+/** Thrown by trainStep when the episode's inputs cannot be read; run() skips the step. */
+class SkippedStep extends Error {
+  constructor(readonly step: number, override readonly cause: DataError) {
+    super(`step ${step}: ${cause.message}`);
+  }
+}
+
+/** √(Σ‖g‖²) over all gradients: one number that says whether the update is finite. */
+async function globalNorm(grads: tf.Tensor[]): Promise<number> {
+  if (!grads.length) return 0;
+  const t = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Mirror an image (HWC) and its mask left–right. */

@@ -1,28 +1,35 @@
 // Webview requests → engine calls. Each handler answers with exactly one reply carrying the request's
 // id (`episodes`, `episode`, `settings`, `ack` or `error`); long jobs ack first and then stream.
 import * as vscode from 'vscode';
+import { isLabelWebviewMessage } from '../../webview/labelProtocol';
 import type { UiSettings, WebviewRequest } from '../../webview/protocol';
 import { episodeSet, modelFor, runEvaluation } from '../jobs';
 import { pickReports } from '../reports';
-import type { ProtoLabPanel } from './panel';
+import type { PanelPort, PanelServices } from './port';
 import { rememberUiSettings } from './uiSettings';
 
-function currentDataset(p: ProtoLabPanel) {
-  const ds = p.svc.datasetFor(p.settings.dataset);
+function currentDataset(p: PanelPort, svc: PanelServices) {
+  const ds = svc.datasetFor(p.settings.dataset);
   if (!ds) throw new Error('No dataset selected: add one (ProtoLab: Add Dataset or Create Sample Dataset) and pick it in the settings bar.');
   return ds;
 }
 
-function model(p: ProtoLabPanel) {
+function model(p: PanelPort) {
   const s = p.settings;
   return modelFor({ backbone: s.backbone ?? 'mobilenetv2', weights: s.weights, size: s.size }, s.checkpoint);
 }
 
-export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Promise<void> {
-  const engine = p.svc.host.engine;
+/** Answer one validated webview request (gate.ts let it in) for panel `p`, with the extension's `svc`. */
+export async function handleRequest(p: PanelPort, svc: PanelServices, msg: WebviewRequest): Promise<void> {
+  if (isLabelWebviewMessage(msg)) {
+    // the labeling view's host side (engine wiring) lands with issue 9's panel; until then say so
+    p.post({ type: 'error', inReplyTo: msg.id, message: 'The labeling view is not connected to the engine in this build.' });
+    return;
+  }
+  const engine = svc.host.engine;
   switch (msg.type) {
     case 'listEpisodes': {
-      const set = episodeSet(currentDataset(p), p.settings);
+      const set = episodeSet(currentDataset(p, svc), p.settings);
       const run = msg.run ?? 0;
       const total = p.settings.episodes;
       const count = Math.max(0, Math.min(msg.count, total - msg.from));
@@ -31,7 +38,7 @@ export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Prom
       return;
     }
     case 'openEpisode': {
-      const set = episodeSet(currentDataset(p), p.settings);
+      const set = episodeSet(currentDataset(p, svc), p.settings);
       const view = await engine.call({ type: 'episodeView', set, model: model(p).model, annotation: msg.annotation, episode: msg.episodeId, maxSide: 640 });
       p.post({ type: 'episode', inReplyTo: msg.id, view });
       return;
@@ -39,21 +46,21 @@ export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Prom
     case 'setSettings': {
       const before = p.settings;
       const next: UiSettings = { ...before, ...msg.settings };
-      const ds = p.svc.datasetFor(next.dataset);
+      const ds = svc.datasetFor(next.dataset);
       next.datasetKind = ds && ds.kind !== 'folder' ? ds.kind : undefined;
       p.settings = next;
-      rememberUiSettings(p.svc.ctx, next);
+      rememberUiSettings(svc.ctx, next);
       p.saveHostState();
-      const datasetInfo = ds && next.dataset !== before.dataset ? await p.svc.datasets.info(ds) : undefined;
+      const datasetInfo = ds && next.dataset !== before.dataset ? await svc.datasets.info(ds) : undefined;
       p.post({ type: 'settings', inReplyTo: msg.id, settings: next, datasetInfo, totalEpisodes: next.episodes });
       return;
     }
     case 'runEval': {
-      const ds = currentDataset(p);
+      const ds = currentDataset(p, svc);
       const set = episodeSet(ds, p.settings);
       const m = model(p);
       p.post({ type: 'ack', inReplyTo: msg.id });
-      const out = await runEvaluation(p.svc.ctx, p.svc.host, { ds, set, model: m.model, modelLabel: m.label, episodes: p.settings.episodes, runs: p.settings.runs, annotation: p.settings.annotation }, {
+      const out = await runEvaluation(svc.ctx, svc.host, { ds, set, model: m.model, modelLabel: m.label, episodes: p.settings.episodes, runs: p.settings.runs, annotation: p.settings.annotation }, {
         progress: (done, total, note) => p.post({ type: 'progress', requestId: msg.id, done, total, note }),
         records: (records) => p.post({ type: 'evalRecords', requestId: msg.id, records }),
       }, (c) => p.jobs.set(msg.id, c)).finally(() => p.jobs.delete(msg.id));
@@ -61,12 +68,12 @@ export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Prom
         p.post({ type: 'error', inReplyTo: msg.id, message: 'evaluation cancelled' });
         return;
       }
-      p.svc.lastReportPath = out.json;
-      const bundle = p.svc.loadReport(out.json);
+      svc.lastReportPath = out.json;
+      const bundle = svc.loadReport(out.json);
       p.reports[0] = { ...bundle, path: out.json };
       p.saveHostState();
       p.post({ type: 'evalResult', requestId: msg.id, label: bundle.label, result: bundle.result, records: bundle.records, slot: 'a' });
-      p.svc.store.refresh();
+      svc.store.refresh();
       return;
     }
     case 'cancel': {
@@ -76,7 +83,7 @@ export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Prom
       return;
     }
     case 'openReport': {
-      const files = msg.path ? [msg.path] : await pickReports(p.svc.ctx, msg.compare ? 'Report to compare with' : 'Open report', false);
+      const files = msg.path ? [msg.path] : await pickReports(svc.ctx, msg.compare ? 'Report to compare with' : 'Open report', false);
       if (!files?.length) {
         p.post({ type: 'error', inReplyTo: msg.id, message: 'no report chosen' });
         return;
@@ -86,7 +93,7 @@ export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Prom
       return;
     }
     case 'startTraining': {
-      const runId = p.svc.startTraining(msg.params, p.settings);
+      const runId = svc.startTraining(msg.params, p.settings);
       p.post({ type: 'ack', inReplyTo: msg.id, runId });
       return;
     }
@@ -94,7 +101,7 @@ export async function handleRequest(p: ProtoLabPanel, msg: WebviewRequest): Prom
     case 'resumeTraining':
     case 'cancelTraining': {
       const action = msg.type === 'pauseTraining' ? 'pause' : msg.type === 'resumeTraining' ? 'resume' : 'cancel';
-      await p.svc.controlTraining(msg.runId, action, p.settings);
+      await svc.controlTraining(msg.runId, action, p.settings);
       p.post({ type: 'ack', inReplyTo: msg.id, runId: msg.runId });
       return;
     }

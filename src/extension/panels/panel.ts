@@ -6,20 +6,25 @@ import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import { webviewHtml } from '../../webview/html';
 import {
-  WEBVIEW_PROTOCOL_VERSION, validateHostMessage, validateWebviewMessage,
-  type HostMessage, type ReportBundle, type UiSettings, type ViewKind, type WebviewMessage, type WebviewRequest,
+  WEBVIEW_PROTOCOL_VERSION, validateHostMessage,
+  type HostMessage, type ReportBundle, type UiSettings, type ViewKind,
 } from '../../webview/protocol';
 import { readSettings } from '../config';
 import { describeError } from '../engineHost';
 import type { Services } from '../services';
+import { receiveWebviewMessage } from './gate';
 import { handleRequest } from './handlers';
+import type { PanelPort } from './port';
 import { datasetChoices, defaultUiSettings } from './uiSettings';
+import { webviewResourceRoots } from './webviewOptions';
 
 export const VIEW_TYPE: Record<ViewKind, string> = {
   episodes: 'protolab.episodes', failures: 'protolab.failures', report: 'protolab.report', compare: 'protolab.compare', runs: 'protolab.runs',
+  label: 'protolab.label',
 };
 const TITLE: Record<ViewKind, string> = {
   episodes: 'ProtoLab Episodes', failures: 'ProtoLab Failures', report: 'ProtoLab Report', compare: 'ProtoLab Compare', runs: 'ProtoLab Runs',
+  label: 'ProtoLab Labeling',
 };
 
 /** What the host remembers about a panel so it can be rebuilt after a reload. */
@@ -29,7 +34,7 @@ export interface PanelHostState {
   reports?: string[];
 }
 
-export class ProtoLabPanel {
+export class ProtoLabPanel implements PanelPort {
   static readonly all = new Set<ProtoLabPanel>();
   private ready = false;
   private readonly queue: HostMessage[] = [];
@@ -70,11 +75,7 @@ export class ProtoLabPanel {
   }
 
   static resourceRoots(ctx: vscode.ExtensionContext): vscode.Uri[] {
-    return [
-      vscode.Uri.joinPath(ctx.extensionUri, 'dist'),
-      vscode.Uri.joinPath(ctx.extensionUri, 'media'),
-      ...readSettings().datasets.map((d) => vscode.Uri.file(d.path)),
-    ];
+    return webviewResourceRoots(ctx.extensionUri.fsPath, readSettings().datasets).map((p) => vscode.Uri.file(p));
   }
 
   static create(svc: Services, view: ViewKind, host: PanelHostState = {}, column = vscode.ViewColumn.Active): ProtoLabPanel {
@@ -138,30 +139,24 @@ export class ProtoLabPanel {
     void this.panel.webview.postMessage(msg);
   }
 
+  /** Every message goes through the gate (gate.ts): validated, or logged and dropped. */
   private async receive(raw: unknown): Promise<void> {
     this.received++;
-    let msg: WebviewMessage;
-    try {
-      msg = validateWebviewMessage(raw);
-    } catch (e) {
-      this.rejected++;
-      this.svc.host.log(`webview (${this.view}) sent an invalid message, ignored: ${(e as Error).message}`);
-      const id = (raw as { id?: unknown })?.id;
-      if (typeof id === 'number' && Number.isInteger(id)) void this.panel.webview.postMessage({ type: 'error', inReplyTo: id, message: `invalid message: ${(e as Error).message}` } satisfies HostMessage);
-      return;
-    }
-    if (msg.type === 'ready') {
-      if (msg.protocol !== WEBVIEW_PROTOCOL_VERSION) {
-        this.svc.host.log(`webview speaks protocol ${msg.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}: reload the window after updating ProtoLab`);
-      }
-      await this.sendInit();
-      return;
-    }
-    try {
-      await handleRequest(this, msg as WebviewRequest);
-    } catch (e) {
-      this.post({ type: 'error', inReplyTo: (msg as WebviewRequest).id, message: describeError(e) });
-    }
+    await receiveWebviewMessage(raw, {
+      log: (line) => this.svc.host.log(`webview (${this.view}) ${line}`),
+      rejected: (id, reason) => {
+        this.rejected++;
+        if (id !== undefined) void this.panel.webview.postMessage({ type: 'error', inReplyTo: id, message: `invalid message: ${reason}` } satisfies HostMessage);
+      },
+      ready: async (msg) => {
+        if (msg.protocol !== WEBVIEW_PROTOCOL_VERSION) {
+          this.svc.host.log(`webview speaks protocol ${msg.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}: reload the window after updating ProtoLab`);
+        }
+        await this.sendInit();
+      },
+      request: (msg) => handleRequest(this, this.svc, msg),
+      failed: (msg, e) => this.post({ type: 'error', inReplyTo: msg.id, message: describeError(e) }),
+    });
   }
 
   private async sendInit(): Promise<void> {

@@ -45,11 +45,12 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
   getTreeItem(n: DatasetNode): vscode.TreeItem {
     switch (n.type) {
       case 'dataset': {
-        const it = new vscode.TreeItem(n.ds.name, vscode.TreeItemCollapsibleState.Collapsed);
+        const it = new vscode.TreeItem(n.ds.name, n.ds.kind === 'folder' ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
         it.description = n.ds.kind.toUpperCase();
         it.tooltip = n.ds.path;
         it.iconPath = new vscode.ThemeIcon('database');
-        it.contextValue = 'protolab.dataset';
+        // folder datasets (plain images) are labelled, not browsed: their own menu entries
+        it.contextValue = n.ds.kind === 'folder' ? 'protolab.dataset.folder' : 'protolab.dataset';
         it.id = `dataset:${n.ds.path}`;
         return it;
       }
@@ -80,7 +81,15 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode> {
       const info = await this.info(n.ds);
       const folds = info.folds[s.split].length ? info.folds[s.split] : info.folds.panet;
       const split = info.folds[s.split].length ? s.split : 'panet';
-      if (!folds.length) return [{ type: 'message', text: `${info.classNames.length - 1} classes: not divisible into 4 folds` }];
+      if (!folds.length) {
+        const k = info.classNames.length - 1;
+        const names = info.classNames.slice(1, 6).join(', ') + (k > 5 ? ', …' : '');
+        const count = `${k} class${k === 1 ? '' : 'es'}`;
+        return [{
+          type: 'message', text: `${count} (${names}): no 4-fold split`,
+          tooltip: `${count}. Folds split the classes 4 ways (PASCAL-5i / COCO-20i), so browsing episodes, training and evaluating by fold here need a multiple of 4 classes.`,
+        }];
+      }
       return folds.map((cls, fold) => ({ type: 'fold', ds: n.ds, fold, split, classes: cls.map((c) => info.classNames[c] ?? String(c)) }));
     } catch (e) {
       const msg = describeError(e);

@@ -8,6 +8,7 @@ export type RunNode = { type: 'run'; run: RunSummary; status: string } | { type:
 
 export function runStatus(run: RunSummary, live?: { state: string }): string {
   if (live && (live.state === 'running' || live.state === 'starting' || live.state === 'paused')) return live.state;
+  if (run.diverged) return `diverged at step ${run.diverged.step}`;
   if (run.steps !== undefined && run.step !== undefined && run.step >= run.steps) return 'completed';
   if (live) return live.state;
   return run.step !== undefined ? `stopped at step ${run.step}` : 'not started';
@@ -25,7 +26,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
       const it = new vscode.TreeItem(n.runId, vscode.TreeItemCollapsibleState.None);
       it.description = n.status;
       it.tooltip = n.message ?? n.status;
-      it.iconPath = new vscode.ThemeIcon(n.status === 'failed' ? 'error' : 'loading~spin');
+      it.iconPath = new vscode.ThemeIcon(n.status === 'failed' || n.status === 'diverged' ? 'error' : 'loading~spin');
       it.command = { command: 'protolab.openRuns', title: 'Open Runs Dashboard' };
       return it;
     }
@@ -38,9 +39,10 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode> {
       r.dir,
       `${r.method ?? '?'} · fold ${r.fold ?? '?'} · ${r.ways ?? '?'}-way ${r.shots ?? '?'}-shot${weak ? ' · weakly supervised (image-level labels)' : ''}`,
       r.lastLoss !== undefined ? `last loss ${r.lastLoss.toFixed(4)}` : '',
-      r.latest ? `latest checkpoint ${r.latest}` : 'no checkpoint yet',
+      r.diverged ? `stopped: the loss diverged at step ${r.diverged.step}: ${r.diverged.reason}` : '',
+      r.latest ? `latest checkpoint ${r.latest}${r.diverged ? ' (the last good one)' : ''}` : 'no checkpoint yet',
     ].filter(Boolean).join('\n');
-    it.iconPath = new vscode.ThemeIcon(n.status === 'completed' ? 'pass' : n.status === 'running' ? 'sync~spin' : n.status === 'failed' ? 'error' : 'circle-outline');
+    it.iconPath = new vscode.ThemeIcon(n.status === 'completed' ? 'pass' : n.status === 'running' ? 'sync~spin' : n.status === 'failed' || r.diverged ? 'error' : 'circle-outline');
     it.contextValue = 'protolab.run';
     it.id = `run:${r.dir}`;
     it.command = { command: 'protolab.openRuns', title: 'Open Runs Dashboard', arguments: [r.dir] };

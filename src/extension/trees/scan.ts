@@ -21,6 +21,8 @@ export interface RunSummary {
   step?: number;
   lastLoss?: number;
   lastValMiou?: number;
+  /** the run stopped because its loss diverged at `step` (a 'diverged' row ends metrics.jsonl) */
+  diverged?: { step: number; reason: string; checkpointStep?: number };
   /** newest complete checkpoint (latest.json) */
   latest?: string;
   checkpoints: string[];
@@ -79,6 +81,10 @@ export function summarizeRun(dir: string): RunSummary {
   const train = rows.filter((r) => r.kind !== 'val');
   const val = rows.filter((r) => r.kind === 'val');
   const latest = readJson(path.join(dir, 'latest.json'));
+  const end = rows.at(-1);
+  const diverged = end?.kind === 'diverged' && num(end.step) !== undefined
+    ? { step: end.step as number, reason: typeof end.reason === 'string' ? end.reason : 'diverged', checkpointStep: num(end.checkpointStep) }
+    : undefined;
   const cfgObj = (cfg.config && typeof cfg.config === 'object' ? cfg.config : cfg) as Record<string, unknown>;
   return {
     dir,
@@ -87,10 +93,11 @@ export function summarizeRun(dir: string): RunSummary {
     fold: num(cfgObj.fold), ways: num(cfgObj.ways), shots: num(cfgObj.shots), steps: num(cfgObj.steps),
     supervision: cfgObj.supervision === 'image-labels' || cfgObj.supervision === 'masks' ? cfgObj.supervision : undefined,
     step: num(rows.at(-1)?.step),
-    lastLoss: num(train.at(-1)?.loss),
+    lastLoss: num(train.filter((r) => r.kind === 'train').at(-1)?.loss),
     lastValMiou: num(val.at(-1)?.miou),
     latest: typeof latest?.checkpoint === 'string' ? path.resolve(dir, latest.checkpoint) : undefined,
     checkpoints: safetensorsIn(path.join(dir, 'checkpoints'), 0).sort(),
+    ...(diverged ? { diverged } : {}),
   };
 }
 

@@ -2,11 +2,12 @@
 // a training run appends metrics.jsonl every step) and by live training runs the extension started.
 import * as vscode from 'vscode';
 import { scanWorkspace, type ScanResult } from './scan';
+import type { RunState } from '../../webview/protocol';
 
 export interface LiveRun {
   runId: string;
   dir?: string;
-  state: 'starting' | 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+  state: RunState;
   message?: string;
 }
 

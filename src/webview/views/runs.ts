@@ -54,6 +54,9 @@ export class RunsView implements View {
     this.method = f.method;
     method.addEventListener('change', () => {
       if (method.value) this.method = method.value as TrainingParams['method'];
+      // each paper's default: the pixel-level meta-learner trains its encoder on a frozen backbone
+      const freeze = this.fields.get('freezeBackbone');
+      if (freeze) freeze.checked = this.method === 'pixelmeta';
       this.showMethodFields();
       this.saveForm();
     });

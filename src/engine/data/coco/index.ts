@@ -13,10 +13,11 @@ import * as path from 'path';
 import * as v8 from 'v8';
 import { DataError } from '../../errors';
 import { writeFileAtomicAsync } from '../../fsutil';
+import { storageError } from '../../storageError';
 import { shortHash, statKey } from '../cachedir';
 import { imageIdsFor, parseCocoJson, type CompactAnn } from './json';
 
-const VERSION = 1;
+const VERSION = 2;
 /** V8's maximum string length (chars); larger JSON files cannot go through JSON.parse in one piece. */
 const MAX_JSON_CHARS = (1 << 29) - 24;
 /** JS heap needed to index a COCO JSON, per byte of file (3.5 measured, see the header; with margin). */
@@ -46,6 +47,8 @@ export interface CocoIndex {
   annsFile: string;
   annsSize: number;
   images: CocoIndexEntry[];
+  /** What parsing repaired (parseCocoJson's warnings). */
+  warnings: string[];
 }
 
 /** How many times a COCO JSON was parsed in this process (lets tests prove the cache is used). */
@@ -95,6 +98,7 @@ export async function loadOrBuildCocoIndex(
   const cached = await tryLoad(names.index, key, json);
   if (cached) return cached;
 
+  if (!st.isFile()) throw new DataError(json, 'not a regular file');
   if (st.size > MAX_JSON_CHARS) {
     throw new DataError(json, `${(st.size / 2 ** 20).toFixed(0)} MB is over the ${(MAX_JSON_CHARS / 2 ** 20).toFixed(0)} MB a single JSON.parse can take`);
   }
@@ -117,10 +121,16 @@ export async function loadOrBuildCocoIndex(
   const ids = imageIdsFor(parsed.images);
   const total = parsed.images.length;
 
-  // anns file: written in ~1 MB chunks to a temp file, then renamed.
-  await fs.promises.mkdir(cacheDir, { recursive: true });
+  // anns file: written in ~1 MB chunks to a temp file, then renamed. A failed write (disk full, read-only
+  // cache folder) removes the temp file and names the cache file (StorageError).
   const tmp = `${names.anns}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fh = await fs.promises.open(tmp, 'w');
+  let fh: fs.promises.FileHandle;
+  try {
+    await fs.promises.mkdir(cacheDir, { recursive: true });
+    fh = await fs.promises.open(tmp, 'w');
+  } catch (e) {
+    throw storageError(e, names.anns);
+  }
   const entries: CocoIndexEntry[] = [];
   let off = 0;
   try {
@@ -144,11 +154,11 @@ export async function loadOrBuildCocoIndex(
   } catch (e) {
     await fh.close().catch(() => undefined);
     await fs.promises.rm(tmp, { force: true });
-    throw e;
+    throw storageError(e, names.anns);
   }
   const idx: CocoIndex = {
     version: VERSION, json, key, classNames: parsed.classNames, catIds: parsed.catIds,
-    annsFile: names.anns, annsSize: off, images: entries,
+    annsFile: names.anns, annsSize: off, images: entries, warnings: parsed.warnings,
   };
   await writeFileAtomicAsync(names.index, JSON.stringify(idx));
   // Drop caches of older versions of the same JSON (same prefix, other key).

@@ -29,29 +29,58 @@ export interface ParsedCoco {
   /** category id of ordinal c at index c-1 */
   catIds: number[];
   images: ParsedImage[];
+  /** What was repaired while reading (degenerate polygons dropped, …), one line each, for the user. */
+  warnings: string[];
 }
 
 function isObj(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function checkSegmentation(seg: unknown, where: string, file: string): CocoSegmentation {
+/**
+ * A checked segmentation, or null when nothing of it is left. Polygons with fewer than 3 points (or an
+ * odd number of coordinates) enclose no area and crash some readers; exporting tools do write them, so,
+ * as detectron2 does, they are dropped and counted (`dropped`), not fatal. An RLE must describe exactly
+ * its image: size [h, w] and runs summing to h·w (else it paints pixels of another image, or misses some).
+ */
+function checkSegmentation(seg: unknown, where: string, file: string, im: { width: number; height: number }, dropped: string[]): CocoSegmentation | null {
   if (Array.isArray(seg)) {
-    for (const poly of seg) {
+    const keep: number[][] = [];
+    seg.forEach((poly, k) => {
       if (!Array.isArray(poly) || poly.some((n) => typeof n !== 'number' || !Number.isFinite(n))) {
-        throw new DataError(file, `${where}: segmentation polygon is not a list of numbers`);
+        throw new DataError(file, `${where}: segmentation polygon ${k} is not a list of numbers`);
       }
-    }
-    return seg as number[][];
+      if (poly.length < 6 || poly.length % 2 !== 0) dropped.push(`${where} polygon ${k} (${poly.length} coordinates)`);
+      else keep.push(poly as number[]);
+    });
+    return keep.length ? keep : null;
   }
   if (isObj(seg)) {
     const { counts, size } = seg;
     const sizeOk = Array.isArray(size) && size.length === 2 && size.every((n) => Number.isInteger(n) && (n as number) >= 0);
     const countsOk = typeof counts === 'string' || (Array.isArray(counts) && counts.every((n) => Number.isInteger(n) && (n as number) >= 0));
     if (!sizeOk || !countsOk) throw new DataError(file, `${where}: RLE segmentation needs counts (numbers or string) and size [h, w]`);
-    return { counts: counts as number[] | string, size: size as [number, number] };
+    const [h, w] = size as [number, number];
+    if (h !== im.height || w !== im.width) throw new DataError(file, `${where}: RLE size [${h}, ${w}] differs from its image's [${im.height}, ${im.width}]`);
+    let runs: number[];
+    try {
+      runs = typeof counts === 'string' ? rleFromString(counts) : (counts as number[]);
+    } catch (e) {
+      throw new DataError(file, `${where}: bad compressed RLE (${(e as Error).message})`);
+    }
+    const sum = runs.reduce((a, b) => a + b, 0);
+    if (sum !== h * w) throw new DataError(file, `${where}: RLE runs sum to ${sum}, expected ${h}×${w} = ${h * w}`);
+    return { counts: counts as number[] | string, size: [h, w] };
   }
   throw new DataError(file, `${where}: segmentation is neither polygons nor RLE`);
+}
+
+/** JSON.parse's message, plus the likely cause when the text holds NaN or Infinity (Python's json.dump
+ *  writes them for missing numbers; JSON has no such literals). */
+function jsonProblem(text: string, e: Error): string {
+  const bad = /(?<![\w"])-?(NaN|Infinity)(?![\w"])/.exec(text);
+  const hint = bad ? `; it contains ${bad[0]} at character ${bad.index}, which JSON does not allow (Python's json.dump writes it for a missing number)` : '';
+  return `not valid JSON (${e.message})${hint}`;
 }
 
 /** Pixel count of a segmentation, for exports that leave `area` out (COCO 2014 always has it). */
@@ -75,7 +104,7 @@ export function parseCocoJson(text: string, file: string): ParsedCoco {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new DataError(file, `not valid JSON (${(e as Error).message})`);
+    throw new DataError(file, jsonProblem(text, e as Error));
   }
   if (!isObj(doc)) throw new DataError(file, 'not a COCO annotation file (top level is not an object)');
   const { images, annotations, categories } = doc;
@@ -106,6 +135,7 @@ export function parseCocoJson(text: string, file: string): ParsedCoco {
 
   const out: ParsedImage[] = [];
   const byId = new Map<number, ParsedImage>();
+  const byFile = new Map<string, number>();
   images.forEach((im, i) => {
     if (!isObj(im) || typeof im.id !== 'number' || typeof im.file_name !== 'string' || im.file_name === '') {
       throw new DataError(file, `images[${i}] needs a numeric id and a file_name`);
@@ -115,11 +145,17 @@ export function parseCocoJson(text: string, file: string): ParsedCoco {
       throw new DataError(file, `images[${i}] (${im.file_name}): width and height must be positive integers`);
     }
     if (byId.has(im.id)) throw new DataError(file, `images[${i}]: duplicate image id ${im.id}`);
+    const same = byFile.get(im.file_name);
+    if (same !== undefined) throw new DataError(file, `images[${i}]: file_name "${im.file_name}" is also images[${same}]'s; each image may appear once`);
+    byFile.set(im.file_name, i);
     const p: ParsedImage = { cocoId: im.id, file: im.file_name, width: width as number, height: height as number, anns: [], pixels: {}, crowd: {} };
     byId.set(im.id, p);
     out.push(p);
   });
 
+  const dropped: string[] = [];
+  const annIds = new Map<unknown, number>();
+  let dupAnnIds = 0;
   (annotations ?? []).forEach((a: unknown, i: number) => {
     const where = `annotations[${i}]`;
     if (!isObj(a) || typeof a.image_id !== 'number' || typeof a.category_id !== 'number') {
@@ -130,14 +166,27 @@ export function parseCocoJson(text: string, file: string): ParsedCoco {
     if (backgroundIds.has(a.category_id)) return; // a painted background adds nothing to a 0-filled mask
     const ord = ordOf.get(a.category_id);
     if (ord === undefined) throw new DataError(file, `${where}: category_id ${a.category_id} is not in "categories"`);
-    const seg = checkSegmentation(a.segmentation, `${where} (image ${im.file})`, file);
+    if (a.id !== undefined) {
+      if (annIds.has(a.id)) dupAnnIds++;
+      else annIds.set(a.id, i);
+    }
+    const seg = checkSegmentation(a.segmentation, `${where} (image ${im.file})`, file, im, dropped);
+    if (!seg) return; // nothing left to paint
     const crowd = a.iscrowd === 1 || a.iscrowd === true ? 1 : 0;
     im.anns.push([ord, crowd, seg]);
     const area = typeof a.area === 'number' && Number.isFinite(a.area) && a.area > 0 ? a.area : areaOf(seg, im, where, file);
     const acc = crowd ? im.crowd : im.pixels;
     if (area > 0) acc[ord] = (acc[ord] ?? 0) + area;
   });
-  return { classNames, catIds, images: out };
+  const warnings: string[] = [];
+  // Allowed (an export of images only), but then every mask is background: said, so an empty fold is explained.
+  if (annotations === undefined) warnings.push('no "annotations" list: every image is all background');
+  if (dropped.length) {
+    warnings.push(`${dropped.length} polygon(s) with fewer than 3 points or an odd number of coordinates were dropped: ` +
+      `${dropped.slice(0, 3).join('; ')}${dropped.length > 3 ? '; …' : ''}`);
+  }
+  if (dupAnnIds) warnings.push(`${dupAnnIds} annotation(s) repeat the id of an earlier one (pycocotools would keep only the last; ProtoLab paints every one)`);
+  return { classNames, catIds, images: out, warnings };
 }
 
 /** Image ids: the file stem (COCO_val2014_000000000042) when stems are unique within the file, else

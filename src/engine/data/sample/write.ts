@@ -20,8 +20,11 @@ export interface SampleOptions {
   out: string;
   seed?: number;
   images?: { train: number; val: number };
-  /** image side range in pixels (each side drawn independently); a number = square images */
-  size?: number | [number, number];
+  /** image side range in pixels (each side drawn independently); a number = square images;
+   *  { width, height } = every image exactly that size (e.g. PASCAL's typical 500×375) */
+  size?: number | [number, number] | { width: number; height: number };
+  /** also write the COCO copy (default true); false = the VOC tree alone (half the files, for scale tests) */
+  coco?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -78,7 +81,7 @@ function objectCount(rng: Rng): number {
 
 /** Which classes each image of a split shows. A shuffled deck of all classes, refilled when empty,
  *  keeps every class about equally frequent in every split, so episodes can be drawn for any fold. */
-function planSplit(split: Split, numbers: number[], rng: Rng, sizeRange: [number, number]): Planned[] {
+function planSplit(split: Split, numbers: number[], rng: Rng, sizeRange: SideRanges): Planned[] {
   const C = SAMPLE_CLASSES.length;
   let deck: number[] = [];
   const draw = (exclude: Set<number>): number => {
@@ -104,8 +107,8 @@ function planSplit(split: Split, numbers: number[], rng: Rng, sizeRange: [number
       }
     }
     const crowd = idx % CROWD_EVERY === 7 ? 1 + rng.int(C) : 0;
-    const [lo, hi] = sizeRange;
-    const width = lo + rng.int(hi - lo + 1), height = lo + rng.int(hi - lo + 1);
+    const width = sizeRange.w[0] + rng.int(sizeRange.w[1] - sizeRange.w[0] + 1);
+    const height = sizeRange.h[0] + rng.int(sizeRange.h[1] - sizeRange.h[0] + 1);
     return { split, n, spec: { width, height, ordinals, crowd } };
   });
 }
@@ -153,11 +156,18 @@ function cocoJson(split: Split, parts: CocoParts): string {
   });
 }
 
-function normSize(size: SampleOptions['size']): [number, number] {
-  if (size === undefined) return [160, 240];
-  const r: [number, number] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
-  if (!(r[0] >= 16 && r[1] >= r[0] && r[1] <= 4096)) throw new RangeError(`sample: size must lie in 16..4096 with min <= max, got ${JSON.stringify(size)}`);
-  return [Math.round(r[0]), Math.round(r[1])];
+/** Width and height ranges (inclusive) images are drawn from. */
+interface SideRanges { w: [number, number]; h: [number, number] }
+
+function normSize(size: SampleOptions['size']): SideRanges {
+  const check = (r: [number, number]): [number, number] => {
+    if (!(r[0] >= 16 && r[1] >= r[0] && r[1] <= 4096)) throw new RangeError(`sample: size must lie in 16..4096 with min <= max, got ${JSON.stringify(size)}`);
+    return [Math.round(r[0]), Math.round(r[1])];
+  };
+  if (size === undefined) return { w: [160, 240], h: [160, 240] };
+  if (typeof size === 'object' && !Array.isArray(size)) return { w: check([size.width, size.width]), h: check([size.height, size.height]) };
+  const r = check(typeof size === 'number' ? [size, size] : [size[0], size[1]]);
+  return { w: r, h: r };
 }
 
 export async function writeSampleDataset(opts: SampleOptions): Promise<SampleResult> {
@@ -203,7 +213,7 @@ export async function writeSampleDataset(opts: SampleOptions): Promise<SampleRes
     for (let c = 1; c <= SAMPLE_CLASSES.length; c++) if (present.has(c)) counts.imagesWithClass[p.split][c]++;
     cocoEntries(p, scene, nextAnnId, coco[p.split]);
 
-    const job = writeScene(p, scene, vocRoot, cocoRoot).then(() => {
+    const job = writeScene(p, scene, vocRoot, opts.coco === false ? undefined : cocoRoot).then(() => {
       inFlight.delete(job);
       opts.onProgress?.(++done, total);
     });
@@ -221,13 +231,15 @@ export async function writeSampleDataset(opts: SampleOptions): Promise<SampleRes
     // labelme's convention (the VOC reader honours it): the classes' own names instead of VOC's, so
     // tables and the UI say "stripes-trapezoid", not "chair", for class 9.
     writeFileAtomicAsync(path.join(vocRoot, 'class_names.txt'), ['_background_', ...SAMPLE_CLASS_NAMES.slice(1)].join('\n') + '\n'),
-    writeFileAtomicAsync(path.join(cocoRoot, 'annotations', 'instances_train2014.json'), cocoJson('train', coco.train)),
-    writeFileAtomicAsync(path.join(cocoRoot, 'annotations', 'instances_val2014.json'), cocoJson('val', coco.val)),
+    ...(opts.coco === false ? [] : [
+      writeFileAtomicAsync(path.join(cocoRoot, 'annotations', 'instances_train2014.json'), cocoJson('train', coco.train)),
+      writeFileAtomicAsync(path.join(cocoRoot, 'annotations', 'instances_val2014.json'), cocoJson('val', coco.val)),
+    ]),
   ]);
   return { vocRoot, cocoRoot, counts };
 }
 
-async function writeScene(p: Planned, s: Scene, vocRoot: string, cocoRoot: string): Promise<void> {
+async function writeScene(p: Planned, s: Scene, vocRoot: string, cocoRoot: string | undefined): Promise<void> {
   const jpeg = await sharp(Buffer.from(s.rgb.buffer, s.rgb.byteOffset, s.rgb.byteLength), { raw: { width: s.width, height: s.height, channels: 3 } })
     .jpeg({ quality: JPEG_QUALITY })
     .toBuffer();
@@ -236,6 +248,6 @@ async function writeScene(p: Planned, s: Scene, vocRoot: string, cocoRoot: strin
     writeFileAtomicAsync(path.join(vocRoot, 'JPEGImages', `${id}.jpg`), jpeg),
     writeFileAtomicAsync(path.join(vocRoot, 'SegmentationClass', `${id}.png`), encodeIndexPng({ width: s.width, height: s.height, data: s.cls })),
     writeFileAtomicAsync(path.join(vocRoot, 'SegmentationObject', `${id}.png`), encodeIndexPng({ width: s.width, height: s.height, data: s.obj })),
-    writeFileAtomicAsync(path.join(cocoRoot, `${p.split}2014`, cocoFileName(p.split, cocoImageId(p.n))), jpeg),
+    ...(cocoRoot ? [writeFileAtomicAsync(path.join(cocoRoot, `${p.split}2014`, cocoFileName(p.split, cocoImageId(p.n))), jpeg)] : []),
   ]);
 }

@@ -16,11 +16,11 @@
 // The dual solves an n×n system (n = pixels with ω > 0) instead of D×D: MetaOptNet's trick for when the
 // support has fewer samples than dimensions. 'auto' picks the smaller system.
 //
-// λ_eff: with `relative` (the default in MetaSegNet) λ_eff = λ · tr(X̃ᵀΩ̂X̃)/D, i.e. λ is measured in
-// units of the mean per-dimension variance of the support embeddings. WHY: the embedding is learned,
-// so its scale drifts during training; a fixed λ would drift from "no regularisation" to "all
-// regularisation". Relative λ makes the fitted classifier invariant to rescaling the embedding, and
-// bounds the condition number of the primal system by 1 + D/λ, which keeps a float32 solve accurate.
+// λ_eff: with `relative` (this function's default) λ_eff = λ · tr(X̃ᵀΩ̂X̃)/D, i.e. λ is measured in
+// units of the mean per-dimension variance of the support embeddings: the fitted classifier is invariant
+// to rescaling raw embeddings whose scale drifts, and the primal system's condition number is ≤ 1 + D/λ.
+// MetaSegNet itself now passes relative: false with unit-length embeddings (metasegnet.ts explains why:
+// a relative λ small enough to fit well leaves the fit nearly unregularised, and its gradients exploded).
 //
 // tfjs has no linear solve/inverse with gradients, so solveSpd() is Gauss–Jordan elimination written
 // with tf ops, wrapped in tf.customGrad with the analytic adjoint of a solve (Giles 2008, "Collected

@@ -55,7 +55,7 @@ function drawIndices(n: number, k: number, rng: Rng): Int32Array {
  * Sample ≤ maxPerClass labelled pixels per class over the whole support set and map them to per-cell
  * ridge weights and soft targets. Soft annotations weigh each pixel by its fg/bg weight.
  */
-export function supportTargets(support: SupportShotInfo[][], maxPerClass: number, rng: Rng): SupportTargets {
+export function supportTargets(support: SupportShotInfo[][], maxPerClass: number, rng: Rng, balance = false): SupportTargets {
   const ways = support.length, classes = ways + 1;
   const shots = support.flatMap((way, j) => way.map((s) => ({ ...s, way: j, w: annotationWeights(s.annotation) })));
   // candidates[k]: (shot, pixel, weight) of every pixel labelled k, in a fixed order (shot, row-major)
@@ -77,16 +77,26 @@ export function supportTargets(support: SupportShotInfo[][], maxPerClass: number
     return t;
   };
   const sampled: number[] = [];
+  const picks: Int32Array[] = [];
   for (let k = 0; k < classes; k++) {
-    const c = cand[k], n = c.pixel.length;
-    const chosen = n <= maxPerClass ? Int32Array.from({ length: n }, (_, i) => i) : drawIndices(n, maxPerClass, rng);
+    const n = cand[k].pixel.length;
+    picks.push(n <= maxPerClass ? Int32Array.from({ length: n }, (_, i) => i) : drawIndices(n, maxPerClass, rng));
+  }
+  // balance: every class present gets the same total weight (the mean class mass), so a class with few
+  // pixels is not outvoted by the background in the least-squares fit.
+  const massOf = picks.map((chosen, k) => chosen.reduce((s, idx) => s + cand[k].weight[idx], 0));
+  const present = massOf.filter((m) => m > 0);
+  const meanMass = present.reduce((a, b) => a + b, 0) / Math.max(1, present.length);
+  for (let k = 0; k < classes; k++) {
+    const c = cand[k], chosen = picks[k];
+    const scale = balance && massOf[k] > 0 ? meanMass / massOf[k] : 1;
     sampled.push(chosen.length);
     for (const idx of chosen) {
       const s = shots[c.shot[idx]], a = s.annotation, [h, w] = s.featSize;
       const y = Math.floor(c.pixel[idx] / a.width), x = c.pixel[idx] - y * a.width;
       const ty = tapsFor(a.height, h)[y], tx = tapsFor(a.width, w)[x];
       const m = mass[c.shot[idx]];
-      for (const [i, wy] of ty) for (const [j, wx] of tx) m[(i * w + j) * classes + k] += c.weight[idx] * wy * wx;
+      for (const [i, wy] of ty) for (const [j, wx] of tx) m[(i * w + j) * classes + k] += scale * c.weight[idx] * wy * wx;
     }
   }
   const omega: Float32Array[] = [], targets: Float32Array[] = [];

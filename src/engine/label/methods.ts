@@ -1,0 +1,134 @@
+// Labeling methods by id: what `protolab label --method`, the label service and `npm run bench:label`
+// build. A method is an encoder (features, cached per image) and a predictor (fitted to the supports
+// after every stroke), behind the seam of predictor.ts. `variants` lists the settings an ablation runs
+// (bench:label runs every variant of every method unless told otherwise); a method with quality parts
+// lists one variant per part switched off.
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors';
+import { EncoderPool } from '../eval/encoderPool';
+import { createBackbone, type BackboneId } from '../nets/backbone';
+import { baselinePredictor, type BaselineOptions } from './baselinePredictor';
+import { backboneEncoder, pooledBackboneEncoder } from './encoder';
+import type { LabelEncoder, Predictor } from './predictor';
+import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
+import { MobileNetLabelEncoder } from './quality/encoder';
+import { variantByName } from './quality/variants';
+import { QualityPredictor } from './qualityPredictor';
+
+export interface LabelModelSpec {
+  method: string;
+  backbone: BackboneId;
+  /** .safetensors weights (vgg16 only). */
+  weights?: string;
+  /** Working size S (images are resized to S×S). */
+  size: number;
+  /** Seed of a random-init backbone (vgg16 without weights). */
+  initSeed?: number;
+  /** The method's own settings (a variant's options). */
+  options?: Record<string, unknown>;
+  /** Encoder threads (wasm/cpu backends): > 1 encodes on a worker pool. Default 1 (in process). */
+  workers?: number;
+}
+
+/** What a manifest or report records about the model that made the masks. */
+export interface LabelModelInfo {
+  method: string;
+  backbone: string;
+  weightsHash: string;
+  weightsSource: string;
+  size: number;
+  encoderKey: string;
+  settings: Record<string, unknown>;
+}
+
+export interface LabelModel {
+  encoder: LabelEncoder;
+  predictor: Predictor;
+  info: LabelModelInfo;
+  /** How many encodes may usefully run at once (a grid pass encodes that far ahead). Default 1. */
+  encodeConcurrency?: number;
+  dispose(): void;
+}
+
+export interface LabelMethod {
+  id: string;
+  summary: string;
+  create(spec: LabelModelSpec): Promise<LabelModel>;
+  /** Named settings for ablations; the first is the default. */
+  variants: Array<{ name: string; options: Record<string, unknown> }>;
+}
+
+const baseline: LabelMethod = {
+  id: 'baseline',
+  summary: 'PANet prototypes over all support pixels, cosine × 20, softmax, bilinear upsampling (no refinement)',
+  variants: [{ name: 'baseline', options: {} }],
+  async create(spec) {
+    const opts = { id: spec.backbone, weights: spec.weights, seed: spec.initSeed };
+    const backbone = await createBackbone(opts);
+    const backend = tf.getBackend();
+    const workers = spec.workers ?? 1;
+    const pool = workers > 1 && (backend === 'wasm' || backend === 'cpu') ? await EncoderPool.create(workers, opts, backend) : undefined;
+    const encoder = pool ? pooledBackboneEncoder(pool, backbone, spec.size) : backboneEncoder(backbone, spec.size);
+    const predictor = baselinePredictor((spec.options ?? {}) as BaselineOptions);
+    return {
+      encoder,
+      predictor,
+      encodeConcurrency: pool?.size ?? 1,
+      info: {
+        method: 'baseline', backbone: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource,
+        size: spec.size, encoderKey: encoder.key, settings: predictor.describe(),
+      },
+      dispose: () => encoder.dispose(),
+    };
+  },
+};
+
+// The quality predictor (qualityPredictor.ts): the default, chosen on real photos (README, "Segmenting
+// your own photos"). Its variants are the default and the default with one part taken away, so
+// bench:label's photo_miou shows what each part is worth through the same service a labeler uses.
+const QUALITY_ABLATION = ['quality', 'quality-levels', 'quality-refine', 'quality-selfsupport', 'quality-own', 'quality/guided'];
+
+const quality: LabelMethod = {
+  id: 'quality',
+  summary: 'MobileNetV2 strides 16+32, prototypes (a ridge fit on an image with its own strokes), self-support, bilateral-grid CRF',
+  variants: QUALITY_ABLATION.map((name) => ({ name, options: name === 'quality' ? {} : (variantByName(name).config as unknown as Record<string, unknown>) })),
+  async create(spec) {
+    let config: QualityConfig = { ...QUALITY_DEFAULTS, ...(spec.options as Partial<QualityConfig>) };
+    let encoder: LabelEncoder;
+    let weightsHash: string, weightsSource: string;
+    if (spec.backbone === 'mobilenetv2') {
+      // several taps of one forward pass: in process (the worker pool encodes one level only)
+      const enc = await MobileNetLabelEncoder.create(spec.size, config.levels);
+      encoder = enc;
+      weightsHash = enc.weightsHash;
+      weightsSource = 'nsfwjs MobileNetV2 (embedded)';
+    } else {
+      // one level, the backbone's own stride (VGG-16: 8)
+      const backbone = await createBackbone({ id: spec.backbone, weights: spec.weights, seed: spec.initSeed });
+      config = { ...config, levels: [backbone.stride], levelWeights: undefined };
+      encoder = backboneEncoder(backbone, spec.size);
+      weightsHash = backbone.weightsHash;
+      weightsSource = backbone.weightsSource;
+    }
+    const predictor = new QualityPredictor(config);
+    return {
+      encoder,
+      predictor,
+      info: { method: 'quality', backbone: spec.backbone, weightsHash, weightsSource, size: spec.size, encoderKey: encoder.key, settings: predictor.describe() },
+      dispose: () => encoder.dispose(),
+    };
+  },
+};
+
+/** Registered methods; the first is the default of `protolab label` and of the workbench. */
+export const LABEL_METHODS: LabelMethod[] = [quality, baseline];
+
+export function labelMethod(id: string): LabelMethod {
+  const m = LABEL_METHODS.find((x) => x.id === id);
+  if (!m) throw new UsageError(`unknown labeling method '${id}' (choose ${LABEL_METHODS.map((x) => x.id).join(', ')})`);
+  return m;
+}
+
+export function createLabelModel(spec: LabelModelSpec): Promise<LabelModel> {
+  return labelMethod(spec.method).create(spec);
+}

@@ -1,0 +1,943 @@
+// The label service: one long-lived object per labelled folder, what the engine process holds for the
+// labeling workbench and what `protolab label` drives from a terminal.
+//
+//   open(folder)        reads (or creates) the state, takes the folder lock, lists the images (rescan);
+//                       nothing is encoded until an image is needed
+//   setShapes(id, …)    stores an image's annotation and re-segments THAT image from cached features
+//                       (refit on the supports + its own marks): the after-every-stroke path
+//   requestGrid()       a progressive pass over every image that lacks a current prediction (encoding
+//                       those never seen), cancellable; a newer request or a change of the model
+//                       (supports, classes) makes a running pass stop at the next image: newest wins
+//   suggestNext()       which image to look at next, with the reason
+//   accept / acceptAbove / setSupport / fullMask / exportSource
+//
+// The model = the supports (images flagged `support`, with their annotation rasters) fitted by the
+// method's predictor. Its key (modelKey) hashes the encoder, the predictor's settings, K and every
+// support's annotation; a prediction records the key it was made with, so a changed support set shows
+// which predictions are stale, also across sessions. `generation` counts model changes in this
+// process; events carry it so a client can drop results of an older generation.
+//
+// Masks at full size: S×S probabilities upsampled bilinearly row by row (upsample.ts) and the image's
+// own marks painted over them at full resolution: what a person marked is never overruled.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DataError, UsageError } from '../errors';
+import { probePhoto, readPhotoAt } from '../image/photo';
+import { decodeIndexPng, encodeIndexPng } from '../image/png';
+import type { IndexMask, RawImage } from '../types';
+import { exportLabels, type ExportOptions, type ExportResult } from './export';
+import type { ExportItem, ExportSource } from './exportSource';
+import { LabelFeatureStore } from './features';
+import { acquireLock, type FolderLock } from './lock';
+import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
+import { UNLABELED, type FittedModel, type LabelImage, type LabelSupport, type Prediction } from './predictor';
+import { listPhotos, mergeScan, type ScanChanges } from './scan';
+import { hasEvidence, maskShape, MAX_CLASSES, paintShapes, rasterizeShapes, sameShape, validateShapes, type Shape } from './shapes';
+import {
+  collectMaskGarbage, defaultColor, emptyState, loadState, readMask, saveState, storeMask, validateClasses,
+  type ClassDef, type ImageRecord, type ImageStatus, type LabelMode, type LabelSettings, type LabelStateData, type ShapesOrigin,
+} from './state';
+import { upsampleArgmax } from './upsample';
+import { rankSuggestions, type Suggestion } from './suggest';
+
+export type { Suggestion } from './suggest';
+export type { ExportItem, ExportSource } from './exportSource';
+
+export const LABEL_DIR = path.join('.protolab', 'label');
+
+export interface LabelServiceOptions {
+  /** Class names (or definitions) for a new state; for an existing one, the same list or an extension of it. */
+  classes?: ReadonlyArray<string | ClassDef>;
+  /** A ready model (tests, benchmarks); else one is built from `spec` (defaults: baseline, mobilenetv2, 417). */
+  model?: LabelModel;
+  spec?: Partial<LabelModelSpec>;
+  /** Where state.json, masks/ and the lock live (default `<folder>/.protolab/label`). */
+  stateDir?: string;
+  /** Feature cache on disk (default `<stateDir>/features`); null keeps features in memory only. */
+  featureDir?: string | null;
+  /** Memory for cached features (default 512 MB ≈ 330 MobileNetV2 images at 417²). */
+  featureBytes?: number;
+  /** Take the folder lock (default true). */
+  lock?: boolean;
+  /** Names this process in the lock ('protolab label', 'ProtoLab workbench', …). */
+  tool?: string;
+  /** Folders below `folder` not to list (e.g. an export target inside it). */
+  exclude?: string[];
+  onEvent?: (e: LabelEvent) => void;
+  /** Saves are coalesced: state.json is written this long after the last change (default 300 ms), but no
+   *  later than 1 s (or this delay, if longer) after the first unsaved one, and on close. */
+  saveDelayMs?: number;
+}
+
+export type LabelEvent =
+  | { type: 'scan'; changes: ScanChanges; images: number }
+  | { type: 'generation'; generation: number; modelKey: string }
+  | { type: 'prediction'; id: string; generation: number; confidence: number; status: ImageStatus }
+  | { type: 'broken'; id: string; reason: string }
+  | { type: 'status'; id: string; status: ImageStatus }
+  | { type: 'grid'; generation: number; done: number; total: number; id: string }
+  | { type: 'gridDone'; summary: GridSummary }
+  /** state.json was written: every change made before it is on disk. */
+  | { type: 'saved' };
+
+export interface ImageSummary {
+  id: string;
+  status: ImageStatus;
+  width?: number;
+  height?: number;
+  support: boolean;
+  shapes: number;
+  origin?: ShapesOrigin;
+  confidence?: number;
+  /** A prediction exists but was made by another model (the supports changed since). */
+  stale: boolean;
+  reason?: string;
+  note?: string;
+  /** Image tags (labeling from tags only). */
+  tags?: string[];
+}
+
+export interface PredictResult {
+  id: string;
+  generation: number;
+  /** S */
+  size: number;
+  /** S×S: the prediction with the image's own marks painted over it (0..K, 255 unsure). */
+  labels: Uint8Array;
+  confidence: number;
+  status: ImageStatus;
+}
+
+export interface GridSummary {
+  generation: number;
+  /** Every image that needed a prediction got one. */
+  completed: boolean;
+  predicted: number;
+  /** Already current, drawn, accepted or broken. */
+  skipped: number;
+  broken: number;
+  /** Why the pass stopped early: 'newer request', 'model changed', 'cancelled', 'no supports'. */
+  stopped?: string;
+}
+
+export interface GridRun {
+  generation: number;
+  done: Promise<GridSummary>;
+  cancel(): void;
+}
+
+const RGB_KEEP = 24;
+/** prediction.mask of a prediction whose PNG is still in pendingMasks. */
+const PENDING = 'pending';
+const PRED_KEEP = 6;
+/** A state with unsaved changes is written at most this long after the first of them (coalescing aside). */
+const MAX_SAVE_WAIT_MS = 1000;
+
+function sha(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 16);
+}
+
+/** A record with `undefined` keys removed (the state round trip is exact only without them). */
+function clean(r: ImageRecord): ImageRecord {
+  for (const k of Object.keys(r) as (keyof ImageRecord)[]) if (r[k] === undefined) delete r[k];
+  return r;
+}
+
+export class LabelService {
+  private data!: LabelStateData;
+  private lock?: FolderLock;
+  private features!: LabelFeatureStore;
+  private readonly rgbMemo = new Map<string, Promise<RawImage>>();
+  private readonly predMemo = new Map<string, { key: string; pred: Prediction }>();
+  private readonly rasterMemo = new WeakMap<Shape[], { key: string; raster: Uint8Array }>();
+  private readonly lastRaster = new Map<string, { key: string; shapes: Shape[]; raster: Uint8Array }>();
+  /** Predictions whose S×S PNG is not written yet (encoded at the next save, off the stroke path). */
+  private readonly pendingMasks = new Map<string, { labels: Uint8Array; size: number }>();
+  private readonly shapesHash = new WeakMap<Shape[], string>();
+  private readonly meanFeature = new Map<string, Float32Array>();
+  private readonly seq = new Map<string, number>();
+  private fittedCache?: { key: string; model: Promise<FittedModel | undefined> };
+  private gridToken = 0;
+  private saveTimer?: NodeJS.Timeout;
+  /** when the oldest change not yet on disk was made */
+  private dirtySince?: number;
+  private closed = false;
+  private ownsModel = false;
+  generation = 0;
+
+  private constructor(readonly folder: string, readonly stateDir: string, private model: LabelModel, private readonly opts: LabelServiceOptions) {}
+
+  static async open(folder: string, opts: LabelServiceOptions = {}): Promise<LabelService> {
+    const root = path.resolve(folder);
+    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new DataError(root, 'not a folder');
+    const stateDir = path.resolve(opts.stateDir ?? path.join(root, LABEL_DIR));
+    const lock = opts.lock === false ? undefined : acquireLock(stateDir, opts.tool ?? 'ProtoLab labeling');
+    let model: LabelModel | undefined;
+    try {
+      let data = loadState(stateDir);
+      const given = opts.classes ? toClassDefs(opts.classes, []) : undefined;
+      if (!data) data = emptyState(given ?? []);
+      else if (given) data.classes = mergeClasses(data.classes, given, path.join(stateDir, 'state.json'));
+      const s = opts.spec ?? {};
+      const spec: LabelModelSpec = {
+        method: s.method ?? data.settings.method ?? LABEL_METHODS[0].id,
+        backbone: s.backbone ?? (data.settings.backbone as LabelModelSpec['backbone'] | undefined) ?? 'mobilenetv2',
+        weights: s.weights ?? data.settings.weights,
+        size: s.size ?? data.settings.size ?? 417,
+        initSeed: s.initSeed,
+        options: s.options,
+        workers: s.workers,
+      };
+      model = opts.model ?? (await createLabelModel(spec));
+      const svc = new LabelService(root, stateDir, model, opts);
+      svc.ownsModel = !opts.model;
+      svc.lock = lock;
+      svc.data = data;
+      const { mode, folderTags } = data.settings;
+      data.settings = {
+        method: model.info.method, backbone: model.info.backbone, size: model.info.size, ...(spec.weights ? { weights: spec.weights } : {}),
+        ...(mode ? { mode } : {}), ...(folderTags !== undefined ? { folderTags } : {}),
+      };
+      const featureDir = opts.featureDir === null ? undefined : path.resolve(opts.featureDir ?? path.join(stateDir, 'features'));
+      svc.features = new LabelFeatureStore(model.encoder, opts.featureBytes ?? 512 * 1024 * 1024, featureDir);
+      svc.lastKey = svc.modelKey(); // generation 0 = the model the saved state describes
+      await svc.rescan();
+      return svc;
+    } catch (e) {
+      if (model && !opts.model) model.dispose();
+      lock?.release();
+      throw e;
+    }
+  }
+
+  // ---- what the folder holds ----
+
+  get classes(): ClassDef[] {
+    return this.data.classes.map((c) => ({ ...c }));
+  }
+
+  get size(): number {
+    return this.model.encoder.size;
+  }
+
+  get modelInfo(): LabelModelInfo {
+    return this.model.info;
+  }
+
+  /** Relative paths of the folder's images, in path order. */
+  ids(): string[] {
+    return Object.keys(this.data.images).sort();
+  }
+
+  summary(id: string): ImageSummary {
+    const r = this.rec(id);
+    const pred = r.prediction;
+    const out: ImageSummary = {
+      id, status: r.status, width: r.width, height: r.height, support: r.support, shapes: r.shapes.length, origin: r.origin,
+      confidence: r.accepted?.confidence ?? pred?.confidence,
+      stale: !!pred && r.status === 'predicted' && pred.model !== this.modelKey(),
+      reason: r.reason, note: r.note, tags: r.tags?.slice(),
+    };
+    for (const k of Object.keys(out) as (keyof ImageSummary)[]) if (out[k] === undefined) delete out[k];
+    return out;
+  }
+
+  /** The summary once the file's header was read (size, orientation; broken when unreadable). */
+  async probed(id: string): Promise<ImageSummary> {
+    this.rec(id);
+    await this.probe(id);
+    return this.summary(id);
+  }
+
+  list(): ImageSummary[] {
+    return this.ids().map((id) => this.summary(id));
+  }
+
+  shapes(id: string): Shape[] {
+    return this.rec(id).shapes.slice();
+  }
+
+  /** The shapes undone in the workbench (newest last). */
+  redo(id: string): Shape[] {
+    return (this.rec(id).redo ?? []).slice();
+  }
+
+  /** Copies of the mode and model settings this state records. */
+  get settings(): LabelSettings {
+    return { ...this.data.settings };
+  }
+
+  /** The workbench's mode (saved with the state; a host restores it on reopen). */
+  setMode(mode: LabelMode, folderTags: boolean): void {
+    if (this.closed) throw new UsageError('the label service is closed');
+    this.data.settings = { ...this.data.settings, mode, folderTags };
+    this.scheduleSave();
+  }
+
+  /** Store an image's tags (undefined: none); the pseudo mask is made by the caller (label/pseudo.ts). */
+  setTags(id: string, tags: string[] | undefined): void {
+    const r = this.rec(id);
+    if (tags === undefined) delete r.tags;
+    else r.tags = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
+    this.scheduleSave();
+  }
+
+  file(id: string): string {
+    this.rec(id);
+    return path.join(this.folder, ...id.split('/'));
+  }
+
+  /** Re-list the folder and merge (added, removed, renamed, edited files); new images are probed for size and orientation. */
+  async rescan(): Promise<ScanChanges> {
+    const exclude = [this.stateDir, ...(this.opts.exclude ?? [])];
+    const changes = await mergeScan(this.data, listPhotos(this.folder, exclude));
+    const toProbe = this.ids().filter((id) => this.data.images[id].width === undefined && this.data.images[id].status !== 'broken');
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (next < toProbe.length) await this.probe(toProbe[next++]);
+    }));
+    if (changes.added.length || changes.removed.length || changes.renamed.length || changes.changed.length || toProbe.length) {
+      this.bumpIfModelChanged();
+      this.scheduleSave();
+    }
+    this.emit({ type: 'scan', changes, images: this.ids().length });
+    return changes;
+  }
+
+  setClasses(classes: ReadonlyArray<string | ClassDef>): void {
+    const defs = toClassDefs(classes, this.data.classes);
+    const used = this.maxLabelUsed();
+    if (used > defs.length) throw new UsageError(`label ${used} is used in the annotations; keep at least ${used} classes`);
+    this.data.classes = defs;
+    this.bumpIfModelChanged();
+    this.scheduleSave();
+  }
+
+  // ---- annotation and prediction ----
+
+  /**
+   * Store an image's annotation (replacing the previous one) and re-segment that image. `support`
+   * sets whether this annotation teaches the other images (unchanged when not given; new images are
+   * not supports). `origin` records where the shapes came from (default: drawn by a person).
+   * Returns the new prediction, or undefined when nothing is annotated anywhere yet. A newer call for
+   * the same image makes an older one return undefined without storing (newest wins).
+   */
+  async setShapes(
+    id: string, shapes: unknown,
+    opts: {
+      support?: boolean; origin?: ShapesOrigin;
+      /** The workbench's redo stack (kept with the annotation; undefined leaves it, [] clears it). */
+      redo?: unknown;
+      /** A first annotation of an image that has no prediction yet makes it a support (the workbench's
+       *  first strokes teach every other image; later strokes on a predicted image correct only it). */
+      supportIfFirst?: boolean;
+      /** Called once the annotation is stored (before the prediction): a save from then on includes it. */
+      onStored?: () => void;
+    } = {},
+  ): Promise<PredictResult | undefined> {
+    const r = this.rec(id);
+    await this.probe(id);
+    if (r.status === 'broken') throw new DataError(this.file(id), `cannot annotate a broken image: ${r.reason}`);
+    const where = { classes: this.K(), width: r.width, height: r.height, where: id };
+    const valid = validateShapes(shapes, where);
+    const redo = opts.redo === undefined ? undefined : validateShapes(opts.redo, { ...where, where: `${id} (redo)` });
+    const mine = this.bumpSeq(id);
+    const first = r.shapes.length === 0 && !r.prediction && r.status !== 'accepted';
+    r.shapes = valid;
+    if (redo !== undefined) {
+      if (redo.length) r.redo = redo;
+      else delete r.redo;
+    }
+    if (opts.support !== undefined) r.support = opts.support;
+    else if (opts.supportIfFirst && first && valid.length) r.support = true;
+    if (valid.length) r.origin = opts.origin ?? 'human';
+    else delete r.origin;
+    delete r.accepted;
+    r.status = this.statusAfterEdit(r);
+    this.emit({ type: 'status', id, status: r.status });
+    this.bumpIfModelChanged();
+    this.scheduleSave();
+    opts.onStored?.();
+    // a drawn image's mask is its annotation, but it is still predicted: the person sees what the model makes of it
+    return this.predictOne(id, mine).catch((e) => this.noteFailure(id, e));
+  }
+
+  /** The current prediction of one image (computed when missing or stale). */
+  async predict(id: string): Promise<PredictResult | undefined> {
+    return this.predictOne(id, this.seq.get(id) ?? 0);
+  }
+
+  /** The raw prediction (S×S probabilities included), current model. */
+  async prediction(id: string): Promise<Prediction | undefined> {
+    await this.predictOne(id, this.seq.get(id) ?? 0);
+    return this.predMemo.get(id)?.pred;
+  }
+
+  /** Use an image's current mask as a support (on) or stop using it (off). A predicted image's mask
+   *  (with the person's corrections) becomes its `mask` shape and counts as accepted. */
+  async setSupport(id: string, on: boolean): Promise<void> {
+    const r = this.rec(id);
+    if (r.status === 'broken') throw new DataError(this.file(id), `cannot use a broken image as a support: ${r.reason}`);
+    if (on && (r.status === 'accepted' || r.status === 'predicted')) {
+      const full = await this.fullMask(id);
+      const png = encodeIndexPng(full);
+      r.shapes = [maskShape(full)];
+      r.origin = 'accepted-prediction';
+      r.accepted = { mask: storeMask(this.stateDir, png), at: new Date().toISOString(), ...(r.prediction ? { confidence: r.prediction.confidence, model: r.prediction.model } : {}) };
+      r.status = 'accepted';
+    } else if (on && !hasEvidence(this.rasterS(r))) {
+      throw new UsageError(`${id} has no annotation and no prediction to use as a support`);
+    }
+    r.support = on;
+    this.bumpSeq(id);
+    this.bumpIfModelChanged();
+    this.emit({ type: 'status', id, status: r.status });
+    this.scheduleSave();
+  }
+
+  /** Accept an image's mask as it is now (prediction + the person's marks), frozen at full size. */
+  async accept(id: string): Promise<void> {
+    const r = this.rec(id);
+    if (r.status === 'broken') throw new DataError(this.file(id), `cannot accept a broken image: ${r.reason}`);
+    if (r.status === 'accepted' || r.status === 'drawn') return;
+    const full = await this.fullMask(id);
+    const pred = r.prediction;
+    r.accepted = { mask: storeMask(this.stateDir, encodeIndexPng(full)), at: new Date().toISOString(), ...(pred ? { confidence: pred.confidence, model: pred.model } : {}) };
+    r.status = 'accepted';
+    this.emit({ type: 'status', id, status: 'accepted' });
+    this.scheduleSave();
+  }
+
+  /** Images with a current prediction at or above `threshold` confidence: their count (dryRun, ask the person first), or accept them all. */
+  async acceptAbove(threshold: number, opts: { dryRun?: boolean } = {}): Promise<{ count: number; ids: string[] }> {
+    const key = this.modelKey();
+    const ids = this.ids().filter((id) => {
+      const r = this.data.images[id];
+      return r.status === 'predicted' && r.prediction?.model === key && r.prediction.confidence >= threshold;
+    });
+    if (!opts.dryRun) for (const id of ids) await this.accept(id);
+    return { count: ids.length, ids };
+  }
+
+  /** The image's mask at its full (oriented) size: drawn → the annotation; accepted → the frozen mask;
+   *  else the current prediction upsampled with the person's marks over it. Unlabeled pixels of a
+   *  drawn mask are background. */
+  async fullMask(id: string): Promise<IndexMask> {
+    const r = this.rec(id);
+    await this.probe(id);
+    if (r.status === 'broken') throw new DataError(this.file(id), r.reason ?? 'broken');
+    const W = r.width!, H = r.height!;
+    if (r.status === 'accepted' && r.accepted) {
+      const m = decodeIndexPng(readMask(this.stateDir, r.accepted.mask), r.accepted.mask);
+      if (m.width !== W || m.height !== H) throw new DataError(this.file(id), `accepted mask is ${m.width}×${m.height}, the image ${W}×${H}`);
+      return m;
+    }
+    const human = rasterizeShapes(r.shapes, W, H);
+    if (r.status === 'drawn') return { width: W, height: H, data: human.map((v) => (v === UNLABELED ? 0 : v)) };
+    await this.predictOne(id, this.seq.get(id) ?? 0);
+    const p = this.predMemo.get(id)?.pred;
+    if (!p) throw new UsageError(`${id} has no prediction (no support marks any pixel yet)`);
+    const data = upsampleArgmax(p.probs, p.size, p.size, p.classes + 1, H, W);
+    for (let i = 0; i < data.length; i++) if (human[i] !== UNLABELED) data[i] = human[i];
+    return { width: W, height: H, data };
+  }
+
+  // ---- the grid pass ----
+
+  /** Start a pass over the images lacking a current prediction (ids in `order` first); any running pass stops. */
+  requestGrid(opts: {
+    order?: string[];
+    /** Awaited between images instead of a bare yield: a host makes the pass wait while strokes are served. */
+    pause?: () => Promise<void>;
+    /** Progress of THIS pass (the 'grid' events of an older pass may still arrive after a newer starts). */
+    onProgress?: (done: number, total: number, id: string) => void;
+  } = {}): GridRun {
+    const token = ++this.gridToken;
+    const generation = this.generation;
+    let cancelled = false;
+    const stopReason = (): string | undefined =>
+      cancelled ? 'cancelled' : this.closed ? 'closed' : token !== this.gridToken ? 'newer request' : generation !== this.generation ? 'model changed' : undefined;
+    const done = (async (): Promise<GridSummary> => {
+      const summary: GridSummary = { generation, completed: false, predicted: 0, skipped: 0, broken: 0 };
+      const first = (opts.order ?? []).filter((id) => this.data.images[id]);
+      const ids = [...new Set([...first, ...this.ids()])];
+      const key = this.modelKey();
+      const todo = ids.filter((id) => {
+        const r = this.data.images[id];
+        const need = r.status !== 'broken' && r.status !== 'accepted' && r.status !== 'drawn' && r.prediction?.model !== key;
+        if (!need) summary.skipped++;
+        return need;
+      });
+      if (!(await this.fitted())) {
+        summary.stopped = 'no supports';
+        return summary;
+      }
+      for (let i = 0; i < todo.length; i++) {
+        const why = stopReason();
+        if (why) {
+          summary.stopped = why;
+          return summary;
+        }
+        const id = todo[i];
+        // decode (and, with an encoder pool, encode) the next ones meanwhile
+        const ahead = this.model.encodeConcurrency ?? 1;
+        if (i + 1 < todo.length) void this.rgb(todo[i + 1]).catch(() => undefined);
+        for (let j = 1; j < ahead && i + j < todo.length; j++) void this.labelImage(todo[i + j]).catch(() => undefined);
+        try {
+          const res = await this.predictOne(id, this.seq.get(id) ?? 0);
+          if (res) summary.predicted++;
+        } catch (e) {
+          if (!(e instanceof DataError)) throw e;
+          summary.broken++;
+        }
+        this.emit({ type: 'grid', generation, done: i + 1, total: todo.length, id });
+        opts.onProgress?.(i + 1, todo.length, id);
+        await new Promise((r) => setImmediate(r)); // let strokes in between images
+        await opts.pause?.();
+      }
+      summary.completed = !stopReason();
+      if (!summary.completed) summary.stopped = stopReason();
+      return summary;
+    })().then((s) => {
+      this.emit({ type: 'gridDone', summary: s });
+      return s;
+    });
+    return { generation, done, cancel: () => { cancelled = true; } };
+  }
+
+  // ---- what a viewer shows without computing anything ----
+
+  /** The prediction last made for an image (S×S index PNG, the image's own marks painted over it), if
+   *  any: `current` says whether the model that made it is today's (else the supports changed since). */
+  storedPrediction(id: string): { png: Uint8Array; size: number; confidence: number; current: boolean } | undefined {
+    const r = this.rec(id);
+    const p = r.prediction;
+    if (!p || r.status === 'broken') return undefined;
+    const current = p.model === this.modelKey();
+    if (p.mask === PENDING) {
+      const m = this.pendingMasks.get(id);
+      if (!m) return undefined;
+      return { png: encodeIndexPng({ width: m.size, height: m.size, data: m.labels }, { fast: true }), size: m.size, confidence: p.confidence, current };
+    }
+    try {
+      return { png: new Uint8Array(readMask(this.stateDir, p.mask)), size: p.size, confidence: p.confidence, current };
+    } catch {
+      return undefined; // the file went missing: the prediction is made again on demand
+    }
+  }
+
+  /** A small index mask for a thumbnail (longest side ≤ maxSide): the accepted mask, the drawn
+   *  annotation (unlabeled as background) or the last prediction; undefined when there is none. */
+  thumbMask(id: string, maxSide = 64): IndexMask | undefined {
+    const r = this.rec(id);
+    if (r.status === 'broken' || r.width === undefined || r.height === undefined) return undefined;
+    let src: IndexMask | undefined;
+    if (r.status === 'accepted' && r.accepted) {
+      try {
+        src = decodeIndexPng(readMask(this.stateDir, r.accepted.mask), r.accepted.mask);
+      } catch {
+        src = undefined;
+      }
+    } else if (r.status === 'drawn') {
+      const S = this.size;
+      src = { width: S, height: S, data: this.rasterS(r).map((v) => (v === UNLABELED ? 0 : v)) };
+    } else {
+      const p = this.storedPrediction(id);
+      if (p) src = decodeIndexPng(p.png, id);
+    }
+    if (!src) return undefined;
+    // nearest neighbour to the image's aspect (S×S predictions are stretched back to it)
+    const k = maxSide / Math.max(r.width, r.height);
+    const w = Math.max(1, Math.round(r.width * Math.min(1, k))), h = Math.max(1, Math.round(r.height * Math.min(1, k)));
+    const data = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const sy = Math.min(src.height - 1, Math.floor(((y + 0.5) * src.height) / h));
+      for (let x = 0; x < w; x++) data[y * w + x] = src.data[sy * src.width + Math.min(src.width - 1, Math.floor(((x + 0.5) * src.width) / w))];
+    }
+    return { width: w, height: h, data };
+  }
+
+  // ---- suggest next ----
+
+  /** The n images most worth a look: uncertain AND unlike the current supports in feature space. */
+  suggestNext(n = 5): Suggestion[] {
+    const key = this.modelKey();
+    const supports = this.supportIds().flatMap((id) => {
+      const m = this.meanFeature.get(this.data.images[id].hash);
+      return m ? [{ id, mean: m }] : [];
+    });
+    const candidates = this.ids().flatMap((id) => {
+      const r = this.data.images[id];
+      const m = this.meanFeature.get(r.hash);
+      if (r.status !== 'predicted' || !r.prediction || r.prediction.model !== key || !m) return [];
+      return [{ id, confidence: r.prediction.confidence, mean: m }];
+    });
+    return rankSuggestions(candidates, supports, [...this.meanFeature.values()], n);
+  }
+
+  // ---- export ----
+
+  /** Everything an export needs; include 'all' (every image with a mask) or 'accepted' (accepted and drawn only). */
+  exportSource(include: 'all' | 'accepted' = 'all'): ExportSource {
+    const items: ExportItem[] = [];
+    const skipped: ExportSource['skipped'] = [];
+    const key = this.modelKey();
+    const canPredict = this.supportIds().some((id) => hasEvidence(this.rasterS(this.data.images[id])));
+    for (const id of this.ids()) {
+      const r = this.data.images[id];
+      if (r.status === 'broken') {
+        skipped.push({ id, status: r.status, reason: r.reason ?? 'broken' });
+        continue;
+      }
+      let kind: ExportItem['kind'];
+      if (r.status === 'drawn') kind = r.origin === 'pseudo' ? 'pseudo' : r.origin === 'accepted-prediction' ? 'accepted-prediction' : 'human';
+      else if (r.status === 'accepted') kind = r.origin === 'pseudo' ? 'pseudo' : 'accepted-prediction';
+      else if (include === 'accepted') {
+        skipped.push({ id, status: r.status, reason: 'not accepted' });
+        continue;
+      } else if (canPredict || hasEvidence(this.rasterS(r))) kind = 'prediction';
+      else {
+        skipped.push({ id, status: r.status, reason: 'no annotation anywhere to predict from' });
+        continue;
+      }
+      const item: ExportItem = {
+        id, file: this.file(id), hash: r.hash, width: r.width!, height: r.height!, orientation: r.orientation ?? 1, format: r.format ?? 'unknown',
+        kind, status: r.status, support: r.support,
+        confidence: kind === 'prediction' ? (r.prediction?.model === key ? r.prediction.confidence : undefined) : r.accepted?.confidence,
+        mask: async () => {
+          const m = await this.fullMask(id);
+          // a prediction is (re)made by fullMask when it was missing or stale: report the one exported
+          if (kind === 'prediction') item.confidence = this.data.images[id].prediction?.confidence;
+          return m;
+        },
+      };
+      items.push(item);
+    }
+    return { folder: this.folder, classes: this.classes, items, skipped, model: this.model.info, modelKey: key, supports: this.supportIds() };
+  }
+
+  /** Save the state, then export (label/export): what a host calls for "Export…". */
+  exportTo(out: string, opts: ExportOptions & { include?: 'all' | 'accepted' } = {}): Promise<ExportResult> {
+    this.flush();
+    const { include, ...rest } = opts;
+    return exportLabels(this.exportSource(include ?? 'all'), out, rest);
+  }
+
+  // ---- lifetime ----
+
+  /** Write state.json now (saves are otherwise coalesced). */
+  flush(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.dirtySince = undefined;
+    this.save();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.gridToken++;
+    try {
+      this.flush();
+      collectMaskGarbage(this.stateDir, this.data);
+    } finally {
+      const fitted = this.fittedCache?.model;
+      this.fittedCache = undefined;
+      await fitted?.then((m) => m?.dispose()).catch(() => undefined);
+      if (this.ownsModel) this.model.dispose();
+      this.lock?.release();
+    }
+  }
+
+  // ---- internals ----
+
+  private emit(e: LabelEvent): void {
+    this.opts.onEvent?.(e);
+  }
+
+  private K(): number {
+    return this.data.classes.length;
+  }
+
+  private rec(id: string): ImageRecord {
+    if (this.closed) throw new UsageError('the label service is closed');
+    const r = this.data.images[id];
+    if (!r) throw new UsageError(`no image "${id}" in ${this.folder}`);
+    return r;
+  }
+
+  private bumpSeq(id: string): number {
+    const n = (this.seq.get(id) ?? 0) + 1;
+    this.seq.set(id, n);
+    return n;
+  }
+
+  /** Write the PNGs of predictions made since the last save and point their records at them. */
+  private flushMasks(): void {
+    for (const [id, m] of this.pendingMasks) {
+      const r = this.data.images[id];
+      if (r?.prediction?.mask === PENDING) r.prediction.mask = storeMask(this.stateDir, encodeIndexPng({ width: m.size, height: m.size, data: m.labels }));
+    }
+    this.pendingMasks.clear();
+    // a record renamed by a rescan before its PNG was written: the prediction is simply made again later
+    for (const r of Object.values(this.data.images)) if (r.prediction?.mask === PENDING) delete r.prediction;
+  }
+
+  private save(): void {
+    this.flushMasks();
+    saveState(this.stateDir, this.data);
+    this.emit({ type: 'saved' });
+  }
+
+  private scheduleSave(): void {
+    if (this.closed && !this.saveTimer) return;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    // coalesced, but never postponed past MAX_SAVE_WAIT_MS after the first unsaved change: a grid pass
+    // predicting an image every 100 ms must not keep a stroke made meanwhile off the disk
+    const delay = this.opts.saveDelayMs ?? 300;
+    const now = Date.now();
+    this.dirtySince ??= now;
+    const wait = Math.max(0, Math.min(delay, this.dirtySince + Math.max(delay, MAX_SAVE_WAIT_MS) - now));
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.dirtySince = undefined;
+      try {
+        this.save();
+      } catch (e) {
+        process.stderr.write(`protolab: could not save the labeling state: ${(e as Error).message}\n`);
+      }
+    }, wait);
+    this.saveTimer.unref?.();
+  }
+
+  private markBroken(id: string, reason: string): void {
+    const r = this.data.images[id];
+    if (!r) return;
+    r.status = 'broken';
+    r.reason = reason;
+    delete r.prediction;
+    this.emit({ type: 'broken', id, reason });
+    this.scheduleSave();
+  }
+
+  private noteFailure(id: string, e: unknown): never {
+    if (e instanceof DataError && this.data.images[id]?.status !== 'broken') this.markBroken(id, e.problem);
+    throw e;
+  }
+
+  /** Size, orientation and format from the header; a file that cannot be read is marked broken. */
+  private async probe(id: string): Promise<void> {
+    const r = this.data.images[id];
+    if (!r || r.width !== undefined || r.status === 'broken') return;
+    try {
+      const info = await probePhoto(this.file(id));
+      r.width = info.width;
+      r.height = info.height;
+      r.orientation = info.orientation;
+      r.format = info.format;
+      if (r.shapes.length) {
+        try {
+          validateShapes(r.shapes, { classes: this.K(), width: r.width, height: r.height, where: id });
+        } catch (e) {
+          r.note = `annotation does not fit the image: ${(e as Error).message}`;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      this.markBroken(id, e.problem);
+    }
+  }
+
+  private rgb(id: string): Promise<RawImage> {
+    const r = this.data.images[id];
+    const k = `${r.hash}`;
+    let p = this.rgbMemo.get(k);
+    if (p) {
+      this.rgbMemo.delete(k);
+    } else {
+      const S = this.size;
+      p = readPhotoAt(this.file(id), S, S);
+      p.catch(() => this.rgbMemo.delete(k));
+    }
+    this.rgbMemo.set(k, p);
+    while (this.rgbMemo.size > RGB_KEEP) this.rgbMemo.delete(this.rgbMemo.keys().next().value as string);
+    return p;
+  }
+
+  private async labelImage(id: string): Promise<LabelImage> {
+    const r = this.data.images[id];
+    const rgb = await this.rgb(id);
+    const features = await this.features.get(r.hash, async () => rgb);
+    if (!this.meanFeature.has(r.hash)) this.meanFeature.set(r.hash, meanOf(features[features.length - 1]));
+    return { id, rgb, features };
+  }
+
+  /** The annotation raster at S×S (memoised per shapes array). When the shapes extend the ones last
+   *  rasterised for this image (a stroke added), only the new shapes are painted. */
+  private rasterS(r: ImageRecord): Uint8Array {
+    const S = this.size;
+    const W = r.width ?? S, H = r.height ?? S;
+    const k = `${W}x${H}@${S}`;
+    const hit = this.rasterMemo.get(r.shapes);
+    if (hit && hit.key === k) return hit.raster;
+    const grid = { width: S, height: S };
+    const last = this.lastRaster.get(r.hash);
+    let raster: Uint8Array;
+    if (last && last.key === k && last.shapes.length <= r.shapes.length && last.shapes.every((s, i) => sameShape(s, r.shapes[i]))) {
+      raster = last.raster.slice();
+      paintShapes(raster, r.shapes.slice(last.shapes.length), W, H, grid);
+    } else {
+      raster = rasterizeShapes(r.shapes, W, H, grid);
+    }
+    this.rasterMemo.set(r.shapes, { key: k, raster });
+    this.lastRaster.set(r.hash, { key: k, shapes: r.shapes, raster });
+    while (this.lastRaster.size > RGB_KEEP) this.lastRaster.delete(this.lastRaster.keys().next().value as string);
+    return raster;
+  }
+
+  /** 'drawn' when the annotation leaves no cell of the working grid unlabeled (checked at S×S: a
+   *  full-resolution check would rasterise a 24 MP canvas after every stroke), else predicted/unlabeled. */
+  private statusAfterEdit(r: ImageRecord): ImageStatus {
+    if (r.shapes.length && !this.rasterS(r).includes(UNLABELED)) return 'drawn';
+    return r.prediction ? 'predicted' : 'unlabeled';
+  }
+
+  private supportIds(): string[] {
+    return this.ids().filter((id) => {
+      const r = this.data.images[id];
+      return r.support && r.status !== 'broken' && r.shapes.length > 0;
+    });
+  }
+
+  private maxLabelUsed(): number {
+    let mx = 0;
+    for (const r of Object.values(this.data.images)) {
+      if (!r.shapes.length || r.width === undefined) continue;
+      for (const v of this.rasterS(r)) if (v <= MAX_CLASSES && v > mx) mx = v;
+    }
+    return mx;
+  }
+
+  private hashShapes(shapes: Shape[]): string {
+    let h = this.shapesHash.get(shapes);
+    if (!h) this.shapesHash.set(shapes, (h = sha(JSON.stringify(shapes))));
+    return h;
+  }
+
+  /** Which model the supports make now (see the header). */
+  modelKey(): string {
+    const sup = this.supportIds().map((id) => `${id}:${this.data.images[id].hash}:${this.hashShapes(this.data.images[id].shapes)}`);
+    return sha(JSON.stringify([this.model.info.encoderKey, this.model.predictor.id, this.model.predictor.describe(), this.K(), sup]));
+  }
+
+  private lastKey?: string;
+
+  private bumpIfModelChanged(): void {
+    const k = this.modelKey();
+    if (k === this.lastKey) return;
+    this.lastKey = k;
+    this.generation++;
+    this.emit({ type: 'generation', generation: this.generation, modelKey: k });
+  }
+
+  /** The fitted model of the current supports; undefined when no support marks a pixel. */
+  private fitted(): Promise<FittedModel | undefined> {
+    const key = this.modelKey();
+    if (this.fittedCache?.key === key) return this.fittedCache.model;
+    const old = this.fittedCache?.model;
+    const model = (async () => {
+      const supports: LabelSupport[] = [];
+      for (const id of this.supportIds()) {
+        const r = this.data.images[id];
+        await this.probe(id);
+        if (r.status === 'broken') continue;
+        const labels = this.rasterS(r);
+        if (!hasEvidence(labels)) continue;
+        supports.push({ image: await this.labelImage(id), labels });
+      }
+      return supports.length ? this.model.predictor.fit(supports, this.K()) : undefined;
+    })();
+    model.catch(() => {
+      if (this.fittedCache?.model === model) this.fittedCache = undefined;
+    });
+    this.fittedCache = { key, model };
+    // disposed on the next macrotask: a prediction that already awaited the old model uses it
+    // synchronously right after its await, so it runs first
+    old?.then((m) => setImmediate(() => m?.dispose())).catch(() => undefined);
+    return model;
+  }
+
+  private async predictOne(id: string, mySeq: number): Promise<PredictResult | undefined> {
+    const r = this.rec(id);
+    await this.probe(id);
+    if (r.status === 'broken') throw new DataError(this.file(id), r.reason ?? 'broken');
+    if (this.K() === 0) throw new UsageError('no classes defined: name at least one class');
+    const key = this.modelKey();
+    const memo = this.predMemo.get(id);
+    const shapesKey = `${key}:${this.hashShapes(r.shapes)}`;
+    let pred: Prediction;
+    if (memo && memo.key === shapesKey) {
+      pred = memo.pred;
+    } else {
+      let img: LabelImage;
+      try {
+        img = await this.labelImage(id);
+      } catch (e) {
+        this.noteFailure(id, e);
+      }
+      const own = this.rasterS(r);
+      let fitted = await this.fitted();
+      if ((this.seq.get(id) ?? 0) !== mySeq || this.closed) return undefined; // a newer annotation of this image won
+      let temporary: FittedModel | undefined;
+      if (!fitted) {
+        if (!hasEvidence(own)) return undefined; // nothing annotated anywhere
+        fitted = temporary = this.model.predictor.fit([{ image: img, labels: own }], this.K());
+      }
+      try {
+        pred = fitted.predict(img, r.support || temporary ? undefined : own);
+      } finally {
+        temporary?.dispose();
+      }
+      this.predMemo.delete(id);
+      this.predMemo.set(id, { key: shapesKey, pred });
+      while (this.predMemo.size > PRED_KEEP) this.predMemo.delete(this.predMemo.keys().next().value as string);
+    }
+    const own = this.rasterS(r);
+    const labels = new Uint8Array(pred.labels.length);
+    for (let i = 0; i < labels.length; i++) labels[i] = own[i] !== UNLABELED ? own[i] : pred.labels[i];
+    if (!(memo && memo.key === shapesKey) || r.prediction?.model !== key) {
+      // the PNG is written with the next save (flushMasks): encoding it here would cost every stroke
+      this.pendingMasks.set(id, { labels, size: pred.size });
+      r.prediction = { mask: PENDING, size: pred.size, confidence: pred.confidence, model: key, at: new Date().toISOString() };
+      if (r.status === 'unlabeled') r.status = 'predicted';
+      clean(r);
+      this.scheduleSave();
+    }
+    this.emit({ type: 'prediction', id, generation: this.generation, confidence: pred.confidence, status: r.status });
+    return { id, generation: this.generation, size: pred.size, labels, confidence: pred.confidence, status: r.status };
+  }
+}
+
+function meanOf(f: { shape: [number, number, number]; data: Float32Array }): Float32Array {
+  const [h, w, c] = f.shape;
+  const m = new Float32Array(c);
+  for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) m[k] += f.data[i * c + k];
+  for (let k = 0; k < c; k++) m[k] /= h * w;
+  return m;
+}
+
+/** Class names or definitions → definitions; a name keeps the colour it had in `current`, else the palette's. */
+function toClassDefs(list: ReadonlyArray<string | ClassDef>, current: readonly ClassDef[]): ClassDef[] {
+  return validateClasses(list.map((c, i) => (typeof c === 'string' ? { name: c, color: current[i]?.name === c ? current[i].color : defaultColor(i + 1) } : c)), 'classes');
+}
+
+/** Existing classes stay; a longer list may add classes at the end; a conflicting list is an error. */
+function mergeClasses(have: ClassDef[], given: ClassDef[], file: string): ClassDef[] {
+  for (let i = 0; i < Math.min(have.length, given.length); i++) {
+    if (have[i].name !== given[i].name) {
+      throw new UsageError(`${file} labels class ${i + 1} as "${have[i].name}", not "${given[i].name}" (classes so far: ${have.map((c) => c.name).join(', ')}); give the same list, extend it at the end, or use another state folder`);
+    }
+  }
+  return given.length > have.length ? [...have, ...given.slice(have.length)] : have;
+}

@@ -1,0 +1,323 @@
+// The labeling part of the engine protocol (protocol.ts adds these to its unions): the requests the
+// labeling workbench sends for one folder, their results, and the events of a folder's watch stream.
+// One LabelService per open folder lives in the engine process (server/label.ts); every request names
+// the folder it is about (an absolute path). Masks and images travel as Uint8Array (PNG / JPEG bytes).
+//
+// Shapes are checked here only as far as the envelope goes (an array, bounded); the service validates
+// each shape against the image (label/shapes.ts) and answers a bad one with a usage error naming it.
+//
+// Types only and small validators: the extension imports this file; it imports nothing of the engine.
+
+export type LabelImageStatus = 'unlabeled' | 'predicted' | 'accepted' | 'drawn' | 'broken';
+export type LabelMode = 'draw' | 'tags';
+export type LabelBackbone = 'vgg16' | 'mobilenetv2';
+
+export interface LabelClassDef { name: string; color: string }
+
+/** What model segments the folder: method (label/methods.ts), backbone, weights or a checkpoint, working size. */
+export interface LabelModelChoice {
+  method?: string;
+  backbone?: LabelBackbone;
+  /** .safetensors VGG-16 weights (vgg16 only). */
+  weights?: string;
+  /** A ProtoLab training checkpoint (file or run folder): its backbone and weights are used. */
+  checkpoint?: string;
+  size?: number;
+}
+
+/** One image as the engine reports it (label/service.ts ImageSummary). */
+export interface LabelImageSummary {
+  id: string;
+  status: LabelImageStatus;
+  width?: number;
+  height?: number;
+  support: boolean;
+  shapes: number;
+  origin?: 'human' | 'pseudo' | 'accepted-prediction';
+  confidence?: number;
+  /** a prediction exists but the supports changed since it was made */
+  stale: boolean;
+  reason?: string;
+  note?: string;
+  tags?: string[];
+}
+
+export interface LabelModelDescription {
+  method: string;
+  backbone: string;
+  weightsHash: string;
+  weightsSource: string;
+  size: number;
+}
+
+export interface LabelPredictionPayload {
+  /** S×S index PNG: 0 background, 1..K classes, 255 unsure (the image's own marks painted over the prediction) */
+  mask: Uint8Array;
+  size: number;
+  confidence: number;
+}
+
+export type LabelRequest =
+  | {
+    type: 'labelOpen'; id: number; folder: string;
+    /** Class names or definitions for a new state; for an existing one the same list or an extension of it. */
+    classes?: Array<string | LabelClassDef>;
+    spec?: LabelModelChoice;
+    /** Where state.json, masks/ and the lock live (default `<folder>/.protolab/label`). */
+    stateDir?: string;
+    /** Names the holder in the folder lock ('ProtoLab workbench (…)'). */
+    tool?: string;
+    /** Coalesced saves happen this long after a change (default 300 ms; tests hold edits unsaved with a long one). */
+    saveDelayMs?: number;
+  }
+  /** Streams `label` events for the folder until it is closed (result { closed: true }) or cancelled. */
+  | { type: 'labelWatch'; id: number; folder: string }
+  | { type: 'labelClose'; id: number; folder: string }
+  | { type: 'labelList'; id: number; folder: string; images?: string[] }
+  /** Re-list the folder (files added, removed, renamed, edited); work on the others is kept. */
+  | { type: 'labelRescan'; id: number; folder: string }
+  /** The image to draw on: display bytes (JPEG, longest side ≤ maxSide), its shapes and last prediction. */
+  | { type: 'labelImage'; id: number; folder: string; image: string; maxSide?: number }
+  | { type: 'labelThumbs'; id: number; folder: string; images: string[]; side?: number }
+  /**
+   * Store an image's whole shape list (and the workbench's redo stack) and re-segment it. `seq` is the
+   * host's counter of edits to this folder: the watch stream's `saved` event says up to which seq every
+   * edit is on disk. A newer request for the same image supersedes an older one still running.
+   */
+  | { type: 'labelSetShapes'; id: number; folder: string; image: string; shapes: unknown[]; redo?: unknown[]; seq: number; autoSupport?: boolean }
+  /** The image's current prediction (computed when missing or stale). */
+  | { type: 'labelPredict'; id: number; folder: string; image: string }
+  /** A progressive pass predicting every image that lacks a current prediction; progress events; cancel stops it. */
+  | { type: 'labelGrid'; id: number; folder: string; order?: string[] }
+  | { type: 'labelSuggest'; id: number; folder: string; count?: number }
+  | { type: 'labelAccept'; id: number; folder: string; images: string[] }
+  /** Images with a current prediction of at least `threshold` confidence: counted (dryRun) or accepted. */
+  | { type: 'labelAcceptAbove'; id: number; folder: string; threshold: number; dryRun: boolean }
+  | { type: 'labelSetSupport'; id: number; folder: string; image: string; on: boolean }
+  /** The whole class list: classes keep their index (rename), new ones are added at the end (a bare name gets the palette's colour). */
+  | { type: 'labelSetClasses'; id: number; folder: string; classes: Array<string | LabelClassDef> }
+  | { type: 'labelSetMode'; id: number; folder: string; mode: LabelMode; folderTags: boolean }
+  /** Image tags → pseudo masks (image → class names; null clears). Unknown names are added as classes. Progress events. */
+  | { type: 'labelTags'; id: number; folder: string; tags: Record<string, string[] | null> }
+  | {
+    type: 'labelExport'; id: number; folder: string; out: string; formats: Array<'voc' | 'coco'>;
+    include?: 'all' | 'accepted'; force?: boolean; cocoMode?: 'instance' | 'class'; images?: 'link' | 'copy'; valFraction?: number;
+  };
+
+export type LabelRequestType = LabelRequest['type'];
+
+/** Events of a folder's watch stream. */
+export type LabelChange =
+  /** images whose summary changed (status, prediction, support, tags); `removed`: ids gone from the folder */
+  | { type: 'images'; images: LabelImageSummary[]; removed?: string[] }
+  /** state.json was written: every labelSetShapes with seq ≤ `seq` is on disk */
+  | { type: 'saved'; seq: number }
+  /** the supports changed: predictions made before are stale */
+  | { type: 'generation'; generation: number }
+  | { type: 'classes'; classes: LabelClassDef[] };
+
+export interface LabelOpenInfo {
+  folder: string;
+  stateDir: string;
+  classes: LabelClassDef[];
+  images: LabelImageSummary[];
+  mode: LabelMode;
+  folderTags: boolean;
+  model: LabelModelDescription;
+  generation: number;
+  methods: Array<{ id: string; summary: string }>;
+  backbones: LabelBackbone[];
+  /** the folder was open in this engine already (same model): nothing was reloaded */
+  reused: boolean;
+}
+
+export interface LabelResultOf {
+  labelOpen: LabelOpenInfo;
+  labelWatch: { closed: true };
+  labelClose: { closed: boolean };
+  labelList: { images: LabelImageSummary[] };
+  labelRescan: { added: string[]; removed: string[]; renamed: Array<{ from: string; to: string }>; changed: string[]; images: LabelImageSummary[] };
+  labelImage: {
+    summary: LabelImageSummary; width: number; height: number;
+    /** JPEG bytes of the oriented image, longest side ≤ maxSide */
+    bytes: Uint8Array;
+    shapes: unknown[]; redo: unknown[];
+    /** the last prediction, if any (current: made by today's supports) */
+    prediction?: LabelPredictionPayload & { current: boolean };
+  };
+  labelThumbs: { thumbs: Array<{ id: string; image: Uint8Array; mask?: Uint8Array }> };
+  labelSetShapes: { status: LabelImageStatus; generation: number; superseded: boolean; prediction?: LabelPredictionPayload; support: boolean };
+  labelPredict: { status: LabelImageStatus; generation: number; prediction?: LabelPredictionPayload };
+  labelGrid: { generation: number; completed: boolean; predicted: number; skipped: number; broken: number; stopped?: string };
+  labelSuggest: { suggestions: Array<{ id: string; score: number; confidence: number; reason: string }>; why?: string };
+  labelAccept: { accepted: string[] };
+  labelAcceptAbove: { count: number; ids: string[] };
+  labelSetSupport: { generation: number; summary: LabelImageSummary };
+  labelSetClasses: { classes: LabelClassDef[]; generation: number };
+  labelSetMode: { mode: LabelMode; folderTags: boolean };
+  labelTags: { done: string[]; failed: Array<{ id: string; reason: string }>; classes: LabelClassDef[] };
+  labelExport: { out: string; exported: number; broken: number; skipped: number };
+}
+
+// ---- validation -----------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Bounds that keep a malformed message from costing the engine much. */
+export const LABEL_LIMITS = { ids: 100000, shapes: 20000, classes: 253, name: 200, path: 4096, tags: 100 } as const;
+
+export const LABEL_REQUEST_TYPES: readonly LabelRequestType[] = [
+  'labelOpen', 'labelWatch', 'labelClose', 'labelList', 'labelRescan', 'labelImage', 'labelThumbs', 'labelSetShapes', 'labelPredict',
+  'labelGrid', 'labelSuggest', 'labelAccept', 'labelAcceptAbove', 'labelSetSupport', 'labelSetClasses', 'labelSetMode', 'labelTags', 'labelExport',
+];
+
+export const isLabelRequestType = (t: unknown): t is LabelRequestType => LABEL_REQUEST_TYPES.includes(t as LabelRequestType);
+
+/**
+ * Check a label request's fields (after the envelope: object, integer id). `need(cond, what)` throws the
+ * caller's ProtocolError, so both files report errors the same way.
+ */
+export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) => void): void {
+  const str = (o: Obj, k: string, max: number = LABEL_LIMITS.path) => need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= max, `${k} must be a non-empty string of at most ${max} characters`);
+  const optStr = (o: Obj, k: string, max: number = LABEL_LIMITS.path) => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= max), `${k} must be a string`);
+  const int = (o: Obj, k: string, min: number, max: number) => need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
+  const optInt = (o: Obj, k: string, min: number, max: number) => {
+    if (o[k] !== undefined) int(o, k, min, max);
+  };
+  const bool = (o: Obj, k: string) => need(typeof o[k] === 'boolean', `${k} must be true or false`);
+  const arr = (o: Obj, k: string, max: number): unknown[] => {
+    need(Array.isArray(o[k]), `${k} must be an array`);
+    need((o[k] as unknown[]).length <= max, `${k} has more than ${max} items`);
+    return o[k] as unknown[];
+  };
+  const ids = (o: Obj, k: string) => arr(o, k, LABEL_LIMITS.ids).forEach((x, i) => need(typeof x === 'string' && x.length > 0 && x.length <= LABEL_LIMITS.path, `${k}[${i}] must be an image id`));
+  const classDef = (c: unknown, where: string) => {
+    need(isObj(c), `${where} must be {name, color}`);
+    const o = c as Obj;
+    need(typeof o.name === 'string' && o.name.trim().length > 0 && (o.name as string).length <= LABEL_LIMITS.name, `${where}.name must be a non-empty name`);
+    need(typeof o.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(o.color as string), `${where}.color must be #rrggbb`);
+  };
+  str(r, 'folder');
+  switch (r.type) {
+    case 'labelOpen': {
+      if (r.classes !== undefined) {
+        arr(r, 'classes', LABEL_LIMITS.classes).forEach((c, i) => {
+          if (typeof c === 'string') need(c.trim().length > 0 && c.length <= LABEL_LIMITS.name, `classes[${i}] must be a non-empty name`);
+          else classDef(c, `classes[${i}]`);
+        });
+      }
+      if (r.spec !== undefined) {
+        need(isObj(r.spec), 'spec must be an object');
+        const s = r.spec as Obj;
+        optStr(s, 'method', LABEL_LIMITS.name);
+        need(s.backbone === undefined || s.backbone === 'vgg16' || s.backbone === 'mobilenetv2', 'spec.backbone must be vgg16|mobilenetv2');
+        optStr(s, 'weights');
+        optStr(s, 'checkpoint');
+        optInt(s, 'size', 32, 2048);
+      }
+      optStr(r, 'stateDir');
+      optStr(r, 'tool', 500);
+      optInt(r, 'saveDelayMs', 0, 600000);
+      break;
+    }
+    case 'labelWatch':
+    case 'labelClose':
+    case 'labelRescan':
+    case 'labelSuggest':
+      optInt(r, 'count', 1, 1000);
+      break;
+    case 'labelList':
+      if (r.images !== undefined) ids(r, 'images');
+      break;
+    case 'labelImage':
+      str(r, 'image');
+      optInt(r, 'maxSide', 16, 16384);
+      break;
+    case 'labelThumbs':
+      ids(r, 'images');
+      optInt(r, 'side', 8, 1024);
+      break;
+    case 'labelSetShapes':
+      str(r, 'image');
+      arr(r, 'shapes', LABEL_LIMITS.shapes);
+      if (r.redo !== undefined) arr(r, 'redo', LABEL_LIMITS.shapes);
+      int(r, 'seq', 0, Number.MAX_SAFE_INTEGER);
+      need(r.autoSupport === undefined || typeof r.autoSupport === 'boolean', 'autoSupport must be true or false');
+      break;
+    case 'labelPredict':
+      str(r, 'image');
+      break;
+    case 'labelGrid':
+      if (r.order !== undefined) ids(r, 'order');
+      break;
+    case 'labelAccept':
+      ids(r, 'images');
+      break;
+    case 'labelAcceptAbove':
+      need(typeof r.threshold === 'number' && r.threshold >= 0 && r.threshold <= 1, 'threshold must be a number in [0, 1]');
+      bool(r, 'dryRun');
+      break;
+    case 'labelSetSupport':
+      str(r, 'image');
+      bool(r, 'on');
+      break;
+    case 'labelSetClasses':
+      arr(r, 'classes', LABEL_LIMITS.classes).forEach((c, i) => {
+        if (typeof c === 'string') need(c.trim().length > 0 && c.length <= LABEL_LIMITS.name, `classes[${i}] must be a non-empty name`);
+        else classDef(c, `classes[${i}]`);
+      });
+      break;
+    case 'labelSetMode':
+      need(r.mode === 'draw' || r.mode === 'tags', 'mode must be draw|tags');
+      bool(r, 'folderTags');
+      break;
+    case 'labelTags': {
+      need(isObj(r.tags), 'tags must be an object (image id → class names, or null to clear)');
+      const entries = Object.entries(r.tags as Obj);
+      need(entries.length <= LABEL_LIMITS.ids, `tags has more than ${LABEL_LIMITS.ids} images`);
+      for (const [id, t] of entries) {
+        if (t === null) continue;
+        need(Array.isArray(t) && t.length <= LABEL_LIMITS.tags && t.every((x) => typeof x === 'string' && x.trim().length > 0 && x.length <= LABEL_LIMITS.name), `tags[${JSON.stringify(id)}] must be a list of class names or null`);
+      }
+      break;
+    }
+    case 'labelExport': {
+      str(r, 'out');
+      const f = arr(r, 'formats', 2);
+      need(f.length > 0 && f.every((x) => x === 'voc' || x === 'coco') && new Set(f).size === f.length, 'formats must be distinct values of voc|coco');
+      need(r.include === undefined || r.include === 'all' || r.include === 'accepted', 'include must be all|accepted');
+      need(r.force === undefined || typeof r.force === 'boolean', 'force must be true or false');
+      need(r.cocoMode === undefined || r.cocoMode === 'instance' || r.cocoMode === 'class', 'cocoMode must be instance|class');
+      need(r.images === undefined || r.images === 'link' || r.images === 'copy', 'images must be link|copy');
+      need(r.valFraction === undefined || (typeof r.valFraction === 'number' && r.valFraction >= 0 && r.valFraction < 1), 'valFraction must be in [0, 1)');
+      break;
+    }
+    default:
+      need(false, `unknown label request type ${JSON.stringify(r.type)}`);
+  }
+}
+
+/** Check a `label` event's payload (the host's side). */
+export function checkLabelChange(e: Obj, need: (cond: boolean, what: string) => void): void {
+  need(typeof e.folder === 'string', 'label event without folder');
+  need(isObj(e.change), 'label event without change');
+  const c = e.change as Obj;
+  switch (c.type) {
+    case 'images':
+      need(Array.isArray(c.images) && c.images.every((i) => isObj(i) && typeof i.id === 'string' && typeof i.status === 'string'), 'images must be image summaries');
+      need(c.removed === undefined || (Array.isArray(c.removed) && c.removed.every((x) => typeof x === 'string')), 'removed must be image ids');
+      break;
+    case 'saved':
+      need(Number.isInteger(c.seq), 'saved.seq must be an integer');
+      break;
+    case 'generation':
+      need(Number.isInteger(c.generation), 'generation must be an integer');
+      break;
+    case 'classes':
+      need(Array.isArray(c.classes), 'classes must be an array');
+      break;
+    default:
+      need(false, `unknown label change ${JSON.stringify(c.type)}`);
+  }
+}

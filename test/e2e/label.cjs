@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// The labeling workbench as a user meets it, in a real VS Code workbench (code-server) driven by
+// Playwright: Explorer → right-click the photos folder → "Label Images in Folder" → name a class →
+// the labeling view opens on the first image → strokes drawn with the mouse (the class inside an object,
+// background beside it) → its mask is painted → the grid pass predicts every other image → reload the
+// window: the view comes back with the strokes → accept → export (folder picker) → the export is in the
+// Datasets view, as a VOC dataset → a second window on the same folder is refused, naming the holder.
+// Screenshots: OUT_DIR/L*.png. Counts: COUNTS_FILE ({suite, passed, failed, skipped, steps}).
+// Started by scripts/ci/code-server-e2e.sh (stage "label"); the workspace has photos/ (8 sample JPEGs)
+// and sample/ (whose SegmentationClass masks tell where to draw).
+// Env: CS_URL (workbench URL with ?folder=WS), WS_DIR, OUT_DIR, COUNTS_FILE.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { decode } = require('fast-png');
+const { launch, until, sleep, Workbench, Steps } = require('./workbench.cjs');
+
+const URL = process.env.CS_URL;
+const WS = process.env.WS_DIR;
+const OUT = path.resolve(process.env.OUT_DIR || 'test-output/code-server');
+const PHOTOS = path.join(WS || '.', 'photos');
+const EXPORTS = path.join(WS || '.', 'exports');
+const TRUTH = path.join(WS || '.', 'sample', 'VOCdevkit', 'VOC2012', 'SegmentationClass');
+
+/** The most interior point of label `want` (or of any object when want is 'object') in a truth mask, and how far it is from the edge. */
+function interior(id, want) {
+  const png = decode(fs.readFileSync(path.join(TRUTH, id.replace(/\.jpg$/, '.png'))));
+  const { width: w, height: h } = png;
+  const at = (x, y) => (x < 0 || y < 0 || x >= w || y >= h ? -1 : png.data[y * w + x]);
+  const ok = (v) => (want === 'object' ? v > 0 && v < 255 : v === want);
+  let best = { x: 0, y: 0, r: 0 };
+  for (let y = 4; y < h; y += 4) {
+    for (let x = 4; x < w; x += 4) {
+      if (!ok(at(x, y))) continue;
+      let r = 1;
+      // grow a ring of 16 samples until one leaves the region
+      for (; r < 80; r += 2) {
+        let inside = true;
+        for (let k = 0; k < 16 && inside; k++) inside = ok(at(Math.round(x + r * Math.cos(k * Math.PI / 8)), Math.round(y + r * Math.sin(k * Math.PI / 8))));
+        if (!inside) break;
+      }
+      if (r > best.r) best = { x, y, r };
+    }
+  }
+  return { ...best, w, h };
+}
+
+async function main() {
+  if (!URL) throw new Error('CS_URL is not set');
+  fs.mkdirSync(OUT, { recursive: true });
+  const { browser, page } = await launch();
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text().slice(0, 300)); });
+  const wb = new Workbench(page, OUT);
+  const s = new Steps(wb, 'code-server-label');
+  const photos = fs.readdirSync(PHOTOS).filter((f) => f.endsWith('.jpg')).sort();
+  let view; // the labeling webview's frame
+  let openId;
+  const hook = (name, ...args) => view.evaluate(([n, a]) => window.__protolabLabel[n](...a), [name, args]);
+  const tiles = () => view.$$eval('.tile[data-id]', (els) => els.map((e) => ({ id: e.dataset.id, status: [...e.classList].find((c) => c.startsWith('status-'))?.slice(7) })));
+
+  /** Press at image point p0, move through the others, release: a stroke with the real mouse. */
+  async function stroke(pts) {
+    const box = await (await view.frameElement()).boundingBox();
+    const client = async (x, y) => { const [cx, cy] = await hook('toClient', x, y); return [box.x + cx, box.y + cy]; };
+    const [x0, y0] = await client(...pts[0]);
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    for (const p of pts.slice(1)) {
+      const [x, y] = await client(...p);
+      await page.mouse.move(x, y, { steps: 8 });
+    }
+    await page.mouse.up();
+  }
+
+  await s.step('workbench loads with the photos folder', () => wb.open(URL));
+
+  await s.step('Explorer: right-click photos → "Label Images in Folder"', async () => {
+    await wb.runCommand('View: Show Explorer');
+    const row = page.locator('.explorer-folders-view .monaco-list-row').filter({ hasText: /^\s*photos\s*$/ }).first();
+    await row.waitFor({ state: 'visible', timeout: 30000 });
+    await wb.contextMenu(row, 'Label Images in Folder', { shot: 'L01-explorer-context-menu' });
+  }, { needs: ['workbench loads with the photos folder'] });
+
+  await s.step('name a class in the input box', async () => {
+    const input = page.locator('.quick-input-widget:visible input.input');
+    await input.waitFor({ state: 'visible', timeout: 30000 });
+    const title = ((await page.textContent('.quick-input-widget:visible .quick-input-title').catch(() => '')) || '').trim();
+    await input.fill('object');
+    await sleep(300);
+    await wb.shot('L02-class-name');
+    await input.press('Enter');
+    return title;
+  }, { needs: ['Explorer: right-click photos → "Label Images in Folder"'] });
+
+  await s.step('the labeling view opens: the image large, the grid of all images beside it', async () => {
+    view = await wb.frameWith('.view-label', { timeout: 120000 });
+    openId = await until(async () => view.evaluate(() => window.__protolabLabel?.openId() && document.querySelector('.canvas-message')?.textContent === '' ? window.__protolabLabel.openId() : null), { timeout: 120000, what: 'the first image to open' });
+    await until(async () => (await tiles()).length === photos.length, { timeout: 30000, what: `${photos.length} grid tiles` });
+    const classes = await view.$$eval('.class-item', (els) => els.map((e) => e.textContent.trim()));
+    await until(async () => (await view.$$('.tile[data-id].loading')).length === 0, { timeout: 60000, what: 'the thumbnails' });
+    await sleep(300);
+    await wb.shot('L03-labeling-view');
+    return `${openId} open; ${photos.length} tiles; classes ${classes.join(' | ')}`;
+  }, { needs: ['name a class in the input box'] });
+
+  let drawn;
+  await s.step('draw with the mouse: the object\'s class inside it, background beside it; its mask is painted', async () => {
+    const obj = interior(openId, 'object');
+    const bg = interior(openId, 0);
+    if (obj.r < 6 || bg.r < 6) throw new Error(`no room to draw in ${openId} (object r ${obj.r}, background r ${bg.r})`);
+    await view.click('.class-item[data-label="1"]');
+    const d = Math.max(4, obj.r * 0.6);
+    await stroke([[obj.x - d, obj.y], [obj.x + d, obj.y], [obj.x, obj.y + d * 0.6]]);
+    await view.click('.class-item[data-label="0"]');
+    const e = Math.max(4, bg.r * 0.6);
+    const painted1 = await hook('painted');
+    await stroke([[bg.x - e, bg.y], [bg.x + e, bg.y]]);
+    // a mask painted after the second stroke, for generation 2 (the webview drops answers to older ones)
+    await until(async () => (await hook('generation')) === 2 && (await hook('painted')) > painted1, { timeout: 120000, what: 'the mask of the second stroke to be painted' });
+    drawn = await hook('shapes');
+    if (drawn.length !== 2 || drawn[0].label !== 1 || drawn[1].label !== 0) throw new Error(`shapes: ${JSON.stringify(drawn).slice(0, 200)}`);
+    await sleep(400);
+    await wb.shot('L04-strokes-and-mask');
+    const st = await hook('stats');
+    return `2 strokes on ${openId} (object at ${obj.x},${obj.y} r ${obj.r}); stroke→paint ${st.n} samples, p50 ${Math.round(st.p50)} ms, max ${Math.round(st.max)} ms (loaded machine)`;
+  }, { needs: ['the labeling view opens: the image large, the grid of all images beside it'] });
+
+  await s.step('the grid pass predicts every other image (masks on the thumbnails)', async () => {
+    await until(async () => (await tiles()).filter((t) => t.id !== openId).every((t) => t.status === 'predicted'), { timeout: 240000, interval: 500, what: 'every other tile predicted' });
+    await until(async () => view.$eval('.grid-progress', (e) => e.hidden), { timeout: 60000, what: 'the grid pass to end' });
+    await sleep(1500); // thumbnails refetched at their new rev
+    await wb.shot('L05-grid-predicted');
+    const conf = await view.$$eval('.tile[data-id] .tile-conf', (els) => els.map((e) => e.textContent).filter(Boolean));
+    return `${photos.length - 1} predicted; confidences ${conf.join(' ')}`;
+  }, { needs: ['draw with the mouse: the object\'s class inside it, background beside it; its mask is painted'] });
+
+  await s.step('correct a predicted image with strokes: each mask painted (stroke → paint measured in the webview)', async () => {
+    const other = (await tiles()).find((t) => t.id !== openId && t.status === 'predicted').id;
+    await view.click(`.tile[data-id="${other}"]`);
+    await until(async () => view.evaluate((id) => window.__protolabLabel.openId() === id && document.querySelector('.canvas-message')?.textContent === '', other), { timeout: 60000, what: `${other} to open` });
+    const obj = interior(other, 'object');
+    const bg = interior(other, 0);
+    const n0 = (await hook('latencies')).length; // the samples of these strokes only
+    for (let k = 0; k < 6; k++) {
+      const p = k % 2 ? bg : obj;
+      await view.click(`.class-item[data-label="${k % 2 ? 0 : 1}"]`);
+      const painted = await hook('painted');
+      const dy = (k >> 1) * 3 - 3;
+      await stroke([[p.x - p.r * 0.4, p.y + dy], [p.x + p.r * 0.4, p.y + dy]]);
+      await until(async () => (await hook('painted')) > painted && (await hook('generation')) === k + 1, { timeout: 60000, what: `the mask of correction ${k + 1}` });
+    }
+    const ms = (await hook('latencies')).slice(n0).sort((a, b) => a - b);
+    if (ms.length !== 6) throw new Error(`${ms.length} latency samples for 6 strokes`);
+    await sleep(300);
+    await wb.shot('L05b-corrections');
+    // back to the first image for the reload
+    await view.click(`.tile[data-id="${openId}"]`);
+    await until(async () => view.evaluate((id) => window.__protolabLabel.openId() === id && document.querySelector('.canvas-message')?.textContent === '', openId), { timeout: 60000, what: `${openId} to open again` });
+    return `${other}: 6 strokes; stroke → mask painted ${ms.map((x) => Math.round(x)).join(', ')} ms (median ${Math.round((ms[2] + ms[3]) / 2)}; code-server on a loaded machine)`;
+  }, { needs: ['the grid pass predicts every other image (masks on the thumbnails)'] });
+
+  await s.step('reload the window: the labeling view comes back with the strokes', async () => {
+    await wb.runCommand('Developer: Reload Window');
+    await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+    view = await wb.frameWith('.view-label', { timeout: 180000 });
+    const back = await until(async () => view.evaluate(() => (window.__protolabLabel?.openId() && document.querySelector('.canvas-message')?.textContent === '' ? { id: window.__protolabLabel.openId(), shapes: window.__protolabLabel.shapes() } : null)), { timeout: 180000, what: 'the open image after the reload' });
+    if (back.id !== openId) throw new Error(`${back.id} is open after the reload, not ${openId}`);
+    if (JSON.stringify(back.shapes) !== JSON.stringify(drawn)) throw new Error(`the strokes changed across the reload: ${JSON.stringify(back.shapes).slice(0, 200)}`);
+    await until(async () => (await tiles()).filter((t) => t.id !== openId).every((t) => t.status === 'predicted'), { timeout: 60000, what: 'the grid statuses after the reload' });
+    await until(async () => (await hook('painted')) >= 1 || view.evaluate(() => !!document.querySelector('.image-conf')?.textContent), { timeout: 60000, what: 'the mask of the open image' }).catch(() => {});
+    await sleep(1500);
+    await wb.shot('L06-after-reload');
+    return `${back.id} with its ${back.shapes.length} strokes, exactly as drawn`;
+  }, { needs: ['the grid pass predicts every other image (masks on the thumbnails)'] });
+
+  await s.step('accept the open image, then every image above a confidence (count first)', async () => {
+    await view.click('vscode-button.label-accept');
+    await until(async () => (await tiles()).find((t) => t.id === openId)?.status === 'accepted', { timeout: 60000, what: `${openId} accepted` });
+    await view.$eval('vscode-textfield.accept-threshold', (el) => { el.value = '0'; el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true })); });
+    await view.click('vscode-button.accept-count');
+    const ask = await until(async () => { const t = ((await view.textContent('.accept-confirm').catch(() => '')) || '').trim(); return /Accept \d+ image/.test(t) ? t : null; }, { timeout: 30000, what: 'the count to confirm' });
+    await wb.shot('L07a-accept-above-count');
+    await view.click('vscode-button.accept-yes');
+    await until(async () => (await tiles()).every((t) => t.status === 'accepted'), { timeout: 120000, what: 'every tile accepted' });
+    await sleep(800);
+    await wb.shot('L07-accepted');
+    return ask.replace(/\s+/g, ' ').slice(0, 80);
+  }, { needs: ['reload the window: the labeling view comes back with the strokes'] });
+
+  let exported;
+  await s.step('export: pick a folder, the engine writes VOC + COCO', async () => {
+    fs.mkdirSync(EXPORTS, { recursive: true });
+    await view.click('vscode-button.label-export');
+    // the folder picker (code-server's simple file dialog): type the folder, accept it
+    const input = page.locator('.quick-input-widget:visible input.input');
+    await input.waitFor({ state: 'visible', timeout: 30000 });
+    await wb.shot('L08a-export-folder-picker');
+    await input.fill(EXPORTS);
+    await sleep(500);
+    await input.press('Enter');
+    await sleep(800);
+    if (await wb.quickPickOpen()) {
+      // Enter navigated into the folder: accept it with the dialog's OK button
+      const ok = page.locator('.quick-input-widget:visible .quick-input-action .monaco-button, .quick-input-widget:visible a.monaco-button').filter({ hasText: /Export here|OK/ }).first();
+      if (await ok.isVisible().catch(() => false)) await ok.click();
+      else await input.press('Enter');
+    }
+    const note = await until(async () => { const t = ((await view.textContent('.label-note').catch(() => '')) || '').trim(); return /^Exported|failed/i.test(t) ? t : null; }, { timeout: 180000, what: 'the export to finish' });
+    if (!/^Exported/.test(note)) throw new Error(note);
+    await sleep(500);
+    await wb.shot('L08-exported');
+    const jpgs = fs.readdirSync(path.join(EXPORTS, 'JPEGImages')).length;
+    const pngs = fs.readdirSync(path.join(EXPORTS, 'SegmentationClass')).length;
+    const coco = JSON.parse(fs.readFileSync(path.join(EXPORTS, 'annotations.json'), 'utf8'));
+    const man = JSON.parse(fs.readFileSync(path.join(EXPORTS, 'manifest.json'), 'utf8'));
+    if (jpgs !== photos.length || pngs !== photos.length) throw new Error(`exported ${jpgs} images and ${pngs} masks, expected ${photos.length}`);
+    exported = true;
+    return `${note.slice(0, 90)}; ${jpgs} JPEGImages, ${pngs} SegmentationClass, ${coco.annotations.length} COCO annotations; manifest counts ${JSON.stringify(man.counts)}`;
+  }, { needs: ['accept the open image, then every image above a confidence (count first)'] });
+
+  await s.step('the export is in the Datasets view, as a VOC dataset', async () => {
+    if (!exported) throw new Error('nothing exported');
+    await wb.runCommand('View: Show ProtoLab');
+    const pane = await wb.pane('Datasets');
+    const row = await wb.treeRow(pane, /photos \(labels\)/, { timeout: 30000 });
+    const text = ((await row.textContent()) || '').replace(/\s+/g, ' ').trim();
+    if (!/VOC/.test(text)) throw new Error(`the row says ${text}`);
+    await row.click();
+    await sleep(1500);
+    await wb.shot('L09-datasets-view');
+    const settings = JSON.parse(fs.readFileSync(path.join(WS, '.vscode', 'settings.json'), 'utf8'));
+    const ds = (settings['protolab.datasets'] || []).find((d) => /photos \(labels\)/.test(d.name));
+    return `${text}; setting ${JSON.stringify(ds)}`;
+  }, { needs: ['export: pick a folder, the engine writes VOC + COCO'] });
+
+  await s.step('a second window on the same folder is refused, naming the holder', async () => {
+    const page2 = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const wb2 = new Workbench(page2, OUT);
+    try {
+      await wb2.open(URL);
+      await sleep(3000);
+      await wb2.shot('L10a-second-window');
+      // a restored labeling view (if this window restored the workspace's editors) cannot take the folder either
+      const restored = page2.frames().find((f) => f !== page2.mainFrame() && f.url().includes('fake.html'));
+      const restoredSays = restored ? ((await restored.textContent('.canvas-message').catch(() => '')) || '').trim() : '';
+      await wb2.runCommand('View: Show Explorer');
+      const row = page2.locator('.explorer-folders-view .monaco-list-row').filter({ hasText: /^\s*photos\s*$/ }).first();
+      await row.waitFor({ state: 'visible', timeout: 30000 });
+      await wb2.contextMenu(row, 'Label Images in Folder');
+      // the class prompt comes when no view of the folder is open in this window; then the refusal
+      const input = page2.locator('.quick-input-widget:visible input.input');
+      let prompted = false, center = false;
+      const t0 = Date.now();
+      const msg = await until(async () => {
+        if (!prompted && await input.isVisible().catch(() => false)) {
+          prompted = true;
+          await wb2.shot('L10b-second-window-prompt');
+          await input.press('Enter'); // the saved class is offered
+        }
+        const hit = (await wb2.notifications()).find((n) => /in use by/i.test(n));
+        // a window that is not the focused one may keep the toast in the notification center only
+        if (!hit && !center && Date.now() - t0 > 15000 && !(await input.isVisible().catch(() => false))) {
+          center = true;
+          await wb2.runCommand('Notifications: Show Notifications').catch(() => {});
+        }
+        return hit;
+      }, { timeout: 180000, interval: 500, what: 'the refusal naming the holder' });
+      await sleep(500);
+      await wb2.shot('L10-second-window-refused');
+      if (!/ProtoLab workbench/.test(msg) || !/pid \d+/.test(msg)) throw new Error(`the message does not name the holder: ${msg}`);
+      return `${prompted ? 'after the class prompt: ' : ''}${msg.slice(0, 220)}${restoredSays ? `; a restored view says: ${restoredSays.slice(0, 120)}` : ''}`;
+    } catch (e) {
+      await wb2.shot('FAILED-second-window').catch(() => {});
+      throw e;
+    } finally {
+      await page2.close().catch(() => {});
+    }
+  }, { needs: ['the labeling view opens: the image large, the grid of all images beside it'] });
+
+  await s.step('no error notifications in the first window', async () => {
+    const n = (await wb.notifications()).filter((x) => /error|failed|cannot/i.test(x) && /protolab/i.test(x));
+    if (n.length) throw new Error(n.join('\n'));
+    const ours = consoleErrors.filter((e) => /protolab/i.test(e));
+    return `${ours.length} ProtoLab console error(s)${ours.length ? ': ' + ours.slice(0, 3).join(' | ') : ''}`;
+  }, { needs: ['workbench loads with the photos folder'] });
+
+  await browser.close().catch(() => {});
+  return s.finish(process.env.COUNTS_FILE);
+}
+
+main().then((c) => process.exit(c.failed ? 1 : 0), (e) => {
+  console.error('label drive crashed:', e && e.stack ? e.stack : e);
+  process.exit(2);
+});
