@@ -14,7 +14,7 @@
 // not out-voted by the background around it (the fitted targets are then centred on the classes' mean,
 // not on the background).
 import type { LinearClassifier } from './classifier';
-import { matMulT, matTMul, solveSpd } from './linalg';
+import { matMul, solveSpd } from './linalg';
 import { classMass, sampleFeatures, subsample, type SampleSet } from './samples';
 
 export interface RidgeOptions {
@@ -27,12 +27,21 @@ export interface RidgeOptions {
   maxCells?: number;
 }
 
+// Scratch rasters reused from one fit to the next (a stroke refits every time): allocating the n×d
+// feature, Z and Zᵀ arrays afresh measured as 10–15 ms spikes every few strokes (fresh pages).
+let scratch = new Float32Array(0);
+function scratchOf(len: number): Float32Array {
+  if (scratch.length < len) scratch = new Float32Array(Math.ceil(len * 1.25));
+  return scratch;
+}
+
 export function ridgeClassifier(all: SampleSet, opts: RidgeOptions = {}): LinearClassifier {
   const lambda = opts.lambda ?? 0.01, scale = opts.scale ?? 10;
   const s = subsample(all, opts.maxCells ?? 150);
   const { n, d, k1 } = s;
-  const x = sampleFeatures(s);
   if (n === 0) throw new RangeError('ridgeClassifier: no labelled sample');
+  const buf = scratchOf(3 * n * d);
+  const x = sampleFeatures(s, buf.subarray(0, n * d));
   const mass = classMass(s);
   // per-sample weight ω_i, optionally rebalanced so every class present has equal total weight
   const om = new Float64Array(n);
@@ -48,16 +57,17 @@ export function ridgeClassifier(all: SampleSet, opts: RidgeOptions = {}): Linear
     for (let j = 0; j < d; j++) xBar[j] += a * x[i * d + j];
     for (let k = 0; k < k1; k++) tBar[k] += a * s.t[i * k1 + k];
   }
-  const z = new Float32Array(n * d), v = new Float32Array(n * k1);
+  // Z and Zᵀ written together: the products below are plain A·B (see linalg.ts on transposed operands)
+  const z = buf.subarray(n * d, 2 * n * d), zT = buf.subarray(2 * n * d, 3 * n * d), v = new Float32Array(n * k1);
   for (let i = 0; i < n; i++) {
     const r = Math.sqrt(om[i] / tot);
-    for (let j = 0; j < d; j++) z[i * d + j] = r * (x[i * d + j] - xBar[j]);
+    for (let j = 0; j < d; j++) zT[j * n + i] = z[i * d + j] = r * (x[i * d + j] - xBar[j]);
     for (let k = 0; k < k1; k++) v[i * k1 + k] = r * (s.t[i * k1 + k] - tBar[k]);
   }
-  const g = Float64Array.from(matMulT(z, n, d, z, n));
+  const g = Float64Array.from(matMul(z, n, d, zT, n)); // Z Zᵀ
   for (let i = 0; i < n; i++) g[i * n + i] += lambda;
   const a = solveSpd(g, n, v, k1);
-  const w = matTMul(z, n, d, Float32Array.from(a), k1); // Zᵀ a  [d, k1]
+  const w = matMul(zT, d, n, Float32Array.from(a), k1); // Zᵀ a  [d, k1]
   const bias = new Float32Array(k1);
   for (let k = 0; k < k1; k++) {
     let xw = 0;

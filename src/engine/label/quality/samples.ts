@@ -130,8 +130,8 @@ export function weightedSums(s: SampleSet, a: Float64Array, p: number): Float32A
 }
 
 /** The feature vectors [n, d] of every sample (bilinear reads of every level on its image's finest grid). */
-export function sampleFeatures(s: SampleSet): Float32Array {
-  const x = new Float32Array(s.n * s.d);
+export function sampleFeatures(s: SampleSet, into?: Float32Array): Float32Array {
+  const x = into && into.length >= s.n * s.d ? into.subarray(0, s.n * s.d) : new Float32Array(s.n * s.d);
   for (const part of s.parts) x.set(cellFeatures(part.levels, part.cells), part.offset * s.d);
   return x;
 }
