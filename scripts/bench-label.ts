@@ -4,7 +4,8 @@
 //  2. re-segmentation latency from cached features: a user adds strokes one by one to one image
 //     (warm-up, then ≥ 50 timed setShapes calls, each re-segmenting that image): p50 / p95 / max ms;
 //     the same with the strokes on a SUPPORT image (every stroke refits the model);
-//  3. real photos: labelme-examples' VOC photos (scripts/fetch-labelme.sh), 1-shot: every ordered pair
+//  3. real photos: labelme-examples' VOC photos (scripts/fetch-labelme.sh) and the hand-traced scikit-image
+//     photos (node out/scripts/make-photo-truth.js), 1-shot: every ordered pair
 //     (support, query) sharing a class, the support's mask restricted to the shared classes; mean over
 //     pairs of the query's foreground IoU at full size, beside the all-foreground baseline;
 //  4. peak RSS of the process.
@@ -13,7 +14,7 @@
 // Last line: one JSON object (p50_ms, p95_ms, max_ms, grid_images_per_s, peak_rss_mb, photo_miou, …).
 // Flags: --size 417 --images 200 --timed 60 --warmup 5 --configs method[:variant],… --backend wasm|…
 //        --workers N (encoder threads for the first pass; default cores, ≤ 4, as protolab label)
-//        --labelme DIR (the extracted labelme-examples root) --skip-grid --skip-photos
+//        --labelme DIR (the extracted labelme-examples root) --photo-truth DIR --skip-grid --skip-photos
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     configs: { type: 'string' },
     backend: { type: 'string' },
     labelme: { type: 'string' },
+    'photo-truth': { type: 'string' },
     'skip-grid': { type: 'boolean', default: false },
     'skip-photos': { type: 'boolean', default: false },
     workers: { type: 'string' },
@@ -100,35 +102,56 @@ async function latency(svc: LabelService, id: string, support: boolean): Promise
   return times;
 }
 
-/** labelme-examples' three VOC photos: ordered pairs sharing a class, 1-shot, foreground IoU at full size. */
+/** Real photos with truth: labelme-examples' VOC photos and, when scripts/make-photo-truth.ts has built
+ * them, the two hand-traced scikit-image photos (the same folders scripts/eval-photos.ts reads). */
+function photoFolders(): string[] {
+  const labelme = values.labelme ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme', 'root');
+  return [
+    path.join(labelme, 'usr', 'share', 'doc', 'labelme-examples', 'examples', 'instance_segmentation', 'data_dataset_voc'),
+    values['photo-truth'] ?? path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth'),
+  ].filter((d) => fs.existsSync(path.join(d, 'JPEGImages')) && fs.existsSync(path.join(d, 'SegmentationClassPNG')));
+}
+
+interface TruthPhoto { id: string; file: string; truth: IndexMask; classes: number[] }
+
+async function truthPhotos(dir: string, tag: number): Promise<TruthPhoto[]> {
+  const out: TruthPhoto[] = [];
+  for (const m of fs.readdirSync(path.join(dir, 'SegmentationClassPNG')).filter((f) => f.endsWith('.png')).sort()) {
+    const stem = m.replace(/\.png$/, '');
+    const img = ['.jpg', '.jpeg', '.png'].map((e) => path.join(dir, 'JPEGImages', stem + e)).find((f) => fs.existsSync(f));
+    if (!img) continue;
+    const truth = await readIndexPng(path.join(dir, 'SegmentationClassPNG', m));
+    const classes = [...new Set(truth.data)].filter((v) => v !== 0 && v !== 255).sort((a, b) => a - b);
+    out.push({ id: `f${tag}-${stem}${path.extname(img)}`, file: img, truth, classes });
+  }
+  return out;
+}
+
+/** Every ordered pair of real photos sharing a class, 1-shot: the support's full mask of the shared
+ * classes through the labeling service (as a labeler's support), the query's IoU per shared class at full size. */
 async function photoIoU(cfg: Config): Promise<{ miou: number; allFg: number; pairs: string[] } | undefined> {
-  const root = values.labelme ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme', 'root');
-  const voc = path.join(root, 'usr', 'share', 'doc', 'labelme-examples', 'examples', 'instance_segmentation', 'data_dataset_voc');
-  if (!fs.existsSync(voc)) {
-    console.log(`photo IoU: skipped (no labelme-examples under ${root}; run scripts/fetch-labelme.sh)`);
+  const folders = photoFolders();
+  if (!folders.length) {
+    console.log('photo IoU: skipped (no labelme-examples: run scripts/fetch-labelme.sh; no photo truth: node out/scripts/make-photo-truth.js)');
     return undefined;
   }
-  const ids = fs.readdirSync(path.join(voc, 'JPEGImages')).map((f) => f.replace(/\.jpg$/, '')).sort();
-  const truth = new Map<string, IndexMask>();
-  for (const id of ids) truth.set(id, await readIndexPng(path.join(voc, 'SegmentationClassPNG', `${id}.png`)));
-  const classesOf = (m: IndexMask) => [...new Set(m.data)].filter((v) => v !== 0 && v !== 255).sort((a, b) => a - b);
+  const photos = (await Promise.all(folders.map((d, i) => truthPhotos(d, i)))).flat();
   const ious: number[] = [], allFg: number[] = [], pairs: string[] = [];
   const model = await createLabelModel({ method: cfg.method, backbone: 'mobilenetv2', size, options: cfg.options });
   try {
-    for (const s of ids) for (const q of ids) {
+    for (const s of photos) for (const q of photos) {
       if (s === q) continue;
-      const shared = classesOf(truth.get(s)!).filter((c) => classesOf(truth.get(q)!).includes(c));
+      const shared = s.classes.filter((c) => q.classes.includes(c));
       if (!shared.length) continue;
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-benchphoto-'));
       try {
-        for (const id of [s, q]) fs.copyFileSync(path.join(voc, 'JPEGImages', `${id}.jpg`), path.join(dir, `${id}.jpg`));
+        for (const p of [s, q]) fs.copyFileSync(p.file, path.join(dir, p.id));
         const svc = await LabelService.open(dir, { classes: shared.map(String), model, featureDir: null, lock: false, stateDir: path.join(dir, '.state') });
         try {
-          const sm = truth.get(s)!;
-          const sup = { ...sm, data: sm.data.map((v) => (v === 255 ? 255 : shared.indexOf(v) + 1)) };
-          await svc.setShapes(`${s}.jpg`, [maskShape(sup)], { support: true });
-          const pred = await svc.fullMask(`${q}.jpg`);
-          const qm = truth.get(q)!;
+          const sup = { ...s.truth, data: s.truth.data.map((v) => (v === 255 ? 255 : shared.indexOf(v) + 1)) };
+          await svc.setShapes(s.id, [maskShape(sup)], { support: true });
+          const pred = await svc.fullMask(q.id);
+          const qm = q.truth;
           for (const [k, c] of shared.entries()) {
             let inter = 0, union = 0, gt = 0, n = 0;
             for (let i = 0; i < qm.data.length; i++) {
@@ -141,7 +164,7 @@ async function photoIoU(cfg: Config): Promise<{ miou: number; allFg: number; pai
             }
             ious.push(inter / union);
             allFg.push(gt / n);
-            pairs.push(`${s}→${q} class ${c}: IoU ${(inter / union).toFixed(3)} (all-foreground ${(gt / n).toFixed(3)})`);
+            pairs.push(`${s.id}→${q.id} class ${c}: IoU ${(inter / union).toFixed(3)} (all-foreground ${(gt / n).toFixed(3)})`);
           }
         } finally {
           await svc.close();
@@ -203,8 +226,8 @@ async function main(): Promise<void> {
       }
       const photo = values['skip-photos'] ? undefined : await photoIoU(cfg);
       if (photo) {
-        for (const p of photo.pairs) console.log(`[${cfg.name}] labelme ${p}`);
-        console.log(`[${cfg.name}] labelme photos, 1-shot, mean foreground IoU ${photo.miou.toFixed(3)} (all-foreground baseline ${photo.allFg.toFixed(3)})`);
+        for (const p of photo.pairs) console.log(`[${cfg.name}] photo ${p}`);
+        console.log(`[${cfg.name}] real photos, 1-shot, mean foreground IoU ${photo.miou.toFixed(3)} (all-foreground baseline ${photo.allFg.toFixed(3)})`);
         Object.assign(row, { photo_miou: photo.miou, photo_all_fg: photo.allFg });
       }
       perConfig.push(row);

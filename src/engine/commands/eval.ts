@@ -24,6 +24,8 @@ import {
   backboneOptionsFromFlags, backendFromFlags, datasetOptions, encoderFromFlags, episodeOptions, inferenceHelp, limitHelp, modelOptions,
   openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions,
 } from './common';
+import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/quality/flags';
+import { qualityEvalSetup } from '../label/quality/evalSetup';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]
@@ -49,6 +51,8 @@ ${weakHelp}
     and records to --json (required); protolab merge puts the n shard files together into the exact
     unsharded result. --feature-cache may be a folder all shards share (safe for concurrent writers).
   Ctrl-C stops at an episode boundary and still reports (and writes) what was scored (a shard: nothing).
+${qualityHelp('panet')}
+    (quality: the labeling predictor on the same episodes, scored the same way; the result records its settings)
 ${limitHelp}`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -64,6 +68,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       'feature-cache': { type: 'string' }, 'min-pixels': { type: 'string' }, method: { type: 'string' },
       'cache-mb': { type: 'string' }, workers: { type: 'string' }, checkpoint: { type: 'string' }, 'pseudo-out': { type: 'string' },
       shard: { type: 'string' },
+      ...qualityOptions,
     },
     'eval',
   );
@@ -104,6 +109,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const ds = await openDatasetFromFlags(v, 'eval');
   const backend = await backendFromFlags(v);
   const backboneOpts: CreateBackboneOptions = ckpt && ckptFile ? checkpointBackboneOptions(ckptFile, ckpt) : backboneOptionsFromFlags(v, 'vgg16');
+  const quality = qualityConfigFromFlags(v, 'panet', backboneOpts.id, backboneOpts.id === 'vgg16' ? 8 : 16);
+  if (quality && (ckpt || v.method !== undefined)) throw new UsageError('--predictor quality replaces the few-shot method: drop --checkpoint / --method');
+  if (quality) settings.method = 'quality';
   if (weakFromCkpt) process.stderr.write('the checkpoint was trained from image-level labels: evaluating with them too (--supervision masks to use masks)\n');
   const weak = weakFromCkpt ? (ckpt!.config.weak as WeakConfig | undefined) ?? WEAK_DEFAULTS : weakConfigFromFlags(v);
   const pseudo = weak ? await createPseudoMaskSource(weak, ds.classNames) : undefined;
@@ -113,7 +121,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   });
   let method: FewShotMethod & { dispose?: () => void };
   try {
-    method = ckpt && ckptFile
+    method = quality ? await qualityEvalSetup(quality, ds, settings.size, backbone) : ckpt && ckptFile
       ? methodFromCheckpoint(ckptFile, ckpt, backbone.channels)
       : createMethod(settings.method, undefined, backbone.channels, int(v, 'init-seed', 1));
   } catch (e) {
@@ -156,7 +164,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     });
     bar.done();
     const result = resultOf(run);
-    const extras = { backendDetails: backend }; // what --json adds to the result (a merge writes the same)
+    // what --json adds to the result (a merge writes the same); the quality predictor's settings
+    const extras = { backendDetails: backend, ...(quality ? { predictor: { id: 'quality', ...quality } } : {}) };
     if (shard && shardRecords) writeShard(path.resolve(v.json as string), run, result, shard, shardRecords, extras);
     else console.log(evalTable(result));
     if (typeof v.json === 'string' && !shard) {

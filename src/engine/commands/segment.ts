@@ -13,15 +13,21 @@ import { resizeMaskNearest, resizeRgb } from '../image/resize';
 import type { Encoder } from '../nets/encoder';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../eval/featureCache';
+import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/quality/flags';
 import { applyLimitFlags, backboneOptionsFromFlags, backendFromFlags, encoderFromFlags, inferenceHelp, limitHelp, limitOptions, modelOptions } from './common';
 import { createBackbone } from '../nets/backbone';
+import { segmentQuality } from './segmentQuality';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
     --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|vgg16] [--weights FILE]
-    [--inference auto|onnx|tfjs] [--threads N] [--cache-dir DIR]
+    [--predictor quality|panet] [--levels 16,32] [--refine crf|guided|none] [--classifier auto|prototype|ridge]
+    [--prototypes BG[,FG]] [--self-support ROUNDS] [--inference auto|onnx|tfjs] [--threads N] [--cache-dir DIR]
   One few-shot episode on your own images. Support masks are index PNGs (0 background, 255 ignore, any
   other value = a class); each distinct class is one way. Writes OUT/<query stem>.png (index PNG with
-  the support masks' labels, VOC palette) at the query's own size.
+  the support masks' labels, VOC palette) at the query's own size; with the quality predictor, each
+  query's confidence (0..1, an estimate of its masks' IoU) goes to stderr.
+${qualityHelp('quality')}
+    (on mobilenetv2 the quality predictor's multi-level encoder runs on tfjs whatever --inference says)
 ${inferenceHelp}
 ${limitHelp}`;
 
@@ -40,6 +46,7 @@ export async function segmentCommand(argv: string[]): Promise<number> {
       query: { type: 'string', multiple: true },
       out: { type: 'string' },
       size: { type: 'string' },
+      ...qualityOptions,
       ...limitOptions,
     },
     'segment',
@@ -54,15 +61,31 @@ export async function segmentCommand(argv: string[]): Promise<number> {
   if (!queries.length) throw new UsageError('protolab segment: give at least one --query IMG');
   const out = path.resolve(required(v, 'out', 'segment'));
   const size = int(v, 'size', 417, 32, 2048);
+  const backboneOpts = backboneOptionsFromFlags(v, 'mobilenetv2');
+  const quality = qualityConfigFromFlags(v, 'quality', backboneOpts.id, backboneOpts.id === 'vgg16' ? 8 : 16);
 
   const backend = await backendFromFlags(v);
-  const backboneOpts = backboneOptionsFromFlags(v, 'mobilenetv2');
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  if (quality && backboneOpts.id === 'mobilenetv2') {
+    // the multi-level MobileNetV2 encoder is built by segmentQuality itself (tfjs)
+    log(`backend ${backend.name}`);
+    return segmentQuality({ supports, masks, queries, out, size, config: quality, log });
+  }
   const backbone = await createBackbone(backboneOpts);
   // A handful of images: the tfjs path encodes in-process (no worker pool to start).
   const encoder = await encoderFromFlags(v, backbone, backboneOpts, backend, 1).catch((e) => {
     backbone.dispose();
     throw e;
   });
+  if (quality) {
+    try {
+      log(`backend ${backend.name}, backbone ${backbone.id} (${backbone.weightsSource}), encoder ${encoder.report.engine}`);
+      return await segmentQuality({ supports, masks, queries, out, size, config: quality, encoder, encoderKey: `${backbone.id}|${backbone.weightsHash}|L${backbone.stride}|S${size}`, log });
+    } finally {
+      await encoder.close();
+      backbone.dispose();
+    }
+  }
   try {
     const shots: Array<{ feat: FeatureEntry; mask: ReturnType<typeof resizeMaskNearest> }> = [];
     const labels = new Set<number>();

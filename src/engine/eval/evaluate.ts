@@ -169,6 +169,7 @@ export async function episodeSupport(ep: Episode, inputs: EpisodeInputs, kind: A
       way.push({
         features: await inputs.featuresOf(id),
         annotation: await supportAnnotation(kind, inputs, id, ep.classes[j], ep.classes, annRng.fork(`${j}:${k}`)),
+        imageId: id,
       });
     }
     support.push(way);
@@ -390,7 +391,7 @@ async function runEpisode(
   for (let q = 0; q < ep.queries.length; q++) {
     const qid = ep.queries[q];
     const gtMask = await inputs.maskOf(qid);
-    const pred = await method.predict(support, await inputs.featuresOf(qid), out);
+    const pred = await method.predict(support, await inputs.featuresOf(qid), out, qid);
     const id = ep.queries.length > 1 ? `${ep.id}q${q}` : ep.id;
     onPrediction?.(id, pred);
     const record = m.addEpisode({ id, classes: ep.classes, gt: gtMask.data, pred });

@@ -8,12 +8,14 @@ import { panetEpisode } from './panet';
 export interface SupportInput {
   features: FeatureEntry;
   annotation: SupportAnnotation;
+  /** the dataset image id (for methods that read more than the features, e.g. the quality predictor) */
+  imageId?: string;
 }
 
 export interface FewShotMethod {
   readonly id: string;
   /** support[way][shot]; returns EPISODE-LOCAL labels (0 bg, j = way j − 1) at outSize, row-major. */
-  predict(support: SupportInput[][], query: FeatureEntry, outSize: [number, number]): Promise<Uint8Array>;
+  predict(support: SupportInput[][], query: FeatureEntry, outSize: [number, number], queryId?: string): Promise<Uint8Array>;
 }
 
 export function featureTensor(e: FeatureEntry): tf.Tensor4D {

@@ -10,6 +10,10 @@ import { createBackbone, type BackboneId } from '../nets/backbone';
 import { baselinePredictor, type BaselineOptions } from './baselinePredictor';
 import { backboneEncoder, pooledBackboneEncoder } from './encoder';
 import type { LabelEncoder, Predictor } from './predictor';
+import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
+import { MobileNetLabelEncoder } from './quality/encoder';
+import { variantByName } from './quality/variants';
+import { QualityPredictor } from './qualityPredictor';
 
 export interface LabelModelSpec {
   method: string;
@@ -79,8 +83,45 @@ const baseline: LabelMethod = {
   },
 };
 
-/** Registered methods; the first is the default of `protolab label`. */
-export const LABEL_METHODS: LabelMethod[] = [baseline];
+// The quality predictor (qualityPredictor.ts): the default, chosen on real photos (README, "Segmenting
+// your own photos"). Its variants are the default and the default with one part taken away, so
+// bench:label's photo_miou shows what each part is worth through the same service a labeler uses.
+const QUALITY_ABLATION = ['quality', 'quality-levels', 'quality-refine', 'quality-selfsupport', 'quality-own', 'quality/guided'];
+
+const quality: LabelMethod = {
+  id: 'quality',
+  summary: 'MobileNetV2 strides 16+32, prototypes (a ridge fit on an image with its own strokes), self-support, bilateral-grid CRF',
+  variants: QUALITY_ABLATION.map((name) => ({ name, options: name === 'quality' ? {} : (variantByName(name).config as unknown as Record<string, unknown>) })),
+  async create(spec) {
+    let config: QualityConfig = { ...QUALITY_DEFAULTS, ...(spec.options as Partial<QualityConfig>) };
+    let encoder: LabelEncoder;
+    let weightsHash: string, weightsSource: string;
+    if (spec.backbone === 'mobilenetv2') {
+      // several taps of one forward pass: in process (the worker pool encodes one level only)
+      const enc = await MobileNetLabelEncoder.create(spec.size, config.levels);
+      encoder = enc;
+      weightsHash = enc.weightsHash;
+      weightsSource = 'nsfwjs MobileNetV2 (embedded)';
+    } else {
+      // one level, the backbone's own stride (VGG-16: 8)
+      const backbone = await createBackbone({ id: spec.backbone, weights: spec.weights, seed: spec.initSeed });
+      config = { ...config, levels: [backbone.stride], levelWeights: undefined };
+      encoder = backboneEncoder(backbone, spec.size);
+      weightsHash = backbone.weightsHash;
+      weightsSource = backbone.weightsSource;
+    }
+    const predictor = new QualityPredictor(config);
+    return {
+      encoder,
+      predictor,
+      info: { method: 'quality', backbone: spec.backbone, weightsHash, weightsSource, size: spec.size, encoderKey: encoder.key, settings: predictor.describe() },
+      dispose: () => encoder.dispose(),
+    };
+  },
+};
+
+/** Registered methods; the first is the default of `protolab label` and of the workbench. */
+export const LABEL_METHODS: LabelMethod[] = [quality, baseline];
 
 export function labelMethod(id: string): LabelMethod {
   const m = LABEL_METHODS.find((x) => x.id === id);

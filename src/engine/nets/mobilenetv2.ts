@@ -20,6 +20,27 @@ import { weightsHashOfBytes } from './weights';
 export const NSFWJS_VERSION = '4.3.0';
 export const MOBILENET_CUT = 'block_13_expand_relu';
 
+/**
+ * Taps by output stride, for multi-level features (labeling): each is the ReLU after the expansion 1×1
+ * conv of the first block that runs at the next stride, i.e. the richest map still at this stride
+ * (6× the channels of the previous block's output). Stride 8: block_6_expand_relu, 192 channels,
+ * 417 → 52; stride 4: block_3_expand_relu, 144 channels, 417 → 104. Stride 32: the network's last
+ * feature map (out_relu, 1280 channels, 417 → 13), the layer nsfwjs fine-tuned most for its classes.
+ */
+export const MOBILENET_TAPS: Readonly<Record<number, { layer: string; channels: number }>> = {
+  4: { layer: 'block_3_expand_relu', channels: 144 },
+  8: { layer: 'block_6_expand_relu', channels: 192 },
+  16: { layer: MOBILENET_CUT, channels: 576 },
+  32: { layer: 'out_relu', channels: 1280 },
+};
+
+/** Feature side at output stride 4, 8, 16 or 32 for an input side n (same padding rule as mobilenetV2OutSize). */
+export function mobilenetV2SideAt(n: number, stride: number): number {
+  let s = Math.ceil(n / 2);
+  for (let k = 2; k < stride; k *= 2) s = Math.floor(s / 2);
+  return s;
+}
+
 export function mobilenetV2OutSize(n: number): number {
   let s = Math.ceil(n / 2);
   for (let i = 0; i < 3; i++) s = Math.floor(s / 2);
@@ -57,8 +78,12 @@ export class MobileNetV2Features {
     readonly dir: string,
   ) {}
 
-  /** Load from the installed nsfwjs (or `nsfwjsDir`); throws unless its version is exactly 4.3.0. */
-  static async load(nsfwjsDir?: string): Promise<MobileNetV2Features> {
+  /**
+   * Load from the installed nsfwjs (or `nsfwjsDir`); throws unless its version is exactly 4.3.0.
+   * `taps`: the layers to output, in order (default: block_13_expand_relu alone). The graph is cut after
+   * the deepest one.
+   */
+  static async load(nsfwjsDir?: string, taps: readonly string[] = [MOBILENET_CUT]): Promise<MobileNetV2Features> {
     const dir = nsfwjsDir ?? findNsfwjsDir();
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string };
     if (pkg.version !== NSFWJS_VERSION) {
@@ -83,10 +108,14 @@ export class MobileNetV2Features {
     const input = cfg.layers[0];
     if (input.class_name !== 'InputLayer') throw new Error('nsfwjs MobileNetV2: first layer is not the input');
     input.config.batch_input_shape = [null, null, null, 3]; // free the input size
-    const cut = cfg.layers.findIndex((l) => l.name === MOBILENET_CUT);
-    if (cut < 0) throw new Error(`nsfwjs MobileNetV2 has no layer ${MOBILENET_CUT}`);
+    if (!taps.length) throw new Error('nsfwjs MobileNetV2: no layer to output');
+    const cut = Math.max(...taps.map((t) => {
+      const i = cfg.layers.findIndex((l) => l.name === t);
+      if (i < 0) throw new Error(`nsfwjs MobileNetV2 has no layer ${t}`);
+      return i;
+    }));
     cfg.layers = cfg.layers.slice(0, cut + 1); // functional-model layers are stored in topological order
-    cfg.output_layers = [[MOBILENET_CUT, 0, 0]];
+    cfg.output_layers = taps.map((t) => [t, 0, 0]);
     const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const model = await tfl.loadLayersModel(
       tf.io.fromMemory({
@@ -101,7 +130,20 @@ export class MobileNetV2Features {
 
   /** RGB 0..255 → [1, s, s', 576]. nsfwjs feeds the model `img.toFloat().div(255)` (dist/cjs/core.js), so do we. */
   features(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.model.predict(tf.div(x, 255)) as tf.Tensor4D);
+    return tf.tidy(() => {
+      const y = this.model.predict(tf.div(x, 255)) as tf.Tensor4D | tf.Tensor4D[];
+      if (!Array.isArray(y)) return y;
+      y.slice(1).forEach((t) => t.dispose());
+      return y[0];
+    });
+  }
+
+  /** Every tap's output, in the order given to load(). */
+  featuresAll(x: tf.Tensor4D): tf.Tensor4D[] {
+    return tf.tidy(() => {
+      const y = this.model.predict(tf.div(x, 255)) as tf.Tensor4D | tf.Tensor4D[];
+      return Array.isArray(y) ? y : [y];
+    });
   }
 
   dispose(): void {

@@ -1,0 +1,76 @@
+// The few dense linear-algebra kernels the labeling classifiers need. Products go through tfjs (on wasm
+// its XNNPACK GEMM is ≈25× faster than plain JS loops here, and native/GPU backends are faster still),
+// always as a plain A·B: tfjs-wasm 4.22 computes a product with a transposed operand ≈17× slower
+// (measured: 200×2048 · its transpose, 243 ms with transposeB vs 14 ms with B transposed in JS first),
+// so transposes are done here, in JS, in O(n·d);
+// the small symmetric solve of the ridge dual stays in JS float64, where Cholesky is exact enough and
+// needs no tfjs op that lacks a kernel. Every tfjs call is tidied: nothing escapes as a tensor.
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * a [n, d] · b [d, p] → [n, p], row-major. The three tensors are disposed by hand, not by tf.tidy: on
+ * tfjs-wasm 4.22 the same product read back inside a tidy scope measured 3–10× slower.
+ */
+export function matMul(a: Float32Array, n: number, d: number, b: Float32Array, p: number): Float32Array {
+  if (a.length < n * d || b.length < d * p) throw new RangeError(`matMul: [${n}, ${d}] · [${d}, ${p}] with ${a.length} and ${b.length} values`);
+  if (n === 0 || p === 0) return new Float32Array(n * p);
+  const ta = tf.tensor2d(a.subarray(0, n * d), [n, d]), tb = tf.tensor2d(b.subarray(0, d * p), [d, p]);
+  let tc: tf.Tensor | undefined;
+  try {
+    tc = tf.matMul(ta, tb);
+    return tc.dataSync() as Float32Array;
+  } finally {
+    tf.dispose([ta, tb, ...(tc ? [tc] : [])]);
+  }
+}
+
+/** The transpose [c, r] of a row-major [r, c] matrix. */
+export function transpose(a: Float32Array, r: number, c: number): Float32Array {
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = a[i * c + j];
+  return out;
+}
+
+/** a [n, d] · b [m, d]ᵀ → [n, m] (e.g. a Gram matrix when b = a). */
+export function matMulT(a: Float32Array, n: number, d: number, b: Float32Array, m: number): Float32Array {
+  if (n === 0 || m === 0) return new Float32Array(n * m);
+  return matMul(a, n, d, transpose(b.subarray(0, m * d), m, d), m);
+}
+
+/** aᵀ [d, n] · b [n, p] → [d, p] for a [n, d]. */
+export function matTMul(a: Float32Array, n: number, d: number, b: Float32Array, p: number): Float32Array {
+  if (d === 0 || p === 0) return new Float32Array(d * p);
+  return matMul(transpose(a.subarray(0, n * d), n, d), d, n, b, p);
+}
+
+/**
+ * Solve A X = B for a symmetric positive-definite A [n, n] and B [n, p] by Cholesky (A = L Lᵀ), in
+ * float64. Throws if A is not numerically positive definite.
+ */
+export function solveSpd(a: ArrayLike<number>, n: number, b: ArrayLike<number>, p: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+      if (i === j) {
+        if (!(s > 0)) throw new RangeError(`solveSpd: matrix is not positive definite (pivot ${i} = ${s})`);
+        l[i * n + i] = Math.sqrt(s);
+      } else l[i * n + j] = s / l[j * n + j];
+    }
+  }
+  const x = Float64Array.from({ length: n * p }, (_, i) => b[i]);
+  for (let c = 0; c < p; c++) {
+    for (let i = 0; i < n; i++) { // L y = b
+      let s = x[i * p + c];
+      for (let k = 0; k < i; k++) s -= l[i * n + k] * x[k * p + c];
+      x[i * p + c] = s / l[i * n + i];
+    }
+    for (let i = n - 1; i >= 0; i--) { // Lᵀ x = y
+      let s = x[i * p + c];
+      for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k * p + c];
+      x[i * p + c] = s / l[i * n + i];
+    }
+  }
+  return x;
+}
