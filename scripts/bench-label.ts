@@ -7,7 +7,8 @@
 //  3. real photos: labelme-examples' VOC photos (scripts/fetch-labelme.sh) and the hand-traced scikit-image
 //     photos (node out/scripts/make-photo-truth.js), 1-shot: every ordered pair
 //     (support, query) sharing a class, the support's mask restricted to the shared classes; mean over
-//     pairs of the query's foreground IoU at full size, beside the all-foreground baseline;
+//     pairs of the query's foreground IoU at full size, beside the all-foreground baseline; then again
+//     with the query's own scribbles (photo_miou_strokes: PANet's scribble generator on its truth);
 //  4. peak RSS of the process.
 // Every predictor configuration (by default every variant of every method in label/methods.ts: the
 // quality ablations plug in there) gets 2 and 3; 1 runs for the first configuration.
@@ -26,6 +27,8 @@ import { createLabelModel, LABEL_METHODS } from '../src/engine/label/methods';
 import { LabelService } from '../src/engine/label/service';
 import { maskShape, type Shape } from '../src/engine/label/shapes';
 import { Rng } from '../src/engine/prng';
+import { queryStrokes } from '../src/engine/label/quality/photoEval';
+import type { PhotoImage } from '../src/engine/label/quality/photoCases';
 import type { IndexMask } from '../src/engine/types';
 
 const { values } = parseArgs({
@@ -129,14 +132,26 @@ async function truthPhotos(dir: string, tag: number): Promise<TruthPhoto[]> {
 
 /** Every ordered pair of real photos sharing a class, 1-shot: the support's full mask of the shared
  * classes through the labeling service (as a labeler's support), the query's IoU per shared class at full size. */
-async function photoIoU(cfg: Config): Promise<{ miou: number; allFg: number; pairs: string[] } | undefined> {
+async function photoIoU(cfg: Config): Promise<{ miou: number; miouStrokes: number; allFg: number; pairs: string[] } | undefined> {
   const folders = photoFolders();
   if (!folders.length) {
     console.log('photo IoU: skipped (no labelme-examples: run scripts/fetch-labelme.sh; no photo truth: node out/scripts/make-photo-truth.js)');
     return undefined;
   }
   const photos = (await Promise.all(folders.map((d, i) => truthPhotos(d, i)))).flat();
-  const ious: number[] = [], allFg: number[] = [], pairs: string[] = [];
+  const ious: number[] = [], withStrokes: number[] = [], allFg: number[] = [], pairs: string[] = [];
+  const iouOf = (pred: IndexMask, qm: IndexMask, c: number, k: number) => {
+    let inter = 0, union = 0, gt = 0, n = 0;
+    for (let i = 0; i < qm.data.length; i++) {
+      if (qm.data[i] === 255) continue;
+      n++;
+      const g = qm.data[i] === c, p = pred.data[i] === k;
+      if (g) gt++;
+      if (g && p) inter++;
+      if (g || p) union++;
+    }
+    return { iou: inter / union, fg: gt / n };
+  };
   const model = await createLabelModel({ method: cfg.method, backbone: 'mobilenetv2', size, options: cfg.options });
   try {
     for (const s of photos) for (const q of photos) {
@@ -153,18 +168,18 @@ async function photoIoU(cfg: Config): Promise<{ miou: number; allFg: number; pai
           const pred = await svc.fullMask(q.id);
           const qm = q.truth;
           for (const [k, c] of shared.entries()) {
-            let inter = 0, union = 0, gt = 0, n = 0;
-            for (let i = 0; i < qm.data.length; i++) {
-              if (qm.data[i] === 255) continue;
-              n++;
-              const g = qm.data[i] === c, p = pred.data[i] === k + 1;
-              if (g) gt++;
-              if (g && p) inter++;
-              if (g || p) union++;
-            }
-            ious.push(inter / union);
-            allFg.push(gt / n);
-            pairs.push(`${s.id}→${q.id} class ${c}: IoU ${(inter / union).toFixed(3)} (all-foreground ${(gt / n).toFixed(3)})`);
+            const { iou, fg } = iouOf(pred, qm, c, k + 1);
+            // then the query's own strokes, as eval-photos draws them: PANet's scribbles of its truth
+            // (one foreground, every background stroke, 3 px), at full size, for this class alone
+            const scribble = queryStrokes({ gt: qm } as PhotoImage, c, 7);
+            for (let i = 0; i < scribble.length; i++) if (scribble[i] === 1) scribble[i] = k + 1;
+            await svc.setShapes(q.id, [maskShape({ width: qm.width, height: qm.height, data: scribble })], {});
+            const marked = iouOf(await svc.fullMask(q.id), qm, c, k + 1).iou;
+            await svc.setShapes(q.id, [], {});
+            ious.push(iou);
+            withStrokes.push(marked);
+            allFg.push(fg);
+            pairs.push(`${s.id}→${q.id} class ${c}: IoU ${iou.toFixed(3)}, with its own scribbles ${marked.toFixed(3)} (all-foreground ${fg.toFixed(3)})`);
           }
         } finally {
           await svc.close();
@@ -177,7 +192,7 @@ async function photoIoU(cfg: Config): Promise<{ miou: number; allFg: number; pai
     model.dispose();
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { miou: mean(ious), allFg: mean(allFg), pairs };
+  return { miou: mean(ious), miouStrokes: mean(withStrokes), allFg: mean(allFg), pairs };
 }
 
 async function main(): Promise<void> {
@@ -227,8 +242,8 @@ async function main(): Promise<void> {
       const photo = values['skip-photos'] ? undefined : await photoIoU(cfg);
       if (photo) {
         for (const p of photo.pairs) console.log(`[${cfg.name}] photo ${p}`);
-        console.log(`[${cfg.name}] real photos, 1-shot, mean foreground IoU ${photo.miou.toFixed(3)} (all-foreground baseline ${photo.allFg.toFixed(3)})`);
-        Object.assign(row, { photo_miou: photo.miou, photo_all_fg: photo.allFg });
+        console.log(`[${cfg.name}] real photos, 1-shot, mean foreground IoU ${photo.miou.toFixed(3)}, with the query's own scribbles ${photo.miouStrokes.toFixed(3)} (all-foreground baseline ${photo.allFg.toFixed(3)})`);
+        Object.assign(row, { photo_miou: photo.miou, photo_miou_strokes: photo.miouStrokes, photo_all_fg: photo.allFg });
       }
       perConfig.push(row);
     }
@@ -241,6 +256,7 @@ async function main(): Promise<void> {
   result.max_ms = first.max_ms;
   result.support_p95_ms = first.support_p95_ms;
   result.photo_miou = first.photo_miou ?? null;
+  result.photo_miou_strokes = first.photo_miou_strokes ?? null;
   result.photo_all_fg = first.photo_all_fg ?? null;
   result.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   result.configs = perConfig;

@@ -19,6 +19,7 @@ import { UNLABELED } from './predictor';
 import { classLogits, type LinearClassifier } from './quality/classifier';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
 import { imageConfidence } from './quality/confidence';
+import { colourTerm } from './quality/colourModel';
 import { crfFromLogits, crfSubset } from './quality/crf';
 import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
@@ -126,7 +127,8 @@ class QualityModel implements FittedModel {
         self = confidentCells(levels, r === 0 ? firstLogits : classLogits(levels, clf), k1, ss);
       } else if (cfg.refine === 'crf') {
         // the refined marginals on the CRF's sub set of pixels: the last, full-resolution pass is not needed
-        const { pixels, q, step } = crfSubset(image.rgb, r === 0 ? firstLogits : classLogits(levels, clf), levels[0].h, levels[0].w, k1, cfg.crf, cfg.ownClamp ? own : undefined);
+        const lg = r === 0 ? firstLogits : classLogits(levels, clf), { h, w } = levels[0];
+        const { pixels, q, step } = crfSubset(image.rgb, lg, h, w, k1, cfg.crf, cfg.ownClamp ? own : undefined, colourTerm(image.rgb, lg, h, w, k1, cfg.colour, own));
         const raster = new Uint8Array(size * size).fill(UNLABELED);
         const conf = confidentRaster(q, k1, ss);
         pixels.forEach((px, i) => { raster[px] = conf[i]; });
@@ -152,7 +154,7 @@ class QualityModel implements FittedModel {
     const { cfg, size } = this, k1 = this.classes + 1, { h, w } = levels[0];
     const logits = known ?? classLogits(levels, clf), fixed = cfg.ownClamp ? own : undefined;
     let probs: Float32Array;
-    if (cfg.refine === 'crf') probs = crfFromLogits(image.rgb, logits, h, w, k1, cfg.crf, fixed);
+    if (cfg.refine === 'crf') probs = crfFromLogits(image.rgb, logits, h, w, k1, cfg.crf, fixed, colourTerm(image.rgb, logits, h, w, k1, cfg.colour, own));
     else if (cfg.refine === 'guided') probs = guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed);
     else probs = upsampleSoftmax(logits, h, w, k1, size);
     if (fixed) clampOwn(probs, fixed, k1);

@@ -17,6 +17,7 @@
 //    settled (3×3 sub pixels all > 0.995 for one class), whose pixels copy the nearest sub pixel's Q.
 // The grid depends on the image alone and is built once per image.
 import type { RawImage } from '../../types';
+import type { ColourTerm } from './colourModel';
 import { linearTaps } from './levels';
 
 export interface CrfOptions {
@@ -181,8 +182,8 @@ const STROKE_LOGIT = 30;
  * (half-pixel centres, as the upsampling they replace); a pixel the image's own strokes label gets its
  * label by STROKE_LOGIT.
  */
-function unaries(at: Taps, size: number, logits: Float32Array, h: number, w: number, k1: number, own?: Uint8Array): Float32Array {
-  const ty = linearTaps(size, h), tx = linearTaps(size, w), n = at.pixel.length, u = new Float32Array(n * k1);
+function unaries(img: RawImage, at: Taps, logits: Float32Array, h: number, w: number, k1: number, own?: Uint8Array, colour?: ColourTerm): Float32Array {
+  const size = img.width, ty = linearTaps(size, h), tx = linearTaps(size, w), n = at.pixel.length, u = new Float32Array(n * k1);
   for (let i = 0; i < n; i++) {
     const px = at.pixel[i], x = px % size, y = (px - x) / size;
     const o = own ? own[px] : 254;
@@ -194,20 +195,28 @@ function unaries(at: Taps, size: number, logits: Float32Array, h: number, w: num
     const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
     const p00 = (r0 + a) * k1, p01 = (r0 + b) * k1, p10 = (r1 + a) * k1, p11 = (r1 + b) * k1;
     for (let l = 0; l < k1; l++) u[i * k1 + l] = w00 * logits[p00 + l] + w01 * logits[p01 + l] + w10 * logits[p10 + l] + w11 * logits[p11 + l];
+    if (colour) addColour(u, i * k1, colour, img.data, px, k1);
   }
   return u;
+}
+
+/** u[o..o+k1) += the colour term of pixel px (colourModel.ts). */
+function addColour(u: Float32Array | Float64Array, o: number, c: ColourTerm, data: Uint8Array, px: number, k1: number): void {
+  const L = c.levels, s = c.shift, b = (((data[px * 3] >> s) * L + (data[px * 3 + 1] >> s)) * L + (data[px * 3 + 2] >> s)) * k1;
+  for (let l = 0; l < k1; l++) u[o + l] += c.table[b + l];
 }
 
 /**
  * Mean-field CRF from the classifier's logits on its feature grid (h×w×k1) to refined probabilities
  * [S·S, k1] of the working image: the unary is the bilinearly upsampled logits (softmax of which is the
  * unrefined prediction), T − 1 iterations run on the sub set of pixels, and the last one at every pixel.
- * `own`: the image's own strokes (S·S raster), fixed to their labels throughout.
+ * `own`: the image's own strokes (S·S raster), fixed to their labels throughout; `colour`: the image's
+ * colour model, added to the unary (colourModel.ts).
  */
-export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array): Float32Array {
+export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): Float32Array {
   const size = img.width, g = buildGrid(img, o), { full, sub } = g, n = full.pixel.length, nSub = sub.pixel.length;
   const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
-  const q = o.iterations > 0 ? subIterations(img, g, logits, h, w, k1, o, own, grid, tmp) : undefined;
+  const q = o.iterations > 0 ? subIterations(img, g, logits, h, w, k1, o, own, grid, tmp, colour) : undefined;
   // The last iteration, fused per pixel: unary (bilinear logits) + w·message (sliced from the classes'
   // filtered grids) → softmax, with no full-size intermediate array.
   const grids: Float32Array[] = [];
@@ -248,6 +257,7 @@ export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w:
       const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
       const p00 = (r0 + a) * k1, p01 = (r0 + b) * k1, p10 = (r1 + a) * k1, p11 = (r1 + b) * k1;
       for (let l = 0; l < k1; l++) u[l] = w00 * logits[p00 + l] + w01 * logits[p01 + l] + w10 * logits[p10 + l] + w11 * logits[p11 + l];
+      if (colour) addColour(u, 0, colour, img.data, i, k1);
       if (wt !== 0) {
         const c = base[i], gx = FX[i], gy = FY[i], gz = FZ[i], inv = wt / norm[i];
         let rest = 0;
@@ -300,9 +310,9 @@ function settledLabels(q: Float32Array, hs: number, ws: number, k1: number): Uin
 }
 
 /** Q after the iterations run on the sub set (all but the last). */
-function subIterations(img: RawImage, g: Grid, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own: Uint8Array | undefined, grid: Float32Array, tmp: Float32Array): Float32Array {
+function subIterations(img: RawImage, g: Grid, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own: Uint8Array | undefined, grid: Float32Array, tmp: Float32Array, colour?: ColourTerm): Float32Array {
   const { sub } = g, nSub = sub.pixel.length;
-  const uSub = unaries(sub, img.width, logits, h, w, k1, own), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
+  const uSub = unaries(img, sub, logits, h, w, k1, own, colour), q = new Float32Array(nSub * k1), msgSub = new Float32Array(nSub * k1);
   update(q, uSub, msgSub, 0, k1); // Q⁰ = softmax(unary)
   for (let it = 1; it < o.iterations; it++) {
     messages(g, q, k1, sub, grid, tmp, msgSub);
@@ -315,9 +325,9 @@ function subIterations(img: RawImage, g: Grid, logits: Float32Array, h: number, 
  * The CRF's marginals on its sub set of pixels only (every `subsample`-th pixel in x and y), without the
  * last full-resolution pass: enough to tell which pixels the refined prediction is sure about.
  */
-export function crfSubset(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array): { pixels: Int32Array; q: Float32Array; step: number } {
+export function crfSubset(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): { pixels: Int32Array; q: Float32Array; step: number } {
   const g = buildGrid(img, o), grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
-  return { pixels: g.sub.pixel, q: subIterations(img, g, logits, h, w, k1, o, own, grid, tmp), step: Math.max(1, Math.round(o.subsample ?? 1)) };
+  return { pixels: g.sub.pixel, q: subIterations(img, g, logits, h, w, k1, o, own, grid, tmp, colour), step: Math.max(1, Math.round(o.subsample ?? 1)) };
 }
 
 /** Mean-field refinement of probabilities [S·S, k1] in place (their logs are the unary at full resolution). */
