@@ -115,6 +115,22 @@ describe('QualityPredictor', () => {
     assert.deepStrictEqual(blockLabels(model.predict(q, unsure)), blockLabels(without));
   });
 
+  it('a support predicted itself keeps what was drawn on it, as its own strokes, without a second fit per predict', () => {
+    // the support's annotation marks one A pixel as class 2 (against everything else A shows): as its own
+    // stroke it is clamped; a query gets no such clamp from it
+    const labels = raster(SUPPORT, { A: 1, B: 0, C: 2 });
+    labels[0] = 2;
+    const model = new QualityPredictor(small({})).fit([{ image: image('s', SUPPORT), labels }], 2);
+    const self = model.predict(image('s', SUPPORT));
+    checkContract(self, 2);
+    assert.strictEqual(self.labels[0], 2, 'the marked pixel keeps its label on the support itself');
+    assert.deepStrictEqual(blockLabels(self), SUPPORT.map((l) => ({ A: 1, B: 0, C: 2 }[l])));
+    assert.notStrictEqual(model.predict(image('q', SUPPORT)).labels[0], 2, 'another image is not clamped by the support\'s marks');
+    // with own strokes off, the support is predicted like any image
+    const off = new QualityPredictor(small({ ownWeight: 0, ownClamp: false })).fit([{ image: image('s', SUPPORT), labels }], 2);
+    assert.strictEqual(off.predict(image('s', SUPPORT)).labels[0], 1);
+  });
+
   it('with own strokes switched off (ownWeight 0, no clamp) a marked pixel can lose', () => {
     const model = new QualityPredictor(small({ ownWeight: 0, ownClamp: false })).fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
     const own = new Uint8Array(S * S).fill(UNLABELED);

@@ -75,7 +75,7 @@ export class QualityPredictor implements Predictor {
     });
     const samples = collectSamples(annotated, size, classes);
     if (samples.n === 0) throw new RangeError('fit: no support labels any pixel');
-    return new QualityModel(this.config, samples, size, classes);
+    return new QualityModel(this.config, samples, size, classes, new Map(supports.map((s) => [s.image.id, s.labels])));
   }
 }
 
@@ -84,7 +84,16 @@ class QualityModel implements FittedModel {
   /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
   private readonly means?: MeanPrototypes;
 
-  constructor(private readonly cfg: QualityConfig, private readonly samples: SampleSet, private readonly size: number, private readonly classes: number) {
+  /** the supports' ridge fit, for predicting a support image itself (made on first use) */
+  private supportRidge?: LinearClassifier;
+
+  /**
+   * `supportLabels`: each support's annotation by image id. A support predicted itself (the image being
+   * drawn on, when its strokes teach the rest) treats its annotation as its own strokes — clamped, the
+   * colour model, the ridge fit of 'auto' — without counting its cells twice as samples.
+   */
+  constructor(private readonly cfg: QualityConfig, private readonly samples: SampleSet, private readonly size: number, private readonly classes: number,
+    private readonly supportLabels: Map<string, Uint8Array> = new Map()) {
     if (usesMeans(cfg)) {
       this.means = MeanPrototypes.of(samples);
       this.clf = this.means.classifier(cfg.alpha);
@@ -105,11 +114,15 @@ class QualityModel implements FittedModel {
     if (image.rgb.width !== size || image.rgb.height !== size) throw new RangeError(`image ${image.id} is not ${size}×${size}`);
     if (ownLabels && ownLabels.length !== size * size) throw new RangeError(`ownLabels of ${image.id} has ${ownLabels.length} pixels, expected ${size * size}`);
     const levels = pickLevels(image.features, size, cfg.levels, cfg.levelWeights);
-    const own = ownLabels && hasLabels(ownLabels) ? ownLabels : undefined;
-    const extra: SampleSet[] = own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
-    if (cfg.classifier === 'auto' && extra.length && extra[0].n > 0) {
-      // strokes of its own: a ridge fit on supports + strokes, no self-support
-      const clf = fitClassifier(concatSamples(this.samples, extra[0]), { ...cfg, classifier: 'ridge' });
+    const asSupport = !ownLabels && cfg.ownWeight > 0 ? this.supportLabels.get(image.id) : undefined;
+    const ownRaster = ownLabels ?? asSupport;
+    const own = ownRaster && hasLabels(ownRaster) ? ownRaster : undefined;
+    const extra: SampleSet[] = ownLabels && own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
+    if (cfg.classifier === 'auto' && ((extra.length && extra[0].n > 0) || (asSupport && own))) {
+      // strokes of its own: a ridge fit on supports + strokes, no self-support (a support's strokes are
+      // among the samples already)
+      const ridge = { ...cfg, classifier: 'ridge' as const };
+      const clf = extra.length && extra[0].n > 0 ? fitClassifier(concatSamples(this.samples, extra[0]), ridge) : (this.supportRidge ??= fitClassifier(this.samples, ridge));
       const logits = classLogits(levels, clf);
       const probs = this.segment(image, levels, clf, own, logits);
       const labels = argmaxRows(probs, k1);
