@@ -16,6 +16,7 @@ import { labelsAtSize } from '../label/quality/fullSize';
 import { roundBytes } from '../label/quality/photoCases';
 import { QualityPredictor } from '../label/qualityPredictor';
 import type { LabelEncoder, LabelImage } from '../label/predictor';
+import { storageError } from '../storageError';
 import { IGNORE, type RawImage } from '../types';
 
 export interface SegmentQualityArgs {
@@ -66,10 +67,23 @@ export async function segmentQuality(a: SegmentQualityArgs): Promise<number> {
     if (vanished.length) throw new UsageError(`class(es) ${vanished.join(', ')} vanish from the support masks at --size ${a.size}; use a larger --size`);
     const predictor = new QualityPredictor(a.config);
     const model = predictor.fit(supports, classes.length);
-    fs.mkdirSync(a.out, { recursive: true });
+    try {
+      fs.mkdirSync(a.out, { recursive: true });
+    } catch (e) {
+      throw storageError(e, a.out, 'cannot create the output folder');
+    }
     a.log(`${classes.length}-way (classes ${classes.join(', ')}), ${a.supports.length} support image(s), quality predictor ${JSON.stringify({ levels: a.config.levels, classifier: a.config.classifier, prototypes: a.config.prototypes, refine: a.config.refine, selfSupport: a.config.selfSupport.rounds })}, encoder ${encoder.key}`);
+    // The queries are a batch: a bad one is named and skipped, the others are segmented (as PANet's path).
+    const skipped: Array<{ file: string; problem: string }> = [];
     for (const q of a.queries) {
-      const img = await readRgb(q);
+      let img: RawImage;
+      try {
+        img = await readRgb(q);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        skipped.push({ file: e.file, problem: e.problem });
+        continue;
+      }
       const rgb = await workingRgb(img, a.size);
       const p = model.predict({ id: q, rgb, features: await encoder.encode(rgb) });
       const file = path.join(a.out, `${path.basename(q, path.extname(q))}.png`);
@@ -78,7 +92,10 @@ export async function segmentQuality(a: SegmentQualityArgs): Promise<number> {
       console.log(file);
     }
     model.dispose();
-    return 0;
+    if (skipped.length) {
+      a.log(`${skipped.length} of ${a.queries.length} quer${a.queries.length === 1 ? 'y' : 'ies'} skipped:\n${skipped.map((k) => `  ${k.file}: ${k.problem}`).join('\n')}`);
+    }
+    return skipped.length === a.queries.length ? 1 : 0;
   } finally {
     encoder.dispose();
   }

@@ -29,9 +29,10 @@ export class EncoderPool {
     }
   }
 
-  /** n tfjs workers, each with its own backend instance and copy of the backbone. */
-  static create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu'): Promise<EncoderPool> {
-    return EncoderPool.start(n, 'encoderWorker.js', { backbone, backend } satisfies EncoderWorkerData);
+  /** n tfjs workers, each with its own backend instance and copy of the backbone; `taps` (mobilenetv2):
+   *  the layers each encode returns, packed into one entry (label/features.ts packLevels). */
+  static create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu', taps?: string[]): Promise<EncoderPool> {
+    return EncoderPool.start(n, 'encoderWorker.js', { backbone, backend, ...(taps ? { taps } : {}) } satisfies EncoderWorkerData);
   }
 
   /** n onnxruntime workers, each with a session on the same model file. */

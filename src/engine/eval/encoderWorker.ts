@@ -5,10 +5,15 @@ import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
+import { MobileNetV2Features } from '../nets/mobilenetv2';
+import { packLevels } from '../label/features';
 
 export interface EncoderWorkerData {
   backbone: CreateBackboneOptions;
   backend: 'wasm' | 'cpu';
+  /** mobilenetv2 only: output these layers (the labeling encoder's levels), packed into one entry as
+   *  label/features.ts packLevels does */
+  taps?: string[];
 }
 
 export type EncodeRequest = { id: number; px: Float32Array; size: number };
@@ -19,22 +24,42 @@ export type EncodeReply =
 async function start(): Promise<void> {
   const wd = workerData as EncoderWorkerData;
   await selectBackend({ prefer: wd.backend, log: () => undefined });
-  const backbone = await createBackbone(wd.backbone);
+  const taps = wd.taps?.length ? wd.taps : undefined;
+  if (taps && wd.backbone.id !== 'mobilenetv2') throw new Error(`feature taps need the mobilenetv2 backbone, not ${wd.backbone.id}`);
+  const net = taps ? await MobileNetV2Features.load(wd.backbone.nsfwjsDir, taps) : await createBackbone(wd.backbone);
+  const encode = async (x: tf.Tensor4D): Promise<{ shape: [number, number, number]; data: Float32Array }> => {
+    if (!(net instanceof MobileNetV2Features) || !taps) {
+      const out = tf.tidy(() => net.features(x));
+      try {
+        return { shape: [out.shape[1], out.shape[2], out.shape[3]], data: (await out.data()) as Float32Array };
+      } finally {
+        out.dispose();
+      }
+    }
+    const outs = tf.tidy(() => net.featuresAll(x));
+    try {
+      const datas = await Promise.all(outs.map((o) => o.data() as Promise<Float32Array>));
+      const packed = packLevels(outs.map((o, i) => ({ shape: [o.shape[1], o.shape[2], o.shape[3]] as [number, number, number], data: datas[i] })));
+      return { shape: packed.shape, data: packed.data };
+    } finally {
+      tf.dispose(outs);
+    }
+  };
   parentPort!.on('message', async (req: EncodeRequest | 'close') => {
     if (req === 'close') {
-      backbone.dispose();
+      net.dispose();
       parentPort!.close();
       return;
     }
+    const x = tf.tensor4d(req.px, [1, req.size, req.size, 3]);
     try {
-      const out = tf.tidy(() => backbone.features(tf.tensor4d(req.px, [1, req.size, req.size, 3])));
-      const data = (await out.data()) as Float32Array;
-      const shape: [number, number, number] = [out.shape[1], out.shape[2], out.shape[3]];
-      out.dispose();
+      const { shape, data } = await encode(x);
       const reply: EncodeReply = { id: req.id, shape, data };
       parentPort!.postMessage(reply, [data.buffer as ArrayBuffer]);
     } catch (e) {
       parentPort!.postMessage({ id: req.id, error: (e as Error).message } satisfies EncodeReply);
+    } finally {
+      x.dispose();
     }
   });
   parentPort!.postMessage('ready');

@@ -96,10 +96,20 @@ const quality: LabelMethod = {
     let config: QualityConfig = { ...QUALITY_DEFAULTS, ...(spec.options as Partial<QualityConfig>) };
     let encoder: LabelEncoder;
     let weightsHash: string, weightsSource: string;
+    let concurrency = 1;
+    const backend = tf.getBackend(), workers = spec.workers ?? 1;
     if (spec.backbone === 'mobilenetv2') {
-      // several taps of one forward pass: in process (the worker pool encodes one level only)
+      // several taps of one forward pass; on wasm/cpu in worker threads, so that a grid pass uses every
+      // core and never holds a stroke behind a forward pass on the main thread
       const enc = await MobileNetLabelEncoder.create(spec.size, config.levels);
-      encoder = enc;
+      const pool = workers > 1 && (backend === 'wasm' || backend === 'cpu')
+        ? await EncoderPool.create(workers, { id: 'mobilenetv2' }, backend, enc.taps).catch((e) => {
+          enc.dispose();
+          throw e;
+        })
+        : undefined;
+      encoder = pool ? enc.pooled(pool) : enc;
+      concurrency = pool?.size ?? 1;
       weightsHash = enc.weightsHash;
       weightsSource = 'nsfwjs MobileNetV2 (embedded)';
     } else {
@@ -114,6 +124,7 @@ const quality: LabelMethod = {
     return {
       encoder,
       predictor,
+      encodeConcurrency: concurrency,
       info: { method: 'quality', backbone: spec.backbone, weightsHash, weightsSource, size: spec.size, encoderKey: encoder.key, settings: predictor.describe() },
       dispose: () => encoder.dispose(),
     };

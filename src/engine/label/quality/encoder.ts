@@ -7,6 +7,8 @@ import { UsageError } from '../../errors';
 import type { FeatureEntry } from '../../eval/featureCache';
 import { MOBILENET_TAPS, MobileNetV2Features } from '../../nets/mobilenetv2';
 import type { RawImage } from '../../types';
+import type { EncoderPool } from '../../eval/encoderPool';
+import { unpackLevels } from '../features';
 import type { LabelEncoder } from '../predictor';
 
 export const LEVEL_STRIDES = [4, 8, 16, 32] as const;
@@ -38,6 +40,32 @@ export class MobileNetLabelEncoder implements LabelEncoder {
 
   get weightsHash(): string {
     return this.net.weightsHash;
+  }
+
+  /** The layers this encoder outputs, for a worker pool that encodes the same (EncoderPool.create taps). */
+  get taps(): string[] {
+    return this.levels.map((s) => MOBILENET_TAPS[s].layer);
+  }
+
+  /**
+   * The same encoder on a pool of worker threads started with `taps` (their packed levels unpacked
+   * here): a grid pass encodes on every core, and the main thread, which answers strokes, never runs a
+   * forward pass. Same features, so the same cache key. The pool is closed with the encoder.
+   */
+  pooled(pool: EncoderPool): LabelEncoder {
+    const size = this.size;
+    return {
+      key: this.key,
+      size,
+      encode: async (rgb: RawImage): Promise<FeatureEntry[]> => {
+        if (rgb.width !== size || rgb.height !== size) throw new RangeError(`label encoder works at ${size}², got a ${rgb.width}×${rgb.height} image`);
+        return unpackLevels(await pool.encode(Float32Array.from(rgb.data), size));
+      },
+      dispose: () => {
+        void pool.close();
+        this.dispose();
+      },
+    };
   }
 
   async encode(rgb: RawImage): Promise<FeatureEntry[]> {
