@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { tf, useTestBackend } from './helpers/tf';
 import { MobileNetLabelEncoder, parseLevels } from '../../src/engine/label/quality/encoder';
+import { EncoderPool } from '../../src/engine/eval/encoderPool';
 import { MOBILENET_TAPS, findNsfwjsDir, mobilenetV2OutSize, mobilenetV2SideAt } from '../../src/engine/nets/mobilenetv2';
 import type { RawImage } from '../../src/engine/types';
 
@@ -57,5 +58,20 @@ describe('MobileNetV2 label encoder (strides 8, 16, 32)', function () {
     x.dispose();
     full.dispose();
     assert.strictEqual(tf.memory().numTensors, before);
+  });
+
+  it('on a worker-thread pool (taps packed, then unpacked) gives exactly the in-process levels, under the same key', async () => {
+    const enc = await MobileNetLabelEncoder.create(96, [16, 32]);
+    const rgb: RawImage = { width: 96, height: 96, data: Uint8Array.from({ length: 96 * 96 * 3 }, (_, i) => (i * 53) % 253) };
+    const here = await enc.encode(rgb);
+    const pooled = enc.pooled(await EncoderPool.create(1, { id: 'mobilenetv2' }, 'wasm', enc.taps));
+    try {
+      assert.strictEqual(pooled.key, enc.key);
+      const there = await pooled.encode(rgb);
+      assert.deepStrictEqual(there.map((f) => f.shape), here.map((f) => f.shape));
+      there.forEach((f, i) => assert.deepStrictEqual(Array.from(f.data), Array.from(here[i].data), `level ${i}`));
+    } finally {
+      pooled.dispose(); // closes the pool and the in-process encoder
+    }
   });
 });
