@@ -30,7 +30,7 @@ export const VARIANTS: Variant[] = [
   { name: 'quality-levels', note: 'default with stride 16 alone', config: { ...D, levels: [16], levelWeights: undefined } },
   { name: 'quality-refine', note: 'default without refinement', config: { ...D, refine: 'none' } },
   { name: 'quality-selfsupport', note: 'default without self-support', config: { ...D, selfSupport: SS_OFF } },
-  { name: 'quality-own', note: 'default, own strokes not used (neither samples nor clamp)', config: { ...D, ownWeight: 0, ownClamp: false } },
+  { name: 'quality-own', note: 'default, own strokes not used (neither samples, clamp nor colour model)', config: { ...D, ownWeight: 0, ownClamp: false, colour: { ...D.colour, weight: 0 } } },
   { name: 'quality-colour', note: 'default without the colour model of an image with strokes', config: { ...D, colour: { ...D.colour, weight: 0 } } },
   { name: 'quality-ridge', note: 'default with prototypes even when the image has strokes', config: { ...D, classifier: 'prototype' } },
   { name: 'quality/guided', note: 'default with the guided filter in place of the CRF', config: { ...D, refine: 'guided' } },
