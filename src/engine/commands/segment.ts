@@ -17,6 +17,7 @@ import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/qu
 import { applyLimitFlags, backboneOptionsFromFlags, backendFromFlags, encoderFromFlags, inferenceHelp, limitHelp, limitOptions, modelOptions } from './common';
 import { createBackbone } from '../nets/backbone';
 import { segmentQuality } from './segmentQuality';
+import { readQuery, skippedReport, type SkippedQuery } from './queryBatch';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
     --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|vgg16] [--weights FILE]
@@ -107,24 +108,17 @@ export async function segmentCommand(argv: string[]): Promise<number> {
     if (empty.length) throw new UsageError(`class(es) ${empty.join(', ')} vanish from the support masks at --size ${size}; use a larger --size`);
     process.stderr.write(`${classes.length}-way episode (classes ${classes.join(', ')}), ${supports.length} support image(s), backbone ${backbone.id}, backend ${backend.name}, encoder ${encoder.report.engine}\n`);
     // The queries are a batch: a bad one is named and skipped, the others are segmented.
-    const skipped: Array<{ file: string; problem: string }> = [];
+    const skipped: SkippedQuery[] = [];
     for (const q of queries) {
-      let img: RawImage;
-      try {
-        img = await readRgb(q);
-      } catch (e) {
-        if (!(e instanceof DataError)) throw e;
-        skipped.push({ file: e.file, problem: e.problem });
-        continue;
-      }
+      const img = await readQuery(q, skipped);
+      if (!img) continue;
       const pred = await panetMethod.predict(support, await features(encoder, img, size), [img.height, img.width]);
       const file = path.join(out, `${path.basename(q, path.extname(q))}.png`);
       await writeIndexPngAsync(file, { width: img.width, height: img.height, data: toOrdinals(pred, classes) });
       console.log(file);
     }
-    if (skipped.length) {
-      process.stderr.write(`${skipped.length} of ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} skipped:\n${skipped.map((k) => `  ${k.file}: ${k.problem}`).join('\n')}\n`);
-    }
+    const report = skippedReport(skipped, queries.length);
+    if (report) process.stderr.write(`${report}\n`);
     return skipped.length === queries.length ? 1 : 0;
   } finally {
     await encoder.close();

@@ -17,6 +17,7 @@ import { roundBytes } from '../label/quality/photoCases';
 import { QualityPredictor } from '../label/qualityPredictor';
 import type { LabelEncoder, LabelImage } from '../label/predictor';
 import { storageError } from '../storageError';
+import { readQuery, skippedReport, type SkippedQuery } from './queryBatch';
 import { IGNORE, type RawImage } from '../types';
 
 export interface SegmentQualityArgs {
@@ -74,16 +75,10 @@ export async function segmentQuality(a: SegmentQualityArgs): Promise<number> {
     }
     a.log(`${classes.length}-way (classes ${classes.join(', ')}), ${a.supports.length} support image(s), quality predictor ${JSON.stringify({ levels: a.config.levels, classifier: a.config.classifier, prototypes: a.config.prototypes, refine: a.config.refine, selfSupport: a.config.selfSupport.rounds })}, encoder ${encoder.key}`);
     // The queries are a batch: a bad one is named and skipped, the others are segmented (as PANet's path).
-    const skipped: Array<{ file: string; problem: string }> = [];
+    const skipped: SkippedQuery[] = [];
     for (const q of a.queries) {
-      let img: RawImage;
-      try {
-        img = await readRgb(q);
-      } catch (e) {
-        if (!(e instanceof DataError)) throw e;
-        skipped.push({ file: e.file, problem: e.problem });
-        continue;
-      }
+      const img = await readQuery(q, skipped);
+      if (!img) continue;
       const rgb = await workingRgb(img, a.size);
       const p = model.predict({ id: q, rgb, features: await encoder.encode(rgb) });
       const file = path.join(a.out, `${path.basename(q, path.extname(q))}.png`);
@@ -92,9 +87,8 @@ export async function segmentQuality(a: SegmentQualityArgs): Promise<number> {
       console.log(file);
     }
     model.dispose();
-    if (skipped.length) {
-      a.log(`${skipped.length} of ${a.queries.length} quer${a.queries.length === 1 ? 'y' : 'ies'} skipped:\n${skipped.map((k) => `  ${k.file}: ${k.problem}`).join('\n')}`);
-    }
+    const report = skippedReport(skipped, a.queries.length);
+    if (report) a.log(report);
     return skipped.length === a.queries.length ? 1 : 0;
   } finally {
     encoder.dispose();

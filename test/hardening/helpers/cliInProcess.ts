@@ -2,6 +2,7 @@
 // path as `protolab …` minus node's start-up and tfjs's backend load, so a corpus of dozens of cases stays
 // fast. What it cannot show (exit codes of a real process, the bin wrapper) test/unit/cli.e2e covers.
 import { main } from '../../../src/engine/cli';
+import { DEFAULT_MAX_PIXELS, setMaxImagePixels } from '../../../src/engine/image/limits';
 
 export interface CliRun {
   code: number;
@@ -35,6 +36,8 @@ export async function runCli(argv: string[]): Promise<CliRun> {
   } finally {
     process.stdout.write = ow;
     process.stderr.write = ew;
+    // a process runs one command; in here the next test must not inherit this one's --max-pixels
+    setMaxImagePixels(DEFAULT_MAX_PIXELS);
     busy = false;
   }
 }
