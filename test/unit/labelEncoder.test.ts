@@ -2,13 +2,13 @@
 // equal the untouched nsfwjs graph tapped at that layer by name (an independent path through
 // tfjs-layers), and the sides follow the padding rule worked out in mobilenetv2.ts.
 import * as assert from 'assert';
-import * as path from 'path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { tf, useTestBackend } from './helpers/tf';
 import { MobileNetLabelEncoder, parseLevels } from '../../src/engine/label/quality/encoder';
 import { EncoderPool } from '../../src/engine/eval/encoderPool';
-import { MOBILENET_TAPS, findNsfwjsDir, mobilenetV2OutSize, mobilenetV2SideAt } from '../../src/engine/nets/mobilenetv2';
+import { MOBILENET_TAPS, mobilenetV2OutSize, mobilenetV2SideAt } from '../../src/engine/nets/mobilenetv2';
 import type { RawImage } from '../../src/engine/types';
+import { untouchedNsfwjsModel } from './helpers/nsfwjsReference';
 
 describe('MobileNetV2 label encoder (strides 8, 16, 32)', function () {
   this.timeout(180000);
@@ -37,16 +37,7 @@ describe('MobileNetV2 label encoder (strides 8, 16, 32)', function () {
     await assert.rejects(enc.encode({ width: 100, height: 100, data: new Uint8Array(30000) }), /224²/);
     enc.dispose();
 
-    const dir = path.join(findNsfwjsDir(), 'dist', 'models', 'mobilenet_v2');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mj = require(path.join(dir, 'model.min.js'));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const data = Buffer.from(require(path.join(dir, 'group1-shard1of1.min.js')) as string, 'base64');
-    const full = await tfl.loadLayersModel(tf.io.fromMemory({
-      modelTopology: mj.modelTopology,
-      weightSpecs: mj.weightsManifest[0].weights,
-      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-    }));
+    const full = await untouchedNsfwjsModel();
     const x = tf.tensor4d(Float32Array.from(rgb.data), [1, 224, 224, 3]);
     [8, 16, 32].forEach((s, i) => {
       const tap = tfl.model({ inputs: full.inputs, outputs: full.getLayer(MOBILENET_TAPS[s].layer).output });

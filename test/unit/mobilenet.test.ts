@@ -9,6 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { useTestBackend, tf } from './helpers/tf';
 import { createBackbone, type Backbone } from '../../src/engine/nets/backbone';
 import { MobileNetV2Features, findNsfwjsDir } from '../../src/engine/nets/mobilenetv2';
+import { untouchedNsfwjsModel } from './helpers/nsfwjsReference';
 
 describe('MobileNetV2 backbone (nsfwjs@4.3.0)', function () {
   this.timeout(120000);
@@ -58,16 +59,7 @@ describe('MobileNetV2 backbone (nsfwjs@4.3.0)', function () {
   it('equals the untouched nsfwjs graph (224², its saved input) tapped at block_13_expand_relu, fed x/255', async () => {
     // Independent path: nsfwjs's model JSON as shipped (fixed input, all layers), loaded directly with
     // tfjs-layers and tapped at the layer by name; nsfwjs itself feeds img/255 (dist/cjs/core.js).
-    const dir = path.join(findNsfwjsDir(), 'dist', 'models', 'mobilenet_v2');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mj = require(path.join(dir, 'model.min.js'));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const data = Buffer.from(require(path.join(dir, 'group1-shard1of1.min.js')) as string, 'base64');
-    const full = await tfl.loadLayersModel(tf.io.fromMemory({
-      modelTopology: mj.modelTopology,
-      weightSpecs: mj.weightsManifest[0].weights,
-      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-    }));
+    const full = await untouchedNsfwjsModel();
     const tap = tfl.model({ inputs: full.inputs, outputs: full.getLayer('block_13_expand_relu').output });
     const x = tf.randomUniform([1, 224, 224, 3], 0, 255, 'float32', 4) as tf.Tensor4D;
     const want = tf.tidy(() => tap.predict(tf.div(x, 255)) as tf.Tensor);
