@@ -28,7 +28,6 @@ import { LabelService } from '../src/engine/label/service';
 import { maskShape, type Shape } from '../src/engine/label/shapes';
 import { Rng } from '../src/engine/prng';
 import { queryStrokes } from '../src/engine/label/quality/photoEval';
-import type { PhotoImage } from '../src/engine/label/quality/photoCases';
 import type { IndexMask } from '../src/engine/types';
 
 const { values } = parseArgs({
@@ -171,7 +170,7 @@ async function photoIoU(cfg: Config): Promise<{ miou: number; miouStrokes: numbe
             const { iou, fg } = iouOf(pred, qm, c, k + 1);
             // then the query's own strokes, as eval-photos draws them: PANet's scribbles of its truth
             // (one foreground, every background stroke, 3 px), at full size, for this class alone
-            const scribble = queryStrokes({ gt: qm } as PhotoImage, c, 7);
+            const scribble = queryStrokes(qm, c, 7);
             for (let i = 0; i < scribble.length; i++) if (scribble[i] === 1) scribble[i] = k + 1;
             await svc.setShapes(q.id, [maskShape({ width: qm.width, height: qm.height, data: scribble })], {});
             const marked = iouOf(await svc.fullMask(q.id), qm, c, k + 1).iou;

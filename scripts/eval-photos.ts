@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   for (const c of cases) {
     const sup = await labelImage(c.support), qry = await labelImage(c.query);
     const supLabels = oneWayRaster(c.support.gt, c.cls);
-    const strokes = values['no-strokes'] ? undefined : queryStrokes(c.query, c.cls, 7);
+    const strokes = values['no-strokes'] ? undefined : queryStrokes(c.query.gt, c.cls, 7);
     const pairName = `${c.support.id} → ${c.query.id} (class ${c.cls})`;
     for (const v of variants) {
       const pred = new QualityPredictor(v.config, v.name);

@@ -39,7 +39,7 @@ export interface ColourTerm {
 }
 
 /** The bin of an RGB triple (bytes) under a term's quantisation. */
-export function colourBin(t: ColourTerm, r: number, g: number, b: number): number {
+export function colourBin(t: Pick<ColourTerm, 'shift' | 'levels'>, r: number, g: number, b: number): number {
   const L = t.levels, s = t.shift;
   return ((r >> s) * L + (g >> s)) * L + (b >> s);
 }
@@ -54,7 +54,7 @@ export function colourTerm(img: RawImage, logits: Float32Array, h: number, w: nu
   if (o.strokesOnly && !own) return undefined;
   const L = o.levels, shift = 8 - Math.round(Math.log2(L)), nb = L * L * L, S = img.width, data = img.data;
   if (2 ** (8 - shift) !== L || L < 2 || L > 64) throw new RangeError(`colour levels must be a power of two in 2..64, got ${L}`);
-  const counts = new Float64Array(nb * k1), mass = new Float64Array(k1);
+  const quant = { shift, levels: L }, counts = new Float64Array(nb * k1), mass = new Float64Array(k1);
   const ty = linearTaps(img.height, h), tx = linearTaps(S, w), p = new Float64Array(k1), step = Math.max(1, o.step);
   for (let y = 0; y < img.height; y += step) {
     const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y];
@@ -82,7 +82,7 @@ export function colourTerm(img: RawImage, logits: Float32Array, h: number, w: nu
         if (p[best] / s > o.sure) label = best;
       }
       if (label < 0) continue;
-      const bin = ((data[i * 3] >> shift) * L + (data[i * 3 + 1] >> shift)) * L + (data[i * 3 + 2] >> shift);
+      const bin = colourBin(quant, data[i * 3], data[i * 3 + 1], data[i * 3 + 2]);
       counts[bin * k1 + label] += wt;
       mass[label] += wt;
     }

@@ -17,7 +17,7 @@
 //    settled (3×3 sub pixels all > 0.995 for one class), whose pixels copy the nearest sub pixel's Q.
 // The grid depends on the image alone and is built once per image.
 import type { RawImage } from '../../types';
-import type { ColourTerm } from './colourModel';
+import { colourBin, type ColourTerm } from './colourModel';
 import { linearTaps } from './levels';
 
 export interface CrfOptions {
@@ -202,7 +202,7 @@ function unaries(img: RawImage, at: Taps, logits: Float32Array, h: number, w: nu
 
 /** u[o..o+k1) += the colour term of pixel px (colourModel.ts). */
 function addColour(u: Float32Array | Float64Array, o: number, c: ColourTerm, data: Uint8Array, px: number, k1: number): void {
-  const L = c.levels, s = c.shift, b = (((data[px * 3] >> s) * L + (data[px * 3 + 1] >> s)) * L + (data[px * 3 + 2] >> s)) * k1;
+  const b = colourBin(c, data[px * 3], data[px * 3 + 1], data[px * 3 + 2]) * k1;
   for (let l = 0; l < k1; l++) u[o + l] += c.table[b + l];
 }
 

@@ -31,18 +31,6 @@ export function transpose(a: Float32Array, r: number, c: number): Float32Array {
   return out;
 }
 
-/** a [n, d] · b [m, d]ᵀ → [n, m] (e.g. a Gram matrix when b = a). */
-export function matMulT(a: Float32Array, n: number, d: number, b: Float32Array, m: number): Float32Array {
-  if (n === 0 || m === 0) return new Float32Array(n * m);
-  return matMul(a, n, d, transpose(b.subarray(0, m * d), m, d), m);
-}
-
-/** aᵀ [d, n] · b [n, p] → [d, p] for a [n, d]. */
-export function matTMul(a: Float32Array, n: number, d: number, b: Float32Array, p: number): Float32Array {
-  if (d === 0 || p === 0) return new Float32Array(d * p);
-  return matMul(transpose(a.subarray(0, n * d), n, d), d, n, b, p);
-}
-
 /**
  * Solve A X = B for a symmetric positive-definite A [n, n] and B [n, p] by Cholesky (A = L Lᵀ), in
  * float64. Throws if A is not numerically positive definite.

@@ -4,17 +4,17 @@
 // foreground stroke and every background stroke, 3 px wide), which measures "own strokes".
 import { ANN_BG, ANN_FG, scribbleAnnotation } from '../../fewshot/annotations';
 import { Rng } from '../../prng';
-import { IGNORE } from '../../types';
+import { IGNORE, type IndexMask } from '../../types';
 import { UNLABELED, type LabelImage, type Prediction } from '../predictor';
 import { QualityPredictor } from '../qualityPredictor';
 import { MobileNetLabelEncoder } from './encoder';
-import { iouOf, loadPhotoFolder, oneWayRaster, photoPairs, type PhotoImage, type PhotoPair } from './photoCases';
+import { iouOf, loadPhotoFolder, oneWayRaster, photoPairs, type PhotoPair } from './photoCases';
 import type { Variant } from './variants';
 
-/** The query's own strokes: PANet's scribbles from its truth (class `cls` vs the rest), 3 px wide, at S×S. */
-export function queryStrokes(q: PhotoImage, cls: number, seed: number): Uint8Array {
-  const size = q.gt.width;
-  const bin = { width: size, height: q.gt.height, data: oneWayRaster(q.gt, cls) };
+/** A query's own strokes: PANet's scribbles from its truth `gt` (class `cls` vs the rest), 3 px wide, at gt's size. */
+export function queryStrokes(gt: IndexMask, cls: number, seed: number): Uint8Array {
+  const size = gt.width;
+  const bin = { width: size, height: gt.height, data: oneWayRaster(gt, cls) };
   const ann = scribbleAnnotation(bin, 1, new Rng(seed), [1]);
   const out = new Uint8Array(bin.data.length).fill(UNLABELED);
   for (let y = 0; y < bin.height; y++) for (let x = 0; x < size; x++) {
@@ -77,7 +77,7 @@ export async function photoBenchmark(folders: string[], size: number, variants: 
   }
   const sums = new Map(variants.map((v) => [v.name, { iou: 0, strokes: 0, n: 0, ns: 0 }]));
   pairs.forEach((p) => {
-    const strokes = queryStrokes(p.query, p.cls, 7);
+    const strokes = queryStrokes(p.query.gt, p.cls, 7);
     for (const v of variants) {
       const s = scorePair(v, p, images.get(p.support.id)!, images.get(p.query.id)!, strokes), acc = sums.get(v.name)!;
       if (s.iou !== null) { acc.iou += s.iou; acc.n++; }
