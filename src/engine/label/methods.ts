@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { EncoderPool } from '../eval/encoderPool';
-import { createBackbone, type BackboneId } from '../nets/backbone';
+import { createBackbone, type Backbone, type BackboneId } from '../nets/backbone';
 import { baselinePredictor, type BaselineOptions } from './baselinePredictor';
 import { backboneEncoder, pooledBackboneEncoder } from './encoder';
 import type { LabelEncoder, Predictor } from './predictor';
@@ -58,22 +58,35 @@ export interface LabelMethod {
   variants: Array<{ name: string; options: Record<string, unknown> }>;
 }
 
+/** The backend worker-thread encoders run on for `spec.workers` > 1, or undefined (encode in process):
+ *  tfjs-wasm and cpu are single-threaded in a process, so a pool is how encoding uses every core and
+ *  stays off the thread that answers strokes. */
+function poolBackend(spec: LabelModelSpec): 'wasm' | 'cpu' | undefined {
+  const backend = tf.getBackend();
+  return (spec.workers ?? 1) > 1 && (backend === 'wasm' || backend === 'cpu') ? backend : undefined;
+}
+
+/** One feature level, the backbone's own output (MobileNetV2 stride 16, VGG-16 stride 8), pooled when
+ *  poolBackend says so. */
+async function backboneLabelEncoder(spec: LabelModelSpec): Promise<{ encoder: LabelEncoder; backbone: Backbone; concurrency: number }> {
+  const opts = { id: spec.backbone, weights: spec.weights, seed: spec.initSeed };
+  const backbone = await createBackbone(opts);
+  const on = poolBackend(spec);
+  const pool = on ? await EncoderPool.create(spec.workers!, opts, on) : undefined;
+  return { encoder: pool ? pooledBackboneEncoder(pool, backbone, spec.size) : backboneEncoder(backbone, spec.size), backbone, concurrency: pool?.size ?? 1 };
+}
+
 const baseline: LabelMethod = {
   id: 'baseline',
   summary: 'PANet prototypes over all support pixels, cosine × 20, softmax, bilinear upsampling (no refinement)',
   variants: [{ name: 'baseline', options: {} }],
   async create(spec) {
-    const opts = { id: spec.backbone, weights: spec.weights, seed: spec.initSeed };
-    const backbone = await createBackbone(opts);
-    const backend = tf.getBackend();
-    const workers = spec.workers ?? 1;
-    const pool = workers > 1 && (backend === 'wasm' || backend === 'cpu') ? await EncoderPool.create(workers, opts, backend) : undefined;
-    const encoder = pool ? pooledBackboneEncoder(pool, backbone, spec.size) : backboneEncoder(backbone, spec.size);
+    const { encoder, backbone, concurrency } = await backboneLabelEncoder(spec);
     const predictor = baselinePredictor((spec.options ?? {}) as BaselineOptions);
     return {
       encoder,
       predictor,
-      encodeConcurrency: pool?.size ?? 1,
+      encodeConcurrency: concurrency,
       info: {
         method: 'baseline', backbone: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource,
         size: spec.size, encoderKey: encoder.key, settings: predictor.describe(),
@@ -96,14 +109,13 @@ const quality: LabelMethod = {
     let config: QualityConfig = { ...QUALITY_DEFAULTS, ...(spec.options as Partial<QualityConfig>) };
     let encoder: LabelEncoder;
     let weightsHash: string, weightsSource: string;
-    let concurrency = 1;
-    const backend = tf.getBackend(), workers = spec.workers ?? 1;
+    let concurrency: number;
     if (spec.backbone === 'mobilenetv2') {
-      // several taps of one forward pass; on wasm/cpu in worker threads, so that a grid pass uses every
-      // core and never holds a stroke behind a forward pass on the main thread
+      // several taps of one forward pass, in worker threads where poolBackend says so
       const enc = await MobileNetLabelEncoder.create(spec.size, config.levels);
-      const pool = workers > 1 && (backend === 'wasm' || backend === 'cpu')
-        ? await EncoderPool.create(workers, { id: 'mobilenetv2' }, backend, enc.taps).catch((e) => {
+      const on = poolBackend(spec);
+      const pool = on
+        ? await EncoderPool.create(spec.workers!, { id: 'mobilenetv2' }, on, enc.taps).catch((e) => {
           enc.dispose();
           throw e;
         })
@@ -113,12 +125,12 @@ const quality: LabelMethod = {
       weightsHash = enc.weightsHash;
       weightsSource = 'nsfwjs MobileNetV2 (embedded)';
     } else {
-      // one level, the backbone's own stride (VGG-16: 8)
-      const backbone = await createBackbone({ id: spec.backbone, weights: spec.weights, seed: spec.initSeed });
-      config = { ...config, levels: [backbone.stride], levelWeights: undefined };
-      encoder = backboneEncoder(backbone, spec.size);
-      weightsHash = backbone.weightsHash;
-      weightsSource = backbone.weightsSource;
+      // one level, the backbone's own stride (VGG-16: 8), encoded as the baseline encodes it
+      const one = await backboneLabelEncoder(spec);
+      config = { ...config, levels: [one.backbone.stride], levelWeights: undefined };
+      ({ encoder, concurrency } = one);
+      weightsHash = one.backbone.weightsHash;
+      weightsSource = one.backbone.weightsSource;
     }
     const predictor = new QualityPredictor(config);
     return {
