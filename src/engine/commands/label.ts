@@ -10,7 +10,7 @@ import { DataError, UsageError } from '../errors';
 import { createPseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { readIndexPng } from '../image/png';
 import { exportLabels, type ExportFormat } from '../label/export';
-import { LABEL_METHODS, labelMethod } from '../label/methods';
+import { defaultLabelWorkers, LABEL_METHODS, labelMethod } from '../label/methods';
 import { UNLABELED } from '../label/predictor';
 import { applyPseudoMask } from '../label/pseudo';
 import { LabelService } from '../label/service';
@@ -136,8 +136,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
   }
 
   const backend = await backendFromFlags(v);
-  const cpuLike = backend.name === 'wasm' || backend.name === 'cpu';
-  const workers = int(v, 'workers', cpuLike ? Math.min(4, os.availableParallelism()) : 1, 0, 64);
+  const workers = int(v, 'workers', defaultLabelWorkers(), 0, 64);
   const keepState = typeof v.state === 'string';
   const stateDir = keepState ? path.resolve(v.state as string) : fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-label-state-'));
   let featureDir = typeof v['cache-dir'] === 'string' ? path.resolve(v['cache-dir']) : path.join(folder, '.protolab', 'label', 'features');

@@ -3,6 +3,7 @@
 // after every stroke), behind the seam of predictor.ts. `variants` lists the settings an ablation runs
 // (bench:label runs every variant of every method unless told otherwise); a method with quality parts
 // lists one variant per part switched off.
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
 import { EncoderPool } from '../eval/encoderPool';
@@ -56,6 +57,14 @@ export interface LabelMethod {
   create(spec: LabelModelSpec): Promise<LabelModel>;
   /** Named settings for ablations; the first is the default. */
   variants: Array<{ name: string; options: Record<string, unknown> }>;
+}
+
+/** The default encoder worker count: one per core (at most 4) on wasm/cpu, where tfjs is single-threaded
+ *  in a process; 1 (in process) on native or GPU backends. `protolab label` and the engine's label
+ *  requests both start from it. */
+export function defaultLabelWorkers(): number {
+  const backend = tf.getBackend();
+  return backend === 'wasm' || backend === 'cpu' ? Math.min(4, os.availableParallelism()) : 1;
 }
 
 /** The backend worker-thread encoders run on for `spec.workers` > 1, or undefined (encode in process):

@@ -8,14 +8,12 @@
 //   - nothing drawn is lost: every labelSetShapes carries the host's edit counter `seq`; after each save
 //     of state.json the watch stream says `saved` with the highest seq such that every edit up to it is
 //     stored (or was refused). The host keeps edits until then and replays them to a restarted engine.
-import * as os from 'os';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
 import { DataError, throwIfAborted, UsageError } from '../errors';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { displayJpeg } from '../image/photo';
 import { encodeIndexPng } from '../image/png';
-import { LABEL_METHODS, type LabelModelSpec } from '../label/methods';
+import { defaultLabelWorkers, LABEL_METHODS, type LabelModelSpec } from '../label/methods';
 import { applyPseudoMask, clearPseudoMask } from '../label/pseudo';
 import { LabelService, type LabelEvent, type PredictResult } from '../label/service';
 import type { ClassDef } from '../label/state';
@@ -271,10 +269,9 @@ export class LabelSessions {
     const early: LabelEvent[] = [];
     // wasm/cpu: encode in worker threads (one per core, as protolab label), so a grid pass never holds a
     // stroke behind a forward pass on this thread
-    const cpuLike = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
     const svc = await LabelService.open(folder, {
       classes: req.classes as Array<string | ClassDef> | undefined,
-      spec: { workers: cpuLike ? Math.min(4, os.availableParallelism()) : 1, ...spec },
+      spec: { workers: defaultLabelWorkers(), ...spec },
       stateDir: req.stateDir,
       // features are a cache: they live with the engine's other caches, not in the user's folder
       featureDir: this.cacheDir ? path.join(this.cacheDir, 'label-features') : undefined,
