@@ -7,8 +7,8 @@ import { cellFractions } from '../../src/engine/label/quality/cells';
 import { classLogits } from '../../src/engine/label/quality/classifier';
 import { cellFeatures, imageLevels, normalisedLevel, type Level } from '../../src/engine/label/quality/levels';
 import { MeanPrototypes, meanPrototypes, prototypeClassifier, sphericalKMeans } from '../../src/engine/label/quality/prototypes';
-import { ridgeClassifier } from '../../src/engine/label/quality/ridge';
-import { collectSamples, concatSamples, weightedSums } from '../../src/engine/label/quality/samples';
+import { RidgeFitter, ridgeClassifier } from '../../src/engine/label/quality/ridge';
+import { collectSamples, concatSamples, sampleFeatures, weightedSums, type SampleSet } from '../../src/engine/label/quality/samples';
 import { UNLABELED } from '../../src/engine/label/predictor';
 import { Rng } from '../../src/engine/prng';
 
@@ -134,6 +134,36 @@ describe('label classifiers', () => {
     }
   });
 
+  it('ridge on supports + an image\'s strokes (RidgeFitter: support Gram and stroke rows kept between fits) equals the primal balanced ridge in float64', () => {
+    // supports: one image 6×6 cells of 7 channels + a coarse 3×3 level (bilinear reads), all labelled;
+    // strokes: another image, a few cells, weight 4 (as own strokes), then more cells (the stroke after)
+    const rng = new Rng(5), lv = () => imageLevels([
+      { shape: [6, 6, 7], data: Float32Array.from({ length: 36 * 7 }, () => rng.next()) },
+      { shape: [3, 3, 4], data: Float32Array.from({ length: 9 * 4 }, () => rng.next()) },
+    ], [1, 0.5]);
+    const sup = lv(), img = lv(), S = 12;
+    const supRaster = Uint8Array.from({ length: S * S }, (_, i) => ((i % S) < 4 ? 0 : (i % S) < 8 ? 1 : 2));
+    const stroke = (cells: number[][]) => {
+      const r = new Uint8Array(S * S).fill(UNLABELED);
+      for (const [cy, cx, l] of cells) for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) r[(cy * 2 + y) * S + cx * 2 + x] = l;
+      return r;
+    };
+    const base = collectSamples([{ levels: sup, labels: supRaster }], S, 2);
+    const opts = { lambda: 0.02, scale: 3, balanced: true, maxCells: 1000 };
+    const fitter = new RidgeFitter(base, opts);
+    for (const cells of [[[0, 0, 1], [1, 1, 0]], [[0, 0, 1], [1, 1, 0], [4, 4, 2], [5, 2, 1], [2, 5, 0]]]) {
+      const extra = collectSamples([{ levels: img, labels: stroke(cells), weight: 4 }], S, 2);
+      const before = tf.memory().numTensors;
+      const clf = fitter.fit(extra);
+      assert.strictEqual(tf.memory().numTensors, before);
+      const ref = primalRidge(concatSamples(base, extra), opts.lambda, true);
+      for (let i = 0; i < ref.W.length; i++) assert.ok(Math.abs(clf.weights[i] - opts.scale * ref.W[i]) < 2e-4, `W[${i}]: ${clf.weights[i]} vs ${opts.scale * ref.W[i]}`);
+      for (let k = 0; k < 3; k++) assert.ok(Math.abs(clf.bias[k] - opts.scale * ref.b[k]) < 2e-4, `b[${k}]: ${clf.bias[k]} vs ${opts.scale * ref.b[k]}`);
+      const plain = ridgeClassifier(concatSamples(base, extra), opts);
+      assert.ok(plain.weights.every((v, i) => Math.abs(v - clf.weights[i]) < 1e-5), 'fresh fit = fit with kept rows');
+    }
+  });
+
   it('a class no support labels never wins (ridge and prototypes)', () => {
     const feat = Float32Array.from({ length: 4 * 3 }, (_, i) => (i % 3) + 1);
     const levels = imageLevels([{ shape: [2, 2, 3], data: feat }]);
@@ -144,3 +174,28 @@ describe('label classifiers', () => {
     }
   });
 });
+
+/**
+ * The weighted ridge (R1) solved in the primal, float64, by Gauss–Jordan: ω̂ the sample weights (each
+ * class's total equalised when `balanced`) normalised to 1, centred normal equations
+ * (Σ ω̂ (x − x̄)(x − x̄)ᵀ + λI) W = Σ ω̂ (x − x̄)(t − t̄)ᵀ, b = t̄ − x̄ W. Unscaled (logit scale 1).
+ */
+function primalRidge(s: SampleSet, lambda: number, balanced: boolean): { W: number[]; b: number[] } {
+  const { n, d, k1 } = s, x = sampleFeatures(s);
+  const mass = new Array(k1).fill(0);
+  for (let i = 0; i < n; i++) for (let k = 0; k < k1; k++) mass[k] += s.w[i] * s.t[i * k1 + k];
+  const present = mass.filter((m) => m > 0).length;
+  const om = Array.from({ length: n }, (_, i) => (balanced ? mass.reduce((a, m, k) => a + (m > 0 ? (s.w[i] * s.t[i * k1 + k]) / (m * present) : 0), 0) : s.w[i]));
+  const tot = om.reduce((a, v) => a + v, 0), a = om.map((v) => v / tot);
+  const xm = Array.from({ length: d }, (_, j) => a.reduce((acc, ai, i) => acc + ai * x[i * d + j], 0));
+  const tm = Array.from({ length: k1 }, (_, k) => a.reduce((acc, ai, i) => acc + ai * s.t[i * k1 + k], 0));
+  const m = Array.from({ length: d }, (_, p) => [
+    ...Array.from({ length: d }, (_, q) => a.reduce((acc, ai, i) => acc + ai * (x[i * d + p] - xm[p]) * (x[i * d + q] - xm[q]), 0) + (p === q ? lambda : 0)),
+    ...Array.from({ length: k1 }, (_, k) => a.reduce((acc, ai, i) => acc + ai * (x[i * d + p] - xm[p]) * (s.t[i * k1 + k] - tm[k]), 0)),
+  ]);
+  for (let c = 0; c < d; c++) for (let r = 0; r < d; r++) if (r !== c) { const f = m[r][c] / m[c][c]; for (let j = 0; j < d + k1; j++) m[r][j] -= f * m[c][j]; }
+  const W: number[] = [];
+  for (let p = 0; p < d; p++) for (let k = 0; k < k1; k++) W.push(m[p][d + k] / m[p][p]);
+  const b = tm.map((t, k) => t - xm.reduce((acc, v, p) => acc + v * W[p * k1 + k], 0));
+  return { W, b };
+}

@@ -3,7 +3,7 @@
 // bilateral-grid CRF) moving a blurry probability boundary onto a sharp colour edge.
 import * as assert from 'assert';
 import { boxMean } from '../../src/engine/label/quality/boxFilter';
-import { crfFromLogits, denseCrf } from '../../src/engine/label/quality/crf';
+import { crfFromLogits, crfRefine, denseCrf } from '../../src/engine/label/quality/crf';
 import { colourGuide, guidedFilterPlane, guidedFilterProbs, guidedFromLogits } from '../../src/engine/label/quality/guidedFilter';
 import { argmaxRows, renormaliseRows, upsampleSoftmax } from '../../src/engine/label/quality/probabilities';
 import { Rng } from '../../src/engine/prng';
@@ -182,4 +182,29 @@ describe('label refinement straight from feature-grid logits', () => {
       }
     });
   }
+
+  it('CRF labels without probabilities (the stroke path) are the argmax of the probabilities it computes when asked', () => {
+    const rng = new Rng(9), S = 64, k1 = 3;
+    const img: RawImage = { width: S, height: S, data: Uint8Array.from({ length: S * S * 3 }, (_, i) => (Math.floor(i / 3) % S < 30 ? 40 : 200) + rng.int(30)) };
+    const logits = Float32Array.from({ length: 8 * 8 * k1 }, () => (rng.next() - 0.5) * 6);
+    const own = new Uint8Array(S * S).fill(254);
+    for (let x = 5; x < 20; x++) own[10 * S + x] = 2;
+    for (const subsample of [1, 4]) {
+      const o = { sigmaXY: 8, sigmaLuma: 16, weight: 4, iterations: 5, subsample };
+      const r = crfRefine(img, logits, 8, 8, k1, o, own);
+      const probs = r.probs();
+      assert.deepStrictEqual(Array.from(probs), Array.from(crfFromLogits(img, logits, 8, 8, k1, o, own)), 'the same probabilities as crfFromLogits');
+      assert.strictEqual(r.probs(), probs, 'computed once');
+      const arg = argmaxRows(probs, k1);
+      let differ = 0;
+      for (let i = 0; i < S * S; i++) {
+        if (r.labels[i] === arg[i]) continue;
+        const p = Array.from(probs.subarray(i * k1, (i + 1) * k1)).sort((a, b) => b - a);
+        assert.ok(p[0] - p[1] < 1e-6, `pixel ${i}: label ${r.labels[i]} but probabilities ${Array.from(probs.subarray(i * k1, (i + 1) * k1))}`);
+        differ++;
+      }
+      assert.ok(differ <= 2, `${differ} near-ties differ`);
+      assert.strictEqual(r.labels[10 * S + 7], 2, 'a stroke pixel keeps its label');
+    }
+  });
 });

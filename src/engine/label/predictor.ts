@@ -27,7 +27,7 @@ export interface Prediction {
   size: number;                     // S
   classes: number;                  // K (labels are 0..K)
   labels: Uint8Array;               // S×S argmax after refinement
-  probs: Float32Array;              // S×S×(K+1), row-major, channel last; rows sum to 1
+  probs: Float32Array;              // S×S×(K+1), row-major, channel last; rows sum to 1 (may be computed on first read)
   confidence: number;               // 0..1, how sure the predictor is about this image as a whole
 }
 

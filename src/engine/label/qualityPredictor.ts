@@ -20,13 +20,13 @@ import { classLogits, type LinearClassifier } from './quality/classifier';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
 import { imageConfidence } from './quality/confidence';
 import { colourTerm } from './quality/colourModel';
-import { crfFromLogits, crfSubset } from './quality/crf';
+import { crfRefine, crfSubset } from './quality/crf';
 import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
 import { clampOwn, hasLabels } from './quality/ownStrokes';
 import { argmaxRows, upsampleSoftmax } from './quality/probabilities';
 import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
-import { ridgeClassifier } from './quality/ridge';
+import { RidgeFitter, type RidgeOptions } from './quality/ridge';
 import { collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
 import { confidentCells, confidentRaster } from './quality/selfSupport';
 
@@ -86,6 +86,8 @@ class QualityModel implements FittedModel {
 
   /** the supports' ridge fit, for predicting a support image itself (made on first use) */
   private supportRidge?: LinearClassifier;
+  /** ridge fits on the supports plus a few samples more: what depends on the supports alone is kept */
+  private ridgeFitter?: RidgeFitter;
 
   /**
    * `supportLabels`: each support's annotation by image id. A support predicted itself (the image being
@@ -97,7 +99,13 @@ class QualityModel implements FittedModel {
     if (usesMeans(cfg)) {
       this.means = MeanPrototypes.of(samples);
       this.clf = this.means.classifier(cfg.alpha);
-    } else this.clf = fitClassifier(samples, cfg);
+    } else this.clf = cfg.classifier === 'ridge' ? this.ridge() : prototypeClassifier(samples, prototypeOptions(cfg));
+  }
+
+  /** A ridge fit on the supports and `extra` (strokes, confident pixels). */
+  private ridge(extra?: SampleSet): LinearClassifier {
+    this.ridgeFitter ??= new RidgeFitter(this.samples, ridgeOptions(this.cfg));
+    return this.ridgeFitter.fit(extra);
   }
 
   /** The classifier for the supports plus extra samples (strokes, confident pixels). */
@@ -105,7 +113,8 @@ class QualityModel implements FittedModel {
     const add = extra.filter((e) => e.n > 0);
     if (!add.length) return this.clf;
     if (this.means) return add.reduce((m, e) => m.plus(e), this.means).classifier(this.cfg.alpha);
-    return fitClassifier(add.reduce((a, e) => concatSamples(a, e), this.samples), this.cfg);
+    if (this.cfg.classifier === 'ridge') return this.ridge(add.reduce((a, e) => concatSamples(a, e)));
+    return prototypeClassifier(add.reduce((a, e) => concatSamples(a, e), this.samples), prototypeOptions(this.cfg));
   }
 
   predict(image: LabelImage, ownLabels?: Uint8Array): Prediction {
@@ -121,18 +130,16 @@ class QualityModel implements FittedModel {
     if (cfg.classifier === 'auto' && ((extra.length && extra[0].n > 0) || (asSupport && own))) {
       // strokes of its own: a ridge fit on supports + strokes, no self-support (a support's strokes are
       // among the samples already)
-      const ridge = { ...cfg, classifier: 'ridge' as const };
-      const clf = extra.length && extra[0].n > 0 ? fitClassifier(concatSamples(this.samples, extra[0]), ridge) : (this.supportRidge ??= fitClassifier(this.samples, ridge));
+      const clf = extra.length && extra[0].n > 0 ? this.ridge(extra[0]) : (this.supportRidge ??= this.ridge());
       const logits = classLogits(levels, clf);
-      const probs = this.segment(image, levels, clf, own, logits);
-      const labels = argmaxRows(probs, k1);
-      return { size, classes, labels, probs, confidence: imageConfidence(logits, levels[0].h, levels[0].w, labels, k1) };
+      const seg = this.segment(image, levels, clf, own, logits);
+      return prediction(size, classes, seg, imageConfidence(logits, levels[0].h, levels[0].w, seg.labels, k1));
     }
     let clf = this.refit(extra);
     // the classifier's own first answer (supports + strokes): the confidence compares the final masks with it
     const firstLogits = classLogits(levels, clf);
     const ss = cfg.selfSupport;
-    let probs: Float32Array | undefined;
+    let seg: Segmentation | undefined;
     for (let r = 0; r < ss.rounds; r++) {
       let self: SampleSet;
       if (ss.onGrid) {
@@ -147,31 +154,30 @@ class QualityModel implements FittedModel {
         pixels.forEach((px, i) => { raster[px] = conf[i]; });
         self = collectSamples([{ levels, labels: raster, weight: ss.weight * step * step }], size, classes);
       } else {
-        probs = this.segment(image, levels, clf, own);
-        self = collectSamples([{ levels, labels: confidentRaster(probs, k1, ss, own), weight: ss.weight }], size, classes);
+        seg = this.segment(image, levels, clf, own);
+        self = collectSamples([{ levels, labels: confidentRaster(seg.probs(), k1, ss, own), weight: ss.weight }], size, classes);
       }
       if (self.n === 0) break;
       clf = this.refit([...extra, self]);
-      probs = undefined;
+      seg = undefined;
     }
-    probs ??= this.segment(image, levels, clf, own, cfg.selfSupport.rounds === 0 ? firstLogits : undefined);
-    const labels = argmaxRows(probs, k1);
-    return { size, classes, labels, probs, confidence: imageConfidence(firstLogits, levels[0].h, levels[0].w, labels, k1) };
+    seg ??= this.segment(image, levels, clf, own, cfg.selfSupport.rounds === 0 ? firstLogits : undefined);
+    return prediction(size, classes, seg, imageConfidence(firstLogits, levels[0].h, levels[0].w, seg.labels, k1));
   }
 
   /**
-   * Class probabilities [S·S, k1] of one image under one classifier: the logits on the feature grid,
-   * then refinement straight from them to full resolution (or a plain upsampling), strokes kept.
+   * Labels [S·S] and class probabilities [S·S, k1] of one image under one classifier: the logits on the
+   * feature grid, then refinement straight from them to full resolution (or a plain upsampling), strokes
+   * kept. The CRF's probabilities are only computed when read (crfRefine).
    */
-  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array, known?: Float32Array): Float32Array {
+  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array, known?: Float32Array): Segmentation {
     const { cfg, size } = this, k1 = this.classes + 1, { h, w } = levels[0];
     const logits = known ?? classLogits(levels, clf), fixed = cfg.ownClamp ? own : undefined;
-    let probs: Float32Array;
-    if (cfg.refine === 'crf') probs = crfFromLogits(image.rgb, logits, h, w, k1, cfg.crf, fixed, colourTerm(image.rgb, logits, h, w, k1, cfg.colour, own));
-    else if (cfg.refine === 'guided') probs = guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed);
-    else probs = upsampleSoftmax(logits, h, w, k1, size);
+    // (the CRF gives a stroke's pixels their label itself)
+    if (cfg.refine === 'crf') return crfRefine(image.rgb, logits, h, w, k1, cfg.crf, fixed, colourTerm(image.rgb, logits, h, w, k1, cfg.colour, own));
+    const probs = cfg.refine === 'guided' ? guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed) : upsampleSoftmax(logits, h, w, k1, size);
     if (fixed) clampOwn(probs, fixed, k1);
-    return probs;
+    return { labels: argmaxRows(probs, k1), probs: () => probs };
   }
 
   dispose(): void {
@@ -179,13 +185,23 @@ class QualityModel implements FittedModel {
   }
 }
 
+/** An image's labels, and its probabilities when asked for. */
+interface Segmentation { labels: Uint8Array; probs: () => Float32Array }
+
+/** A Prediction whose `probs` are computed on first read (a stroke shows the labels only). */
+function prediction(size: number, classes: number, seg: Segmentation, confidence: number): Prediction {
+  return { size, classes, labels: seg.labels, get probs() { return seg.probs(); }, confidence };
+}
+
 /** PANet's classifier (one mean prototype per class) is kept as running sums. */
 function usesMeans(cfg: QualityConfig): boolean {
   return cfg.classifier !== 'ridge' && cfg.prototypes[0] === 1 && cfg.prototypes[1] === 1;
 }
 
-function fitClassifier(s: SampleSet, cfg: QualityConfig): LinearClassifier {
-  return cfg.classifier === 'ridge'
-    ? ridgeClassifier(s, { lambda: cfg.ridgeLambda, scale: cfg.ridgeScale, balanced: cfg.ridgeBalanced, maxCells: cfg.maxCells })
-    : prototypeClassifier(s, { alpha: cfg.alpha, maxPrototypes: cfg.prototypes, maxCells: cfg.maxCells });
+function ridgeOptions(cfg: QualityConfig): RidgeOptions {
+  return { lambda: cfg.ridgeLambda, scale: cfg.ridgeScale, balanced: cfg.ridgeBalanced, maxCells: cfg.maxCells };
+}
+
+function prototypeOptions(cfg: QualityConfig) {
+  return { alpha: cfg.alpha, maxPrototypes: cfg.prototypes, maxCells: cfg.maxCells };
 }

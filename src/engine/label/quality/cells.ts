@@ -22,26 +22,29 @@ export function cellFractions(labels: Uint8Array, size: number, h: number, w: nu
   const k1 = classes + 1;
   const out = new Float32Array(h * w * k1);
   const xs = new Int32Array(size); // column → cell column
+  const cw = new Int32Array(w); // cell column → its width in pixels
   for (let j = 0; j < w; j++) {
     const [a, b] = cellSpan(j, w, size);
+    cw[j] = b - a;
     for (let x = a; x < b; x++) xs[x] = j;
   }
-  const area = new Float32Array(h * w);
   for (let i = 0; i < h; i++) {
     const [y0, y1] = cellSpan(i, h, size);
     for (let y = y0; y < y1; y++) {
       const row = y * size;
       for (let x = 0; x < size; x++) {
-        const cell = i * w + xs[x];
-        area[cell]++;
         const v = labels[row + x];
         if (v === UNLABELED || v === UNSURE) continue;
         if (v > classes) throw new RangeError(`annotation raster holds label ${v} but there are ${classes} classes`);
-        out[cell * k1 + v]++;
+        out[(i * w + xs[x]) * k1 + v]++;
       }
     }
+    // counts → fractions of the cell's area
+    for (let j = 0; j < w; j++) {
+      const area = (y1 - y0) * cw[j] || 1;
+      for (let k = 0, o = (i * w + j) * k1; k < k1; k++) out[o + k] /= area;
+    }
   }
-  for (let c = 0; c < h * w; c++) for (let k = 0; k < k1; k++) out[c * k1 + k] /= area[c] || 1;
   return out;
 }
 

@@ -74,12 +74,13 @@ export function colourTerm(img: RawImage, logits: Float32Array, h: number, w: nu
           p[l] = w00 * logits[p00 + l] + w01 * logits[p01 + l] + w10 * logits[p10 + l] + w11 * logits[p11 + l];
           if (p[l] > mx) mx = p[l];
         }
-        let s = 0, best = 0;
+        // sure when softmax(p)_best = 1 / Σ_l exp(p_l − max) > sure; the best class's term is 1
+        let s = 0, best = -1;
         for (let l = 0; l < k1; l++) {
-          s += p[l] = Math.exp(p[l] - mx);
-          if (p[l] > p[best]) best = l;
+          if (best < 0 && p[l] === mx) best = l;
+          else s += Math.exp(p[l] - mx);
         }
-        if (p[best] / s > o.sure) label = best;
+        if (1 / (1 + s) > o.sure) label = best;
       }
       if (label < 0) continue;
       const bin = colourBin(quant, data[i * 3], data[i * 3 + 1], data[i * 3 + 2]);

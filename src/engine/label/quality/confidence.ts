@@ -21,32 +21,33 @@
 // (the probability-based ones fail on the photos because the CRF makes every mask sure of itself). It
 // is a heuristic chosen on little data (12 pairs from 4 photos); an image with a legitimately large
 // object scores lower than its IoU deserves.
-
-/** Labels of the first answer at pixel (x, y): argmax of the feature-grid logits read bilinearly. */
-function firstLabel(logits: Float32Array, h: number, w: number, k1: number, size: number, x: number, y: number): number {
-  const sy = Math.min(Math.max(((y + 0.5) * h) / size - 0.5, 0), h - 1), sx = Math.min(Math.max(((x + 0.5) * w) / size - 0.5, 0), w - 1);
-  const y0 = Math.floor(sy), x0 = Math.floor(sx), y1 = Math.min(y0 + 1, h - 1), x1 = Math.min(x0 + 1, w - 1), fy = sy - y0, fx = sx - x0;
-  let best = 0, bestV = -Infinity;
-  for (let k = 0; k < k1; k++) {
-    const v = (1 - fy) * ((1 - fx) * logits[(y0 * w + x0) * k1 + k] + fx * logits[(y0 * w + x1) * k1 + k]) + fy * ((1 - fx) * logits[(y1 * w + x0) * k1 + k] + fx * logits[(y1 * w + x1) * k1 + k]);
-    if (v > bestV) { bestV = v; best = k; }
-  }
-  return best;
-}
+import { linearTaps } from './levels';
 
 /**
  * agreement × (1 − area) for final labels (S×S) against the first answer's logits (h×w×k1), both read
- * on every `step`-th pixel in x and y.
+ * on every `step`-th pixel in x and y; the first answer's label at a pixel is the argmax of the
+ * feature-grid logits read bilinearly (half-pixel centres, as the upsampling).
  */
 export function imageConfidence(firstLogits: Float32Array, h: number, w: number, labels: Uint8Array, k1: number, step = 2): number {
-  const size = Math.round(Math.sqrt(labels.length));
+  const size = Math.round(Math.sqrt(labels.length)), ty = linearTaps(size, h), tx = linearTaps(size, w);
   let inter = 0, union = 0, fg = 0, n = 0;
-  for (let y = 0; y < size; y += step) for (let x = 0; x < size; x += step) {
-    const l = labels[y * size + x], f = firstLabel(firstLogits, h, w, k1, size, x, y);
-    n++;
-    if (l > 0) fg++;
-    if (l > 0 || f > 0) union++;
-    if (l > 0 && l === f) inter++;
+  for (let y = 0; y < size; y += step) {
+    const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y];
+    for (let x = 0; x < size; x += step) {
+      const a = tx.i0[x], b = tx.i1[x], fx = tx.f[x];
+      const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
+      const p00 = (r0 + a) * k1, p01 = (r0 + b) * k1, p10 = (r1 + a) * k1, p11 = (r1 + b) * k1;
+      let f = 0, best = -Infinity;
+      for (let k = 0; k < k1; k++) {
+        const v = w00 * firstLogits[p00 + k] + w01 * firstLogits[p01 + k] + w10 * firstLogits[p10 + k] + w11 * firstLogits[p11 + k];
+        if (v > best) { best = v; f = k; }
+      }
+      const l = labels[y * size + x];
+      n++;
+      if (l > 0) fg++;
+      if (l > 0 || f > 0) union++;
+      if (l > 0 && l === f) inter++;
+    }
   }
   return (union ? inter / union : 1) * (1 - fg / n);
 }

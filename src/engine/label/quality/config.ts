@@ -31,7 +31,8 @@ export interface QualityConfig {
   /**
    * k-means and ridge see at most this many labelled cells per class of each part (evenly spaced; weights
    * keep class totals). The ridge's cost grows as n²·d + n³: 64 → 32 took a stroke's re-segmentation
-   * from 65 to 39 ms p50 (bench:label) with photos+strokes 0.559 → 0.587, sample+strokes 0.553 → 0.547.
+   * from 65 to 39 ms p50 (bench:label) with photos+strokes 0.559 → 0.587, sample+strokes 0.553 → 0.547;
+   * 32 → 24 loses photos+strokes 0.673 → 0.641.
    */
   maxCells: number;
   refine: RefineKind;
@@ -75,8 +76,10 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   maxCells: 32,
   refine: 'crf',
   guided: { radius: 12, eps: 0.01, subsample: 4 },
-  // subsample 3 → 4: the same IoU to the third decimal on photos and sample (eval-photos), ≈ 10 % off a stroke
-  crf: { sigmaXY: 24, sigmaLuma: 16, weight: 4, iterations: 5, subsample: 4 },
+  // subsample 3 → 4 → 6: the same IoU to the third decimal on photos and sample (eval-photos: photos
+  // 0.491 / +strokes 0.673 → 0.491 / 0.674, sample 0.394 / 0.634 → 0.395 / 0.633), fit + predict warm
+  // p50 17.0 → 14.1 ms; iterations 5 → 4 or 3 lose 0.006 / 0.011 on photos, so they stay 5
+  crf: { sigmaXY: 24, sigmaLuma: 16, weight: 4, iterations: 5, subsample: 6 },
   // eval-photos (README): photos+strokes 0.587 → 0.673, sample+strokes 0.547 → 0.634; for every image,
   // strokes or not, photos 0.491 → 0.500 at β = 0.5 and 0.470 at β = 1 (it echoes the classifier's errors)
   colour: { weight: 2, levels: 16, sure: 0.8, strokeWeight: 16, prior: 1, minPixels: 50, step: 2, strokesOnly: true },

@@ -161,6 +161,15 @@ function messages(g: Grid, q: Float32Array, k1: number, at: Taps, grid: Float32A
 
 /** q ← softmax(u + w·msg), row by row. */
 function update(q: Float32Array, u: Float32Array, msg: Float32Array, w: number, k1: number): void {
+  if (k1 === 2) {
+    // one class and the background: a logistic, one exp per pixel
+    for (let o = 0; o < q.length; o += 2) {
+      const p1 = 1 / (1 + Math.exp(u[o] + w * msg[o] - u[o + 1] - w * msg[o + 1]));
+      q[o] = 1 - p1;
+      q[o + 1] = p1;
+    }
+    return;
+  }
   for (let o = 0; o < q.length; o += k1) {
     let mx = -Infinity;
     for (let l = 0; l < k1; l++) {
@@ -214,42 +223,74 @@ function addColour(u: Float32Array | Float64Array, o: number, c: ColourTerm, dat
  * colour model, added to the unary (colourModel.ts).
  */
 export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): Float32Array {
-  const size = img.width, g = buildGrid(img, o), { full, sub } = g, n = full.pixel.length, nSub = sub.pixel.length;
+  return crfRefine(img, logits, h, w, k1, o, own, colour).probs();
+}
+
+/**
+ * The same refinement, its labels (S·S argmax) computed at once and its probabilities only when asked
+ * for: after a stroke only the mask is shown, and the last pass without a softmax per pixel is the
+ * cheaper half (the probabilities are for an export at full size). Both come from the same iterations.
+ */
+export function crfRefine(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): { labels: Uint8Array; probs: () => Float32Array } {
+  const g = buildGrid(img, o), nSub = g.sub.pixel.length;
   const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
   const q = o.iterations > 0 ? subIterations(img, g, logits, h, w, k1, o, own, grid, tmp, colour) : undefined;
-  // The last iteration, fused per pixel: unary (bilinear logits) + w·message (sliced from the classes'
-  // filtered grids) → softmax, with no full-size intermediate array.
+  // the classes' filtered grids of the last Q, sliced per pixel by the last pass
   const grids: Float32Array[] = [];
   if (q) {
     const plane = new Float32Array(nSub);
     for (let l = 1; l < k1; l++) {
       for (let i = 0; i < nSub; i++) plane[i] = q[i * k1 + l];
       const gl = new Float32Array(grid.length);
-      splat(g, sub, plane, gl);
+      splat(g, g.sub, plane, gl);
       blur(gl, tmp, g);
       grids.push(gl);
     }
   }
+  const last: LastPass = { img, g, logits, h, w, k1, o, own, colour, q, grids };
+  const labels = new Uint8Array(img.width * img.height);
+  finalPass(last, undefined, labels);
+  let probs: Float32Array | undefined;
+  return { labels, probs: () => (probs ??= finalPass(last, new Float32Array(labels.length * k1), undefined)!) };
+}
+
+interface LastPass {
+  img: RawImage; g: Grid; logits: Float32Array; h: number; w: number; k1: number; o: CrfOptions;
+  own?: Uint8Array; colour?: ColourTerm; q?: Float32Array; grids: Float32Array[];
+}
+
+/**
+ * The last iteration at every pixel, fused: unary (bilinear logits) + w·message (sliced from the
+ * classes' filtered grids) → softmax into `out` [S·S, k1], or only its argmax into `labels`, with no
+ * full-size intermediate array.
+ */
+function finalPass(p: LastPass, out: Float32Array | undefined, labels: Uint8Array | undefined): Float32Array | undefined {
+  const { img, g, logits, h, w, k1, o, own, colour, q, grids } = p, size = img.width;
   const wt = q ? o.weight : 0;
   // Where the sub set is settled — its pixel and the 8 around it agree on a class with Q > SETTLED — a
   // pixel between them takes its nearest sub pixel's Q instead of the exact last iteration: far from
   // every boundary nothing is left to decide, and most of the image is there.
   const step = Math.max(1, Math.round(o.subsample ?? 1)), ws = Math.ceil(size / step), hs = Math.ceil(size / step);
   const settled = q && step > 1 ? settledLabels(q, hs, ws, k1) : undefined;
-  const ty = linearTaps(size, h), tx = linearTaps(size, w), out = new Float32Array(n * k1), u = new Float64Array(k1);
-  const sy = g.gx, sz = g.gx * g.gy, { base, fx: FX, fy: FY, fz: FZ, norm } = full;
+  const ty = linearTaps(size, h), tx = linearTaps(size, w), u = new Float64Array(k1);
+  const sy = g.gx, sz = g.gx * g.gy, { base, fx: FX, fy: FY, fz: FZ, norm } = g.full;
+  // the nearest sub pixel's row and column of every pixel's
+  const nearY = Int32Array.from({ length: size }, (_, y) => Math.min(hs - 1, Math.round(y / step)) * ws);
+  const nearX = Int32Array.from({ length: size }, (_, x) => Math.min(ws - 1, Math.round(x / step)));
   for (let y = 0; y < size; y++) {
-    const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y];
+    const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y], jy = nearY[y];
     for (let x = 0; x < size; x++) {
       const i = y * size + x, o0 = i * k1, own0 = own ? own[i] : 254;
       if (own0 < k1) {
-        out[o0 + own0] = 1;
+        if (out) out[o0 + own0] = 1;
+        else labels![i] = own0;
         continue;
       }
       if (settled) {
-        const j = Math.min(hs - 1, Math.round(y / step)) * ws + Math.min(ws - 1, Math.round(x / step));
+        const j = jy + nearX[x];
         if (settled[j] !== 255) {
-          for (let l = 0; l < k1; l++) out[o0 + l] = q![j * k1 + l];
+          if (out) for (let l = 0, qj = j * k1; l < k1; l++) out[o0 + l] = q![qj + l];
+          else labels![i] = settled[j];
           continue;
         }
       }
@@ -272,7 +313,12 @@ export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w:
         }
         u[0] += wt - rest; // background: w · (1 − Σ messages)
       }
-      if (k1 === 2) {
+      if (!out) {
+        // the argmax of the softmax is the argmax of u (ties: the lower class, as argmaxRows)
+        let best = 0;
+        for (let l = 1; l < k1; l++) if (u[l] > u[best]) best = l;
+        labels![i] = best;
+      } else if (k1 === 2) {
         const p1 = 1 / (1 + Math.exp(u[0] - u[1]));
         out[o0] = 1 - p1;
         out[o0 + 1] = p1;

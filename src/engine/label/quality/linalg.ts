@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function matMul(a: Float32Array, n: number, d: number, b: Float32Array, p: number): Float32Array {
   if (a.length < n * d || b.length < d * p) throw new RangeError(`matMul: [${n}, ${d}] · [${d}, ${p}] with ${a.length} and ${b.length} values`);
-  if (n === 0 || p === 0) return new Float32Array(n * p);
+  if (n === 0 || p === 0 || d === 0) return new Float32Array(n * p);
   const ta = tf.tensor2d(a.subarray(0, n * d), [n, d]), tb = tf.tensor2d(b.subarray(0, d * p), [d, p]);
   let tc: tf.Tensor | undefined;
   try {
@@ -24,9 +24,9 @@ export function matMul(a: Float32Array, n: number, d: number, b: Float32Array, p
   }
 }
 
-/** The transpose [c, r] of a row-major [r, c] matrix. */
-export function transpose(a: Float32Array, r: number, c: number): Float32Array {
-  const out = new Float32Array(r * c);
+/** The transpose [c, r] of a row-major [r, c] matrix (into `into` when given: r·c values). */
+export function transpose(a: Float32Array, r: number, c: number, into?: Float32Array): Float32Array {
+  const out = into ?? new Float32Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = a[i * c + j];
   return out;
 }
@@ -35,30 +35,38 @@ export function transpose(a: Float32Array, r: number, c: number): Float32Array {
  * Solve A X = B for a symmetric positive-definite A [n, n] and B [n, p] by Cholesky (A = L Lᵀ), in
  * float64. Throws if A is not numerically positive definite.
  */
-export function solveSpd(a: ArrayLike<number>, n: number, b: ArrayLike<number>, p: number): Float64Array {
-  const l = new Float64Array(n * n);
+export function solveSpd(a: Float64Array, n: number, b: ArrayLike<number>, p: number, work?: Float64Array): Float64Array {
+  // L's lower triangle (only it is read, each entry after it is written): `work` may be reused scratch
+  const l = work && work.length >= n * n ? work : new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
+    const li = i * n;
     for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j];
-      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+      const lj = j * n;
+      let s = a[li + j];
+      for (let k = 0; k < j; k++) s -= l[li + k] * l[lj + k];
       if (i === j) {
         if (!(s > 0)) throw new RangeError(`solveSpd: matrix is not positive definite (pivot ${i} = ${s})`);
-        l[i * n + i] = Math.sqrt(s);
-      } else l[i * n + j] = s / l[j * n + j];
+        l[li + i] = Math.sqrt(s);
+      } else l[li + j] = s / l[lj + j];
     }
   }
+  // L Y = B, then Lᵀ X = Y, all p columns at once (row-major B: each step reads a row of k values)
   const x = Float64Array.from({ length: n * p }, (_, i) => b[i]);
-  for (let c = 0; c < p; c++) {
-    for (let i = 0; i < n; i++) { // L y = b
-      let s = x[i * p + c];
-      for (let k = 0; k < i; k++) s -= l[i * n + k] * x[k * p + c];
-      x[i * p + c] = s / l[i * n + i];
+  for (let i = 0; i < n; i++) {
+    const li = i * n, xi = i * p;
+    for (let k = 0; k < i; k++) {
+      const f = l[li + k], xk = k * p;
+      if (f !== 0) for (let c = 0; c < p; c++) x[xi + c] -= f * x[xk + c];
     }
-    for (let i = n - 1; i >= 0; i--) { // Lᵀ x = y
-      let s = x[i * p + c];
-      for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k * p + c];
-      x[i * p + c] = s / l[i * n + i];
+    for (let c = 0; c < p; c++) x[xi + c] /= l[li + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const xi = i * p;
+    for (let k = i + 1; k < n; k++) {
+      const f = l[k * n + i], xk = k * p;
+      if (f !== 0) for (let c = 0; c < p; c++) x[xi + c] -= f * x[xk + c];
     }
+    for (let c = 0; c < p; c++) x[xi + c] /= l[i * n + i];
   }
   return x;
 }

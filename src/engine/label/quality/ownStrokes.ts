@@ -12,10 +12,10 @@ export function hasLabels(raster: Uint8Array): boolean {
 
 /** Probabilities [n, k1] in place: each marked pixel one-hot on its label. */
 export function clampOwn(probs: Float32Array, own: Uint8Array, k1: number): void {
-  for (let i = 0; i < own.length; i++) {
+  // plain stores, no fill() per pixel: this runs over every pixel after every stroke
+  for (let i = 0, o = 0; i < own.length; i++, o += k1) {
     const v = own[i];
-    if (v === UNLABELED || v === UNSURE || v >= k1) continue;
-    probs.fill(0, i * k1, (i + 1) * k1);
-    probs[i * k1 + v] = 1;
+    if (v >= k1) continue; // unlabeled (254), unsure (255), or a label beyond K
+    for (let l = 0; l < k1; l++) probs[o + l] = l === v ? 1 : 0;
   }
 }

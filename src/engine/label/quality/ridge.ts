@@ -7,14 +7,22 @@
 //   W = Zᵀ (Z Zᵀ + λ I_n)⁻¹ V,  Z = Ω̂^½ (X − x̄),  V = Ω̂^½ (T − t̄),  b = t̄ − x̄ W                    (R3)
 //
 // The dual (R3) solves an n×n system, n = labelled cells kept (≤ a few hundred), instead of the
-// D×D primal (D = 768 for stride 8 + 16). Features are per-level L2-normalised (levels.ts), which is
-// what made the issue's trial work (λ ≈ 0.01 there).
+// D×D primal (D = 1856 for MobileNetV2's strides 16 + 32). Features are per-level L2-normalised
+// (levels.ts), which is what made the issue's trial work (λ ≈ 0.01 there).
+//
+// Z is never formed: with R = X Xᵀ (the raw Gram), m = X x̄ and c = x̄·x̄,
+//   (Z Zᵀ)_ij = r_i r_j (R_ij − m_i − m_j + c),  r = diag(Ω̂^½),   W = Xᵀ(r∘A) − x̄ (1ᵀ(r∘A)),  A = (Z Zᵀ + λI)⁻¹ V,
+// so the weights ω̂ and the centre x̄ — which change whenever a sample is added — touch only n×n and
+// n×d work, and R's block between the supports is computed once per fitted model. That is what a
+// stroke pays for (RidgeFitter.fit with the stroke's cells as `extra`): the stroke cells' rows of R
+// (against the supports: memoised per image and cell; among themselves: one product).
 //
 // Class balance: with `balanced`, each class present gets the same total weight, so a small object is
 // not out-voted by the background around it (the fitted targets are then centred on the classes' mean,
 // not on the background).
 import type { LinearClassifier } from './classifier';
-import { matMul, solveSpd } from './linalg';
+import { cellFeatures } from './levels';
+import { matMul, solveSpd, transpose } from './linalg';
 import { classMass, sampleFeatures, subsample, type SampleSet } from './samples';
 
 export interface RidgeOptions {
@@ -23,59 +31,148 @@ export interface RidgeOptions {
   /** logit = scale · (xW + b): ridge outputs live on the 0..1 target scale */
   scale?: number;
   balanced?: boolean;
-  /** at most this many cells per class enter the n×n dual system */
+  /** at most this many cells per class of each part enter the n×n dual system */
   maxCells?: number;
 }
 
-// Scratch rasters reused from one fit to the next (a stroke refits every time): allocating the n×d
-// feature, Z and Zᵀ arrays afresh measured as 10–15 ms spikes every few strokes (fresh pages).
-let scratch = new Float32Array(0);
-function scratchOf(len: number): Float32Array {
-  if (scratch.length < len) scratch = new Float32Array(Math.ceil(len * 1.25));
-  return scratch;
+/** A cell of an added image: its feature row and its row of R against the base samples. */
+interface CellRow { x: Float32Array; cross: Float32Array }
+
+/**
+ * Ridge fits on a fixed base set (the supports) plus, per fit, a few extra samples (an image's own
+ * strokes). Everything that depends on the base alone is computed once: its subsample, its feature
+ * rows X_b (and X_bᵀ), its Gram block X_b X_bᵀ; an extra cell's feature row and cross row x·X_bᵀ are
+ * memoised per image (keyed by its finest level's array) and cell, so a new stroke computes only the
+ * cells it newly brings in. Subsampling is per part (samples.ts), so fitting base + extra here is
+ * exactly ridgeClassifier(concatSamples(base, extra)).
+ */
+export class RidgeFitter {
+  private readonly base: SampleSet;
+  private readonly xb: Float32Array;
+  private readonly xbT: Float32Array;
+  private rbb?: Float32Array;
+  private readonly rows = new WeakMap<Float32Array, Map<number, CellRow>>();
+  private readonly lambda: number;
+  private readonly scale: number;
+  private readonly maxCells: number;
+  // Scratch arrays kept from one fit to the next (a stroke refits every time): fresh multi-megabyte
+  // typed arrays per stroke made V8 run a full mark-compact every few strokes (≈ 6 ms each, seen in
+  // --trace-gc), right in the stroke → mask latency.
+  private readonly buf32: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+  private readonly buf64: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+  constructor(base: SampleSet, private readonly opts: RidgeOptions = {}) {
+    this.lambda = opts.lambda ?? 0.01;
+    this.scale = opts.scale ?? 10;
+    this.maxCells = opts.maxCells ?? 150;
+    this.base = subsample(base, this.maxCells);
+    this.xb = sampleFeatures(this.base);
+    this.xbT = transpose(this.xb, this.base.n, this.base.d);
+  }
+
+  fit(extra?: SampleSet): LinearClassifier {
+    const b = this.base, e = extra && extra.n > 0 ? subsample(extra, this.maxCells) : undefined;
+    if (e && (e.d !== b.d || e.k1 !== b.k1)) throw new RangeError('RidgeFitter: extra samples of another shape');
+    const nb = b.n, ne = e?.n ?? 0, n = nb + ne, { d, k1 } = b;
+    if (n === 0) throw new RangeError('ridgeClassifier: no labelled sample');
+    const { xe, cross } = e ? this.extraRows(e) : { xe: new Float32Array(0), cross: new Float32Array(0) };
+    const xeT = transpose(xe, ne, d, this.scratch(1, ne * d));
+    const rbb = (this.rbb ??= matMul(this.xb, nb, d, this.xbT, nb));
+    const ree = ne ? matMul(xe, ne, d, xeT, ne) : new Float32Array(0);
+    const R = (i: number, j: number) => (i < nb ? (j < nb ? rbb[i * nb + j] : cross[(j - nb) * nb + i]) : j < nb ? cross[(i - nb) * nb + j] : ree[(i - nb) * ne + j - nb]);
+    const t = (i: number, k: number) => (i < nb ? b.t[i * k1 + k] : e!.t[(i - nb) * k1 + k]);
+    const w = (i: number) => (i < nb ? b.w[i] : e!.w[i - nb]);
+
+    // per-sample weight ω_i, optionally rebalanced so every class present has equal total weight
+    const mass = classMass(b);
+    if (e) classMass(e).forEach((m, k) => { mass[k] += m; });
+    const present = Array.from(mass, (m) => m > 0).filter(Boolean).length;
+    const a = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!this.opts.balanced) a[i] = w(i);
+      else for (let k = 0; k < k1; k++) if (mass[k] > 0) a[i] += (w(i) * t(i, k)) / (mass[k] * present);
+    }
+    const tot = a.reduce((s, v) => s + v, 0);
+    for (let i = 0; i < n; i++) a[i] /= tot; // ω̂
+    // x̄ = Xᵀ ω̂, t̄ = Tᵀ ω̂, m = X x̄, c = x̄·x̄ (in JS: n·d work, less than moving X into tfjs and back)
+    const row = (i: number) => (i < nb ? this.xb.subarray(i * d, (i + 1) * d) : xe.subarray((i - nb) * d, (i - nb + 1) * d));
+    const xBar = new Float64Array(d), tBar = new Float64Array(k1), m = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = row(i), ai = a[i];
+      for (let j = 0; j < d; j++) xBar[j] += ai * x[j];
+      for (let k = 0; k < k1; k++) tBar[k] += ai * t(i, k);
+    }
+    for (let i = 0; i < n; i++) {
+      const x = row(i);
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x[j] * xBar[j];
+      m[i] = s;
+    }
+    let c = 0;
+    for (let j = 0; j < d; j++) c += xBar[j] * xBar[j];
+    // Z Zᵀ + λI and V
+    const r = a.map(Math.sqrt), g = this.scratch64(n * n, 0), v = new Float64Array(n * k1);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) g[i * n + j] = g[j * n + i] = r[i] * r[j] * (R(i, j) - m[i] - m[j] + c);
+      g[i * n + i] += this.lambda;
+      for (let k = 0; k < k1; k++) v[i * k1 + k] = r[i] * (t(i, k) - tBar[k]);
+    }
+    const A = solveSpd(g, n, v, k1, this.scratch64(n * n, 1));
+    // W = Xᵀ(r∘A) − x̄ (Σ_i r_i A_i), a column at a time (contiguous loops over d)
+    const W = new Float32Array(d * k1), col = new Float64Array(d);
+    for (let k = 0; k < k1; k++) {
+      col.fill(0);
+      let rSum = 0;
+      for (let i = 0; i < n; i++) {
+        const x = row(i), f = r[i] * A[i * k1 + k];
+        rSum += f;
+        for (let j = 0; j < d; j++) col[j] += f * x[j];
+      }
+      for (let j = 0; j < d; j++) W[j * k1 + k] = col[j] - xBar[j] * rSum;
+    }
+    const bias = new Float32Array(k1);
+    for (let k = 0; k < k1; k++) {
+      let xw = 0;
+      for (let j = 0; j < d; j++) xw += xBar[j] * W[j * k1 + k];
+      bias[k] = this.scale * (tBar[k] - xw);
+    }
+    for (let i = 0; i < W.length; i++) W[i] *= this.scale;
+    // A class no sample labels keeps its column (its target is 0 everywhere), but must never win.
+    for (let k = 0; k < k1; k++) if (!(mass[k] > 0)) bias[k] = -1e4;
+    return { k1, p: k1, weights: W, bias, columnClass: Int32Array.from({ length: k1 }, (_, k) => k) };
+  }
+
+  private scratch(slot: number, len: number): Float32Array {
+    if (this.buf32[slot].length < len) this.buf32[slot] = new Float32Array(Math.ceil(len * 1.25));
+    return this.buf32[slot].subarray(0, len);
+  }
+
+  private scratch64(len: number, slot: number): Float64Array {
+    if (this.buf64[slot].length < len) this.buf64[slot] = new Float64Array(Math.ceil(len * 1.25));
+    return this.buf64[slot].subarray(0, len);
+  }
+
+  /** The extra samples' feature rows [ne, d] and their rows of R against the base [ne, nb], memoised per cell. */
+  private extraRows(e: SampleSet): { xe: Float32Array; cross: Float32Array } {
+    const nb = this.base.n, d = e.d, xe = this.scratch(0, e.n * d), cross = new Float32Array(e.n * nb);
+    for (const part of e.parts) {
+      let byCell = this.rows.get(part.levels[0].data);
+      if (!byCell) this.rows.set(part.levels[0].data, (byCell = new Map()));
+      const missing = [...new Set(Array.from(part.cells).filter((cell) => !byCell!.has(cell)))];
+      if (missing.length) {
+        const x = cellFeatures(part.levels, missing), xc = nb ? matMul(x, missing.length, d, this.xbT, nb) : new Float32Array(0);
+        missing.forEach((cell, i) => byCell!.set(cell, { x: x.slice(i * d, (i + 1) * d), cross: xc.slice(i * nb, (i + 1) * nb) }));
+      }
+      part.cells.forEach((cell, i) => {
+        const row = byCell!.get(cell)!;
+        xe.set(row.x, (part.offset + i) * d);
+        cross.set(row.cross, (part.offset + i) * nb);
+      });
+    }
+    return { xe, cross };
+  }
 }
 
 export function ridgeClassifier(all: SampleSet, opts: RidgeOptions = {}): LinearClassifier {
-  const lambda = opts.lambda ?? 0.01, scale = opts.scale ?? 10;
-  const s = subsample(all, opts.maxCells ?? 150);
-  const { n, d, k1 } = s;
-  if (n === 0) throw new RangeError('ridgeClassifier: no labelled sample');
-  const buf = scratchOf(3 * n * d);
-  const x = sampleFeatures(s, buf.subarray(0, n * d));
-  const mass = classMass(s);
-  // per-sample weight ω_i, optionally rebalanced so every class present has equal total weight
-  const om = new Float64Array(n);
-  const present = Array.from(mass, (m) => m > 0).filter(Boolean).length;
-  for (let i = 0; i < n; i++) {
-    if (!opts.balanced) om[i] = s.w[i];
-    else for (let k = 0; k < k1; k++) if (mass[k] > 0) om[i] += (s.w[i] * s.t[i * k1 + k]) / (mass[k] * present);
-  }
-  const tot = om.reduce((a, b) => a + b, 0);
-  const xBar = new Float64Array(d), tBar = new Float64Array(k1);
-  for (let i = 0; i < n; i++) {
-    const a = om[i] / tot;
-    for (let j = 0; j < d; j++) xBar[j] += a * x[i * d + j];
-    for (let k = 0; k < k1; k++) tBar[k] += a * s.t[i * k1 + k];
-  }
-  // Z and Zᵀ written together: the products below are plain A·B (see linalg.ts on transposed operands)
-  const z = buf.subarray(n * d, 2 * n * d), zT = buf.subarray(2 * n * d, 3 * n * d), v = new Float32Array(n * k1);
-  for (let i = 0; i < n; i++) {
-    const r = Math.sqrt(om[i] / tot);
-    for (let j = 0; j < d; j++) zT[j * n + i] = z[i * d + j] = r * (x[i * d + j] - xBar[j]);
-    for (let k = 0; k < k1; k++) v[i * k1 + k] = r * (s.t[i * k1 + k] - tBar[k]);
-  }
-  const g = Float64Array.from(matMul(z, n, d, zT, n)); // Z Zᵀ
-  for (let i = 0; i < n; i++) g[i * n + i] += lambda;
-  const a = solveSpd(g, n, v, k1);
-  const w = matMul(zT, d, n, Float32Array.from(a), k1); // Zᵀ a  [d, k1]
-  const bias = new Float32Array(k1);
-  for (let k = 0; k < k1; k++) {
-    let xw = 0;
-    for (let j = 0; j < d; j++) xw += xBar[j] * w[j * k1 + k];
-    bias[k] = scale * (tBar[k] - xw);
-  }
-  for (let i = 0; i < w.length; i++) w[i] *= scale;
-  // A class no sample labels keeps its column (its target is 0 everywhere), but must never win.
-  for (let k = 0; k < k1; k++) if (!(mass[k] > 0)) bias[k] = -1e4;
-  return { k1, p: k1, weights: w, bias, columnClass: Int32Array.from({ length: k1 }, (_, k) => k) };
+  return new RidgeFitter(all, opts).fit();
 }
