@@ -158,7 +158,7 @@ async function main() {
       k.mask = m.mask;
     }
     const s = JSON.stringify(toWire(m));
-    if (VERBOSE && m.type !== 'labelPrediction') log(`→ webview ${m.type}`);
+    if (VERBOSE) log(`→ webview ${m.type}${m.inReplyTo !== undefined ? ` (reply to ${m.inReplyTo})` : ''}`);
     page.evaluate((json) => window.__host.deliver(JSON.parse(json)), s).catch((e) => log(`deliver failed: ${e.message}`));
   };
   const SETUP = 1e6; // ids of the bench's own setup requests: their replies are not the webview's
@@ -237,7 +237,7 @@ async function main() {
     });
     await page.exposeBinding('__protolabRelay', (_src, json, at) => {
       const m = JSON.parse(json);
-      if (VERBOSE && m.type !== 'labelSetShapes') log(`← webview ${m.type}`);
+      if (VERBOSE) log(`← webview ${m.type} ${m.id}`);
       if (m.type === 'labelSetShapes') {
         currentGen = m.generation;
         const k = mark(m.generation);
@@ -295,6 +295,8 @@ async function main() {
     const shapes = await page.evaluate(() => window.__protolabLabel.shapes().length);
 
     // ---- per stroke ----
+    const lastMask = marks.get(gens.at(-1))?.mask;
+    const maskSize = lastMask ? (({ width, height }) => `${width}x${height}`)(decodeIndexMask(lastMask)) : null;
     const rows = gens.slice(-STROKES).map((g, i) => {
       const k = marks.get(g) ?? {};
       const rt = k.n3 - k.n2;
@@ -335,7 +337,7 @@ async function main() {
         engine_queue: breakdown.engineQueue, engine_predict: breakdown.predict, png_encode: breakdown.encode, relay_to_webview: breakdown.toWebview,
         unaccounted: breakdown.rest, png_decode_in_webview_share: breakdown.decode,
       },
-      shapes_json_kb_last: r2(rows.at(-1)?.shapesKB), mask_kb_p50: r2(median(col('maskKB'))), shapes_on_image: shapes,
+      shapes_json_kb_last: r2(rows.at(-1)?.shapesKB), mask_kb_p50: r2(median(col('maskKB'))), mask_size: maskSize, shapes_on_image: shapes,
       dropped, rejected, invalid_host_posts: ctl.invalidPosts, page_errors: pageErrors.length,
       backend: hello?.backend, images: fs.readdirSync(folder).filter((f) => f.endsWith('.jpg')).length,
       cpu: `${cpus[0]?.model ?? '?'} x ${cpus.length}`, loadavg_start: load0.map((x) => +x.toFixed(2)), loadavg_end: load1.map((x) => +x.toFixed(2)),
@@ -352,7 +354,7 @@ async function main() {
   const b = result.breakdown_p50_ms;
   console.log(`stroke → mask painted (real controller + engine, ${result.backend}): p50 ${result.p50_ms} ms, p95 ${result.p95_ms} ms, max ${result.max_ms} ms over ${result.strokes} strokes (+${WARMUP} warm-up)`);
   console.log(`medians: webview ${b.webview} (PNG decode ≈${b.png_decode_in_webview_share}) | relay→host ${b.relay_to_host} | controller ${b.host_controller} | engine IPC ${b.engine_ipc} | engine queue ${b.engine_queue} | predict ${b.engine_predict} | PNG encode ${b.png_encode} | relay→webview ${b.relay_to_webview} | unaccounted ${b.unaccounted} ms`);
-  console.log(`payloads: last labelSetShapes ${result.shapes_json_kb_last} KB JSON (${result.shapes_on_image} shapes), mask PNG ${result.mask_kb_p50} KB; dropped ${result.dropped}, rejected ${result.rejected}, invalid host posts ${result.invalid_host_posts}; load average at end ${result.loadavg_end.join(' ')}`);
+  console.log(`payloads: last labelSetShapes ${result.shapes_json_kb_last} KB JSON (${result.shapes_on_image} shapes), mask PNG ${result.mask_kb_p50} KB (${result.mask_size}); dropped ${result.dropped}, rejected ${result.rejected}, invalid host posts ${result.invalid_host_posts}; load average at end ${result.loadavg_end.join(' ')}`);
   console.log(JSON.stringify(result));
 }
 
