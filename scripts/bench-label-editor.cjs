@@ -145,7 +145,7 @@ async function main() {
     },
   };
 
-  let page;
+  let page, cdp;
   let ready = false;
   const queue = [];
   let rejected = 0;
@@ -159,7 +159,8 @@ async function main() {
     }
     const s = JSON.stringify(toWire(m));
     if (VERBOSE) log(`→ webview ${m.type}${m.inReplyTo !== undefined ? ` (reply to ${m.inReplyTo})` : ''}`);
-    page.evaluate((json) => window.__host.deliver(JSON.parse(json)), s).catch((e) => log(`deliver failed: ${e.message}`));
+    // straight through CDP (Runtime.evaluate): a third of page.evaluate's overhead per message
+    cdp.send('Runtime.evaluate', { expression: `window.__host.deliver(JSON.parse(${JSON.stringify(s)}))` }).catch((e) => log(`deliver failed: ${e.message}`));
   };
   const SETUP = 1e6; // ids of the bench's own setup requests: their replies are not the webview's
   const ui = {
@@ -219,6 +220,7 @@ async function main() {
     // ---- the webview, its messages relayed to the controller ----
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, colorScheme: 'dark' });
     page = await context.newPage();
+    cdp = await context.newCDPSession(page);
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('console', (m) => {
