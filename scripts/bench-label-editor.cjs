@@ -17,7 +17,7 @@
 // performance.timeOrigin + now(); same machine): approximate.
 //
 // Usage: npm run bench:label-editor [-- --strokes 40 --warmup 3 --verbose --profile]
-// (--verbose: one line per stroke; --profile: CPU profiles of the page and the host process, top self time)
+// (--verbose: one line per stroke; --profile: CPU profiles of the page, the host process and the engine, top self time)
 // Last line: one JSON object {strokes, p50_ms, p95_ms, max_ms, breakdown_p50_ms: {...}, ...}.
 'use strict';
 const fs = require('fs');
@@ -120,7 +120,7 @@ async function main() {
   const dist = path.join(root, 'dist', 'engine');
   const client = new EngineClient({
     serverPath: path.join(dist, 'server.js'),
-    execArgv: ['--max-old-space-size=4096'],
+    execArgv: ['--max-old-space-size=4096', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(tmp, 'engine-profile')}`] : [])],
     env: {
       ELECTRON_RUN_AS_NODE: '1', PROTOLAB_CACHE_DIR: path.join(tmp, 'cache'), PROTOLAB_MAX_PIXELS: String(64 * 1024 * 1024),
       PROTOLAB_WASM_DIR: fs.existsSync(path.join(dist, 'tfjs-backend-wasm-simd.wasm')) ? dist : undefined,
@@ -132,6 +132,7 @@ async function main() {
   const marks = new Map(); // generation → {pageAt, n1, n2, n3, n4, timing, maskBytes, shapesChars}
   const mark = (g) => (marks.has(g) ? marks.get(g) : marks.set(g, {}).get(g));
   let currentGen = -1;
+  let measuring = false;
   const engine = {
     request: (req, onEvent) => client.request(req, onEvent),
     call: async (req, onEvent) => {
@@ -150,7 +151,11 @@ async function main() {
   const queue = [];
   let rejected = 0;
   const posted = [];
+  const asked = new Map(); // webview request id → {type, at}: the host's time per request type
+  const hostMs = {};
   const deliver = (m) => {
+    const q = m.inReplyTo !== undefined && asked.get(m.inReplyTo);
+    if (q && measuring) (hostMs[q.type] ??= []).push(epoch() - q.at);
     if (m.type === 'labelPrediction' && m.inReplyTo !== undefined) {
       const k = mark(m.generation);
       k.n4 = epoch();
@@ -160,7 +165,7 @@ async function main() {
     const s = JSON.stringify(toWire(m));
     if (VERBOSE) log(`→ webview ${m.type}${m.inReplyTo !== undefined ? ` (reply to ${m.inReplyTo})` : ''}`);
     // straight through CDP (Runtime.evaluate): a third of page.evaluate's overhead per message
-    cdp.send('Runtime.evaluate', { expression: `window.__host.deliver(JSON.parse(${JSON.stringify(s)}))` }).catch((e) => log(`deliver failed: ${e.message}`));
+    cdp.send('Runtime.evaluate', { expression: `window.__benchDeliver(${JSON.stringify(s)})` }).catch((e) => log(`deliver failed: ${e.message}`));
   };
   const SETUP = 1e6; // ids of the bench's own setup requests: their replies are not the webview's
   const ui = {
@@ -230,6 +235,18 @@ async function main() {
       if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) pageErrors.push(`${r.status()} ${r.url()}`);
     });
     await page.addInitScript(() => {
+      // the relay's end in the page: bytes travel as base64 (decoded natively), then a structured-clone
+      // postMessage as VS Code's webview host does
+      const fromB64 = Uint8Array.fromBase64 ? (b) => Uint8Array.fromBase64(b) : (b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+      const revive = (x) => {
+        if (Array.isArray(x)) return x.map(revive);
+        if (x && typeof x === 'object') {
+          if (typeof x.$b64 === 'string') return fromB64(x.$b64);
+          for (const k of Object.keys(x)) x[k] = revive(x[k]);
+        }
+        return x;
+      };
+      window.__benchDeliver = (json) => window.postMessage(revive(JSON.parse(json)), '*');
       // when each prediction reply reaches the page (capture: before the view's own listener paints it)
       window.__benchRecv = {};
       window.addEventListener('message', (e) => {
@@ -240,6 +257,7 @@ async function main() {
     await page.exposeBinding('__protolabRelay', (_src, json, at) => {
       const m = JSON.parse(json);
       if (VERBOSE) log(`← webview ${m.type} ${m.id}`);
+      asked.set(m.id, { type: m.type, at: epoch() });
       if (m.type === 'labelSetShapes') {
         currentGen = m.generation;
         const k = mark(m.generation);
@@ -276,6 +294,7 @@ async function main() {
     let prof;
     for (let i = 0; i < plan.length; i++) {
       const p = plan[i];
+      if (i === WARMUP) measuring = true;
       if (PROFILE && i === WARMUP) prof = await startProfiles(context, page);
       if (p.label !== label) {
         await page.keyboard.press(p.label === 1 ? '1' : 'g');
@@ -289,6 +308,8 @@ async function main() {
       await page.waitForFunction((n) => window.__protolabLabel.latencies().length > n, n0, { timeout: 120000 });
       gens.push(await page.evaluate(() => window.__protolabLabel.generation()));
     }
+    await page.waitForTimeout(500); // the last stroke's thumbnail refresh
+    measuring = false;
     if (prof) await prof.stop();
     const lat = (await page.evaluate(() => window.__protolabLabel.latencies())).slice(-STROKES);
     const own = (await page.evaluate(() => window.__protolabLabel.ownLatencies())).slice(-STROKES);
@@ -340,6 +361,7 @@ async function main() {
         unaccounted: breakdown.rest, png_decode_in_webview_share: breakdown.decode,
       },
       shapes_json_kb_last: r2(rows.at(-1)?.shapesKB), mask_kb_p50: r2(median(col('maskKB'))), mask_size: maskSize, shapes_on_image: shapes,
+      host_requests: Object.fromEntries(Object.entries(hostMs).map(([t, xs]) => [t, { n: xs.length, p50_ms: r2(median(xs)) }])),
       dropped, rejected, invalid_host_posts: ctl.invalidPosts, page_errors: pageErrors.length,
       backend: hello?.backend, images: fs.readdirSync(folder).filter((f) => f.endsWith('.jpg')).length,
       cpu: `${cpus[0]?.model ?? '?'} x ${cpus.length}`, loadavg_start: load0.map((x) => +x.toFixed(2)), loadavg_end: load1.map((x) => +x.toFixed(2)),
@@ -351,6 +373,16 @@ async function main() {
     server.close();
     await ctl.close().catch(() => undefined);
     await client.stop().catch(() => undefined);
+    if (PROFILE) {
+      // written when the engine exits: its whole life (the setup's grid pass included)
+      const dir = path.join(tmp, 'engine-profile');
+      for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+        const keep = path.join(os.tmpdir(), `protolab-bench-engine-${Date.now()}.cpuprofile`);
+        fs.copyFileSync(path.join(dir, f), keep);
+        console.log(`engine profile (${keep}), self time over the whole run:`);
+        for (const [fn, ms] of selfTimes(JSON.parse(fs.readFileSync(keep, 'utf8'))).slice(0, 16)) console.log(`  ${ms.toFixed(1).padStart(8)} ms  ${fn}`);
+      }
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   const b = result.breakdown_p50_ms;

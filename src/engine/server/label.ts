@@ -324,7 +324,8 @@ export class LabelSessions {
       case 'prediction':
       case 'broken':
         this.touch(e, [ev.id]);
-        if (ev.type !== 'status') e.thumbs.delete(ev.id);
+        // the JPEG part of a thumbnail changes only with the file (rescan drops those); its mask is made per request
+        if (ev.type === 'broken') e.thumbs.delete(ev.id);
         break;
       case 'scan': {
         const c = ev.changes;
