@@ -46,7 +46,8 @@ const { isLabelWebviewMessage } = built('src/webview/labelProtocol.js');
 const { encodeIndexPng } = built('src/engine/image/png.js');
 const { decodeIndexMask } = loadTs('src/webview/masks.ts');
 
-const VOC = path.join(os.homedir(), '.cache/protolab-test/labelme/root/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_voc');
+// where scripts/fetch-labelme.sh extracts the Debian labelme-examples package
+const VOC = path.join(process.env.PROTOLAB_LABELME_DIR || path.join(os.homedir(), '.cache/protolab-test/labelme'), 'root/usr/share/doc/labelme-examples/examples/instance_segmentation/data_dataset_voc');
 const SUPPORT = '2011_000006.jpg';
 const OPEN = '2011_000003.jpg'; // the image the strokes are drawn on
 const PERSON = [192, 128, 128]; // VOC colour of class 15; the border colour (224,224,192) is unsure
