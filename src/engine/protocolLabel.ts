@@ -146,7 +146,12 @@ export interface LabelResultOf {
     prediction?: LabelPredictionPayload & { current: boolean };
   };
   labelThumbs: { thumbs: Array<{ id: string; image: Uint8Array; mask?: Uint8Array }> };
-  labelSetShapes: { status: LabelImageStatus; generation: number; superseded: boolean; prediction?: LabelPredictionPayload; support: boolean };
+  labelSetShapes: {
+    status: LabelImageStatus; generation: number; superseded: boolean; prediction?: LabelPredictionPayload; support: boolean;
+    /** where the engine's time went (ms, this process's clock): storing + predicting, and the mask PNG;
+     *  total is from the request's dispatch to the reply (the rest of it is queueing behind other work) */
+    timing?: { totalMs: number; predictMs: number; encodeMs: number };
+  };
   labelPredict: { status: LabelImageStatus; generation: number; prediction?: LabelPredictionPayload };
   labelGrid: { generation: number; completed: boolean; predicted: number; skipped: number; broken: number; stopped?: string };
   labelSuggest: { suggestions: Array<{ id: string; score: number; confidence: number; reason: string }>; why?: string };

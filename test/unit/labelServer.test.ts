@@ -124,6 +124,8 @@ describe('engine server: labeling requests', function () {
     const r = await eng.call({ type: 'labelSetShapes', folder, image: 'img0.jpg', shapes: [maskShape(truth(sc[0]))], redo, seq: 2, autoSupport: true });
     assert.deepStrictEqual([r.status, r.support, r.superseded], ['drawn', true, false]);
     assert.ok(r.prediction.mask instanceof Uint8Array, 'the mask travels as bytes');
+    const tm = r.timing as { totalMs: number; predictMs: number; encodeMs: number };
+    assert.ok(tm.predictMs > 0 && tm.encodeMs >= 0 && tm.totalMs >= tm.predictMs + tm.encodeMs, `the engine's time: ${JSON.stringify(tm)}`);
     const m = decodeIndexPng(r.prediction.mask, 'prediction');
     assert.deepStrictEqual([m.width, m.height, r.prediction.size], [SIZE, SIZE, SIZE]);
     const values = new Set(m.data);
@@ -154,6 +156,18 @@ describe('engine server: labeling requests', function () {
       const m = decodeIndexPng(x.mask, 'thumb');
       assert.deepStrictEqual([m.width, m.height], [64, 48], 'the mask has the image\'s aspect');
     }
+  });
+
+  it('a stroke changes the thumbnail\'s mask; its JPEG (kept across strokes) stays the same', async () => {
+    const before = (await eng.call({ type: 'labelThumbs', folder, images: ['img4.jpg'], side: 64 })).thumbs[0];
+    // class 2 over the whole image: the thumbnail's mask must follow
+    await eng.call({ type: 'labelSetShapes', folder, image: 'img4.jpg', shapes: [{ kind: 'box', label: 2, x0: 0, y0: 0, x1: 1000, y1: 1000 }], redo: [], seq: 20 });
+    const after = (await eng.call({ type: 'labelThumbs', folder, images: ['img4.jpg'], side: 64 })).thumbs[0];
+    assert.deepStrictEqual(Buffer.from(after.image), Buffer.from(before.image));
+    const [m0, m1] = [decodeIndexPng(before.mask, 'before'), decodeIndexPng(after.mask, 'after')];
+    assert.notDeepStrictEqual(m1.data, m0.data, 'the mask follows the stroke');
+    assert.ok(m1.data.every((v) => v === 2), 'the box covers the whole thumbnail');
+    await eng.call({ type: 'labelSetShapes', folder, image: 'img4.jpg', shapes: [], redo: [], seq: 21 });
   });
 
   it('a stroke is answered while a grid pass runs, before the pass ends (drawing never waits behind it)', async () => {

@@ -174,6 +174,66 @@ describe('label view pieces (node)', () => {
     assert.deepStrictEqual(batches, [[[15], [5]]], 'own share: 2 ms posting + 3 ms from receipt to paint');
   });
 
+  it('masks: the direct reader of plain index PNGs gives what fast-png gives; filtered, split or damaged ones are handled', () => {
+    const { decodeIndexMask, decodePlainIndexPng } = loadTs('src/webview/masks.ts');
+    const { encodeIndexPng } = loadTs('src/engine/image/png.ts');
+    const { encode, decode } = require('fast-png');
+    const zlib = require('zlib');
+    const w = 417, h = 301;
+    const data = new Uint8Array(w * h).map((_, i) => (((i % w) - 200) ** 2 + (Math.floor(i / w) - 150) ** 2 < 8000 ? 1 : i % w > 400 ? 255 : (i * 7) % 3));
+    const m = { width: w, height: h, data };
+    const viaFastPng = (png) => {
+      const d = decode(png);
+      return { width: d.width, height: d.height, data: Uint8Array.from(d.data) };
+    };
+    // the engine's transit and file encodings, fast-png's grey: read directly, the same as fast-png
+    for (const [name, png] of [
+      ['engine transit', encodeIndexPng(m, { fast: true })], ['engine file', encodeIndexPng(m)],
+      ['fast-png grey', encode({ width: w, height: h, data, depth: 8, channels: 1 })],
+    ]) {
+      const direct = decodePlainIndexPng(png);
+      assert.ok(direct, `${name}: read directly`);
+      assert.deepStrictEqual(direct, m, name);
+      assert.deepStrictEqual(viaFastPng(png), m, `${name} (fast-png)`);
+    }
+    // IDAT split in two chunks
+    const one = Buffer.from(encodeIndexPng(m, { fast: true }));
+    const chunks = [];
+    for (let o = 8; o < one.length;) {
+      const n = one.readUInt32BE(o);
+      chunks.push([one.toString('latin1', o + 4, o + 8), one.subarray(o + 8, o + 8 + n)]);
+      o += 12 + n;
+    }
+    const chunk = ([t, d]) => {
+      const b = Buffer.alloc(12 + d.length);
+      b.writeUInt32BE(d.length, 0);
+      b.write(t, 4, 'latin1');
+      d.copy(b, 8);
+      b.writeUInt32BE(zlib.crc32 ? zlib.crc32(b.subarray(4, 8 + d.length)) : 0, 8 + d.length);
+      return b;
+    };
+    const build = (list) => Buffer.concat([one.subarray(0, 8), ...list.map(chunk)]);
+    const idat = chunks.find(([t]) => t === 'IDAT')[1];
+    const split = build(chunks.flatMap(([t, d]) => (t === 'IDAT' ? [['IDAT', d.subarray(0, 100)], ['IDAT', d.subarray(100)]] : [[t, d]])));
+    assert.deepStrictEqual(decodePlainIndexPng(split), m, 'two IDAT chunks');
+    // rows with a PNG filter (Sub on every other row): left to fast-png, same result
+    const rows = Buffer.alloc(h * (w + 1));
+    for (let y = 0; y < h; y++) {
+      rows[y * (w + 1)] = y % 2;
+      for (let x = 0; x < w; x++) rows[y * (w + 1) + 1 + x] = (data[y * w + x] - (y % 2 && x ? data[y * w + x - 1] : 0)) & 255;
+    }
+    const filtered = build(chunks.map(([t, d]) => (t === 'IDAT' ? [t, zlib.deflateSync(rows)] : [t, d])));
+    assert.strictEqual(decodePlainIndexPng(filtered), undefined, 'filtered rows are not read directly');
+    assert.deepStrictEqual(decodeIndexMask(filtered), m, 'and decode as before');
+    // a header that promises more rows than the stream has, or fewer: not read directly
+    const ihdr = (hh) => chunks.map(([t, d]) => (t === 'IHDR' ? [t, Buffer.concat([d.subarray(0, 4), Buffer.from([0, 0, hh >> 8, hh & 255]), d.subarray(8)])] : [t, d]));
+    assert.strictEqual(decodePlainIndexPng(build(ihdr(h + 1))), undefined, 'stream shorter than the header says');
+    assert.strictEqual(decodePlainIndexPng(build(ihdr(h - 1))), undefined, 'stream longer than the header says');
+    assert.strictEqual(decodePlainIndexPng(build(chunks.filter(([t]) => t !== 'IEND'))), undefined, 'no IEND');
+    assert.strictEqual(decodePlainIndexPng(Buffer.concat([one.subarray(0, 8), chunk(['IHDR', chunks[0][1]]), chunk(['IDAT', idat.subarray(0, 50)]), chunk(['IEND', Buffer.alloc(0)])])), undefined, 'cut stream');
+    assert.throws(() => decodeIndexMask(one.subarray(0, 60)), 'a cut file still fails');
+  });
+
   it('class names: empty, built-in and duplicate names are refused with a reason', () => {
     const { nameProblem } = loadTs('src/webview/views/label/classList.ts');
     const cl = [{ id: 1, name: 'cat' }, { id: 2, name: 'dog' }];

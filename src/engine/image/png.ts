@@ -3,6 +3,7 @@
 // directly (fast-png keeps them) instead of decoding to colours and inverting, and fall back to inverting
 // the VOC colormap for RGB(A) exports of the same masks.
 import * as fs from 'fs';
+import * as zlib from 'zlib';
 import { decode, encode } from 'fast-png';
 import { DataError } from '../errors';
 import { describeFsError } from '../fsProblem';
@@ -102,15 +103,62 @@ export async function readIndexPng(file: string): Promise<IndexMask> {
 /** Encode an index mask as an 8-bit paletted PNG with the VOC palette (what VOC's own masks are). */
 export function encodeIndexPng(mask: IndexMask, opts: { fast?: boolean } = {}): Uint8Array {
   if (mask.data.length !== mask.width * mask.height) throw new Error('encodeIndexPng: data length does not match width*height');
+  if (opts.fast) return encodeTransitPng(mask);
   return encode({
     width: mask.width,
     height: mask.height,
     data: mask.data,
     depth: 8,
     channels: 1,
-    palette: VOC_COLORMAP.map((c) => [c[0], c[1], c[2]]),
-    // fast: deflate level 1 for masks in transit (a 417² mask: ≈ 3× quicker than the default 6, about the same size)
-  }, opts.fast ? { zlib: { level: 1 } } : undefined);
+    palette: VOC_PALETTE(),
+  });
+}
+
+let vocPalette: Array<[number, number, number]> | undefined;
+const VOC_PALETTE = () => (vocPalette ??= VOC_COLORMAP.map((c) => [c[0], c[1], c[2]] as [number, number, number]));
+
+/**
+ * The same PNG layout as encodeIndexPng (8-bit paletted, VOC palette, filter 0), deflated by node's
+ * native zlib at level 1 with the RLE strategy (label maps are runs): for masks in transit, encoded on
+ * every stroke. A 417² mask: ≈ 0.1 ms and ≈ 2 KB, where fast-png's JS deflate at level 1 took 6–9 ms.
+ */
+function encodeTransitPng(mask: IndexMask): Uint8Array {
+  const { width: w, height: h, data } = mask;
+  const raw = new Uint8Array(h * (w + 1)); // each row: filter byte 0, then the indices
+  for (let y = 0; y < h; y++) raw.set(data.subarray(y * w, (y + 1) * w), y * (w + 1) + 1);
+  const idat = zlib.deflateSync(raw, { level: 1, strategy: zlib.constants.Z_RLE });
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, w);
+  v.setUint32(4, h);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 3; // colour type: palette indices
+  const plte = new Uint8Array(VOC_PALETTE().flat());
+  const chunks: Array<[string, Uint8Array]> = [['IHDR', ihdr], ['PLTE', plte], ['IDAT', idat], ['IEND', new Uint8Array(0)]];
+  const out = new Uint8Array(8 + chunks.reduce((n, [, d]) => n + 12 + d.length, 0));
+  out.set([137, 80, 78, 71, 13, 10, 26, 10]);
+  const ov = new DataView(out.buffer);
+  let o = 8;
+  for (const [type, d] of chunks) {
+    ov.setUint32(o, d.length);
+    for (let i = 0; i < 4; i++) out[o + 4 + i] = type.charCodeAt(i);
+    out.set(d, o + 8);
+    ov.setUint32(o + 8 + d.length, crc32(out, o + 4, o + 8 + d.length));
+    o += 12 + d.length;
+  }
+  return out;
+}
+
+let crcTable: Uint32Array | undefined;
+function crc32(b: Uint8Array, start: number, end: number): number {
+  const t = (crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  }));
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = t[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 export function writeIndexPng(file: string, mask: IndexMask): void {

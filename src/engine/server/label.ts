@@ -324,7 +324,8 @@ export class LabelSessions {
       case 'prediction':
       case 'broken':
         this.touch(e, [ev.id]);
-        if (ev.type !== 'status') e.thumbs.delete(ev.id);
+        // the JPEG part of a thumbnail changes only with the file (rescan drops those); its mask is made per request
+        if (ev.type === 'broken') e.thumbs.delete(ev.id);
         break;
       case 'scan': {
         const c = ev.changes;
@@ -395,6 +396,7 @@ export class LabelSessions {
   private setShapes(e: Entry, req: Extract<LabelRequest, { type: 'labelSetShapes' }>): Promise<LabelResultOf['labelSetShapes']> {
     // registered before the first await: a save that happens meanwhile knows this edit is not stored yet
     const { seq, image } = req;
+    const t0 = performance.now();
     e.inFlight.add(seq);
     e.maxSeq = Math.max(e.maxSeq, seq);
     e.latest.set(image, Math.max(e.latest.get(image) ?? -1, seq));
@@ -404,10 +406,15 @@ export class LabelSessions {
           // a newer edit of this image arrived before this one started: it alone is stored
           return { status: e.svc.summary(image).status, generation: e.svc.generation, superseded: true, support: e.svc.summary(image).support };
         }
+        const t1 = performance.now();
         const r = await e.svc.setShapes(image, req.shapes, { redo: req.redo ?? [], supportIfFirst: req.autoSupport, onStored: () => e.inFlight.delete(seq) });
+        const t2 = performance.now();
         const superseded = (e.latest.get(image) ?? seq) > seq;
         const s = e.svc.summary(image);
-        return { status: s.status, generation: e.svc.generation, superseded, support: s.support, ...(r && !superseded ? { prediction: predictionOut(r) } : {}) };
+        const prediction = r && !superseded ? predictionOut(r) : undefined;
+        const t3 = performance.now();
+        const timing = { totalMs: t3 - t0, predictMs: t2 - t1, encodeMs: t3 - t2 };
+        return { status: s.status, generation: e.svc.generation, superseded, support: s.support, ...(prediction ? { prediction } : {}), timing };
       } finally {
         e.inFlight.delete(seq);
       }

@@ -40,6 +40,8 @@ export interface LabelDebugHook {
   stats(): { n: number; p50: number; p95: number; max: number };
   /** the webview's own share of each loop, ms */
   ownStats(): { n: number; p50: number; p95: number; max: number };
+  /** the webview's own share per sample, in the order of latencies() */
+  ownLatencies(): number[];
   dropped(): number;
   painted(): number;
   generation(): number;
@@ -571,6 +573,7 @@ export class LabelView implements View {
       latencies: lat,
       stats: () => stats(lat()),
       ownStats: () => stats(this.meter.own.values()),
+      ownLatencies: () => this.meter.own.values(),
       dropped: () => this.dropped,
       painted: () => this.paintedCount,
       generation: () => this.history?.generation ?? 0,
