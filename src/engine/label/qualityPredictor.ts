@@ -27,7 +27,7 @@ import { clampOwn, hasLabels } from './quality/ownStrokes';
 import { argmaxRows, upsampleSoftmax } from './quality/probabilities';
 import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
 import { RidgeFitter, type RidgeOptions } from './quality/ridge';
-import { collectSamples, concatSamples, type AnnotatedLevels, type SampleSet } from './quality/samples';
+import { collectSamples, concatSamples, type SampleSet } from './quality/samples';
 import { confidentCells, confidentRaster } from './quality/selfSupport';
 
 /**
@@ -52,9 +52,28 @@ export function pickLevels(features: FeatureEntry[], size: number, strides: numb
   return imageLevels(chosen, weights);
 }
 
+/**
+ * One support as fits see it: its labelled cells, and (when asked) their class sums. Kept across fits
+ * for as long as the support's annotation raster and features are the same objects: a stroke on one
+ * support refits the model, and the others' samples, sums and ridge rows need not be made again.
+ */
+interface SupportPart {
+  uid: number;
+  id: string;
+  labels: Uint8Array;
+  samples: SampleSet;
+  means?: MeanPrototypes;
+}
+
+let partUid = 0;
+
 export class QualityPredictor implements Predictor {
   readonly id: string;
   readonly config: QualityConfig;
+  /** support parts by annotation raster, then by the support's finest feature level */
+  private readonly parts = new WeakMap<Uint8Array, Map<Float32Array, SupportPart>>();
+  /** ridge fitters by the supports they are fitted on (RidgeFitter keeps what depends on those alone) */
+  private readonly fitters: Array<{ key: string; fitter: RidgeFitter }> = [];
 
   constructor(config: Partial<QualityConfig> = {}, id = 'quality') {
     this.config = { ...QUALITY_DEFAULTS, ...config };
@@ -69,50 +88,105 @@ export class QualityPredictor implements Predictor {
     if (!Number.isInteger(classes) || classes < 1 || classes > 253) throw new RangeError(`classes must be 1..253, got ${classes}`);
     if (!supports.length) throw new RangeError('fit: no support image');
     const size = supports[0].image.rgb.width;
-    const annotated: AnnotatedLevels[] = supports.map((s) => {
+    const parts = supports.map((s) => {
       if (s.image.rgb.width !== size || s.image.rgb.height !== size) throw new RangeError(`support ${s.image.id} is not ${size}×${size}`);
-      return { levels: pickLevels(s.image.features, size, this.config.levels, this.config.levelWeights), labels: s.labels };
+      return this.part(s, size, classes);
     });
-    const samples = collectSamples(annotated, size, classes);
-    if (samples.n === 0) throw new RangeError('fit: no support labels any pixel');
-    return new QualityModel(this.config, samples, size, classes, new Map(supports.map((s) => [s.image.id, s.labels])));
+    if (parts.every((p) => p.samples.n === 0)) throw new RangeError('fit: no support labels any pixel');
+    return new QualityModel(this.config, parts, size, classes, (list) => this.fitter(list, parts[0].samples));
+  }
+
+  private part(s: LabelSupport, size: number, classes: number): SupportPart {
+    const levels = pickLevels(s.image.features, size, this.config.levels, this.config.levelWeights);
+    let byLevel = this.parts.get(s.labels);
+    if (!byLevel) this.parts.set(s.labels, (byLevel = new Map()));
+    const hit = byLevel.get(levels[0].data);
+    if (hit && hit.id === s.image.id && hit.samples.k1 === classes + 1) return hit;
+    const part = { uid: ++partUid, id: s.image.id, labels: s.labels, samples: collectSamples([{ levels, labels: s.labels }], size, classes) };
+    byLevel.set(levels[0].data, part);
+    return part;
+  }
+
+  /** The ridge fitter on these supports' samples (the last few are kept). */
+  private fitter(list: SupportPart[], like: SampleSet): RidgeFitter {
+    const key = list.map((p) => p.uid).join(',');
+    const at = this.fitters.findIndex((f) => f.key === key);
+    if (at >= 0) {
+      const [hit] = this.fitters.splice(at, 1);
+      this.fitters.push(hit);
+      return hit.fitter;
+    }
+    const fitter = new RidgeFitter(joinSamples(list, like), ridgeOptions(this.config));
+    this.fitters.push({ key, fitter });
+    while (this.fitters.length > KEEP_FITTERS) this.fitters.shift();
+    return fitter;
   }
 }
 
-class QualityModel implements FittedModel {
-  private readonly clf: LinearClassifier;
-  /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
-  private readonly means?: MeanPrototypes;
+/** Ridge fitters kept per predictor: the current supports, and the supports but the one being drawn on. */
+const KEEP_FITTERS = 4;
 
-  /** the supports' ridge fit, for predicting a support image itself (made on first use) */
-  private supportRidge?: LinearClassifier;
-  /** ridge fits on the supports plus a few samples more: what depends on the supports alone is kept */
-  private ridgeFitter?: RidgeFitter;
+/** The union of the supports' samples (an empty set of shape `like`'s when there are none). */
+function joinSamples(list: SupportPart[], like: SampleSet): SampleSet {
+  const empty: SampleSet = { n: 0, d: like.d, k1: like.k1, t: new Float32Array(0), w: new Float32Array(0), parts: [] };
+  return list.reduce((a, p) => (a.n ? concatSamples(a, p.samples) : p.samples), empty);
+}
+
+class QualityModel implements FittedModel {
+  private clfMemo?: LinearClassifier;
+  /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
+  private meansMemo?: MeanPrototypes;
+  private samplesMemo?: SampleSet;
+  /** each support's own ridge fit, for predicting a support image itself (made on first use) */
+  private readonly supportRidge = new Map<string, LinearClassifier>();
 
   /**
-   * `supportLabels`: each support's annotation by image id. A support predicted itself (the image being
-   * drawn on, when its strokes teach the rest) treats its annotation as its own strokes — clamped, the
-   * colour model, the ridge fit of 'auto' — without counting its cells twice as samples.
+   * `parts`: the supports. A support predicted itself (the image being drawn on, when its strokes teach
+   * the rest) treats its annotation as its own strokes — clamped, the colour model, the ridge fit of
+   * 'auto' — without counting its cells twice as samples. `fitter`: the predictor's ridge fitters.
    */
-  constructor(private readonly cfg: QualityConfig, private readonly samples: SampleSet, private readonly size: number, private readonly classes: number,
-    private readonly supportLabels: Map<string, Uint8Array> = new Map()) {
-    if (usesMeans(cfg)) {
-      this.means = MeanPrototypes.of(samples);
-      this.clf = this.means.classifier(cfg.alpha);
-    } else this.clf = cfg.classifier === 'ridge' ? this.ridge() : prototypeClassifier(samples, prototypeOptions(cfg));
+  constructor(private readonly cfg: QualityConfig, private readonly parts: SupportPart[], private readonly size: number, private readonly classes: number,
+    private readonly fitter: (base: SupportPart[]) => RidgeFitter) {}
+
+  /** All supports' samples. */
+  private get samples(): SampleSet {
+    return (this.samplesMemo ??= joinSamples(this.parts, this.parts[0].samples));
+  }
+
+  /** The supports' mean prototypes (sums per support, kept on the support). */
+  private get means(): MeanPrototypes | undefined {
+    if (!usesMeans(this.cfg)) return undefined;
+    return (this.meansMemo ??= this.parts.map((p) => (p.means ??= MeanPrototypes.of(p.samples))).reduce((a, b) => a.add(b)));
+  }
+
+  /** The supports' classifier (made on first use: a support predicted itself does not need it). */
+  private get clf(): LinearClassifier {
+    const { cfg } = this;
+    return (this.clfMemo ??= this.means ? this.means.classifier(cfg.alpha) : cfg.classifier === 'ridge' ? this.ridge() : prototypeClassifier(this.samples, prototypeOptions(cfg)));
   }
 
   /** A ridge fit on the supports and `extra` (strokes, confident pixels). */
   private ridge(extra?: SampleSet): LinearClassifier {
-    this.ridgeFitter ??= new RidgeFitter(this.samples, ridgeOptions(this.cfg));
-    return this.ridgeFitter.fit(extra);
+    return this.fitter(this.parts).fit(extra);
+  }
+
+  /** A support's fit predicting itself: the other supports as the base, its own cells as the extra. */
+  private ridgeOfSupport(id: string): LinearClassifier {
+    let clf = this.supportRidge.get(id);
+    if (!clf) {
+      const mine = this.parts.filter((p) => p.id === id), others = this.parts.filter((p) => p.id !== id);
+      clf = this.fitter(others).fit(joinSamples(mine, this.parts[0].samples));
+      this.supportRidge.set(id, clf);
+    }
+    return clf;
   }
 
   /** The classifier for the supports plus extra samples (strokes, confident pixels). */
   private refit(extra: SampleSet[]): LinearClassifier {
     const add = extra.filter((e) => e.n > 0);
     if (!add.length) return this.clf;
-    if (this.means) return add.reduce((m, e) => m.plus(e), this.means).classifier(this.cfg.alpha);
+    const means = this.means;
+    if (means) return add.reduce((m, e) => m.plus(e), means).classifier(this.cfg.alpha);
     if (this.cfg.classifier === 'ridge') return this.ridge(add.reduce((a, e) => concatSamples(a, e)));
     return prototypeClassifier(add.reduce((a, e) => concatSamples(a, e), this.samples), prototypeOptions(this.cfg));
   }
@@ -123,14 +197,14 @@ class QualityModel implements FittedModel {
     if (image.rgb.width !== size || image.rgb.height !== size) throw new RangeError(`image ${image.id} is not ${size}×${size}`);
     if (ownLabels && ownLabels.length !== size * size) throw new RangeError(`ownLabels of ${image.id} has ${ownLabels.length} pixels, expected ${size * size}`);
     const levels = pickLevels(image.features, size, cfg.levels, cfg.levelWeights);
-    const asSupport = !ownLabels && cfg.ownWeight > 0 ? this.supportLabels.get(image.id) : undefined;
+    const asSupport = !ownLabels && cfg.ownWeight > 0 ? this.parts.find((p) => p.id === image.id)?.labels : undefined;
     const ownRaster = ownLabels ?? asSupport;
     const own = ownRaster && hasLabels(ownRaster) ? ownRaster : undefined;
     const extra: SampleSet[] = ownLabels && own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
     if (cfg.classifier === 'auto' && ((extra.length && extra[0].n > 0) || (asSupport && own))) {
       // strokes of its own: a ridge fit on supports + strokes, no self-support (a support's strokes are
       // among the samples already)
-      const clf = extra.length && extra[0].n > 0 ? this.ridge(extra[0]) : (this.supportRidge ??= this.ridge());
+      const clf = extra.length && extra[0].n > 0 ? this.ridge(extra[0]) : this.ridgeOfSupport(image.id);
       const logits = classLogits(levels, clf);
       const seg = this.segment(image, levels, clf, own, logits);
       return prediction(size, classes, seg, imageConfidence(logits, levels[0].h, levels[0].w, seg.labels, k1));

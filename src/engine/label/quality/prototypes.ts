@@ -27,7 +27,12 @@ export class MeanPrototypes {
   /** These sums plus another set's (a new object). */
   plus(s: SampleSet): MeanPrototypes {
     if (s.n === 0) return this;
-    const o = MeanPrototypes.of(s);
+    return this.add(MeanPrototypes.of(s));
+  }
+
+  /** These sums plus other sums (a new object). */
+  add(o: MeanPrototypes): MeanPrototypes {
+    if (o.k1 !== this.k1 || o.d !== this.d) throw new RangeError('MeanPrototypes.add: sums of different shapes');
     return new MeanPrototypes(this.k1, this.d, this.sums.map((v, i) => v + o.sums[i]), this.mass.map((v, k) => v + o.mass[k]));
   }
 
