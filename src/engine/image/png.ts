@@ -4,7 +4,7 @@
 // the VOC colormap for RGB(A) exports of the same masks.
 import * as fs from 'fs';
 import * as zlib from 'zlib';
-import { decode, encode } from 'fast-png';
+import { decode } from 'fast-png';
 import { DataError } from '../errors';
 import { describeFsError } from '../fsProblem';
 import { writeFileAtomic, writeFileAtomicAsync } from '../fsutil';
@@ -100,33 +100,26 @@ export async function readIndexPng(file: string): Promise<IndexMask> {
   return decodeIndexPng(bytes, file);
 }
 
-/** Encode an index mask as an 8-bit paletted PNG with the VOC palette (what VOC's own masks are). */
+/**
+ * Encode an index mask as an 8-bit paletted PNG with the VOC palette (what VOC's own masks are), deflated
+ * by node's native zlib: level 6 for files, `fast` (masks in transit, one per stroke) level 1 with the
+ * RLE strategy. fast-png's JS deflate took 6–9 ms for a 417² mask on the engine's thread, where
+ * autosaves land between strokes.
+ */
 export function encodeIndexPng(mask: IndexMask, opts: { fast?: boolean } = {}): Uint8Array {
   if (mask.data.length !== mask.width * mask.height) throw new Error('encodeIndexPng: data length does not match width*height');
-  if (opts.fast) return encodeTransitPng(mask);
-  return encode({
-    width: mask.width,
-    height: mask.height,
-    data: mask.data,
-    depth: 8,
-    channels: 1,
-    palette: VOC_PALETTE(),
-  });
+  return encodePalettePng(mask, opts.fast ? { level: 1, strategy: zlib.constants.Z_RLE } : { level: 6 });
 }
 
 let vocPalette: Array<[number, number, number]> | undefined;
 const VOC_PALETTE = () => (vocPalette ??= VOC_COLORMAP.map((c) => [c[0], c[1], c[2]] as [number, number, number]));
 
-/**
- * The same PNG layout as encodeIndexPng (8-bit paletted, VOC palette, filter 0), deflated by node's
- * native zlib at level 1 with the RLE strategy (label maps are runs): for masks in transit, encoded on
- * every stroke. A 417² mask: ≈ 0.1 ms and ≈ 2 KB, where fast-png's JS deflate at level 1 took 6–9 ms.
- */
-function encodeTransitPng(mask: IndexMask): Uint8Array {
+/** 8-bit paletted PNG, VOC palette, every row with filter 0 (label maps are runs: filters do not help). */
+function encodePalettePng(mask: IndexMask, z: zlib.ZlibOptions): Uint8Array {
   const { width: w, height: h, data } = mask;
   const raw = new Uint8Array(h * (w + 1)); // each row: filter byte 0, then the indices
   for (let y = 0; y < h; y++) raw.set(data.subarray(y * w, (y + 1) * w), y * (w + 1) + 1);
-  const idat = zlib.deflateSync(raw, { level: 1, strategy: zlib.constants.Z_RLE });
+  const idat = zlib.deflateSync(raw, z);
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, w);

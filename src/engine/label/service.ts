@@ -543,8 +543,11 @@ export class LabelService {
       const S = this.size;
       src = { width: S, height: S, data: this.rasterS(r).map((v) => (v === UNLABELED ? 0 : v)) };
     } else {
-      const p = this.storedPrediction(id);
-      if (p) src = decodeIndexPng(p.png, id);
+      // a prediction not saved yet is read as it is, not encoded to a PNG and decoded again
+      const pending = r.prediction?.mask === PENDING ? this.pendingMasks.get(id) : undefined;
+      const p = pending ? undefined : this.storedPrediction(id);
+      if (pending) src = { width: pending.size, height: pending.size, data: pending.labels };
+      else if (p) src = decodeIndexPng(p.png, id);
     }
     if (!src) return undefined;
     // nearest neighbour to the image's aspect (S×S predictions are stretched back to it)

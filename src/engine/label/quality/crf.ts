@@ -30,6 +30,11 @@ export interface CrfOptions {
   iterations: number;
   /** iterate on every s-th pixel in x and y (1 = every pixel) */
   subsample?: number;
+  /**
+   * with subsample > 1: a pixel whose nearest sub pixel and that one's 8 neighbours all give one class a
+   * probability above this copies that sub pixel's Q instead of its own last iteration (default 0.995)
+   */
+  settled?: number;
 }
 
 /** Where a set of pixels sits in the grid: base cell and trilinear fractions, and the normaliser. */
@@ -271,7 +276,7 @@ function finalPass(p: LastPass, out: Float32Array | undefined, labels: Uint8Arra
   // pixel between them takes its nearest sub pixel's Q instead of the exact last iteration: far from
   // every boundary nothing is left to decide, and most of the image is there.
   const step = Math.max(1, Math.round(o.subsample ?? 1)), ws = Math.ceil(size / step), hs = Math.ceil(size / step);
-  const settled = q && step > 1 ? settledLabels(q, hs, ws, k1) : undefined;
+  const settled = q && step > 1 ? settledLabels(q, hs, ws, k1, o.settled ?? SETTLED) : undefined;
   const ty = linearTaps(size, h), tx = linearTaps(size, w), u = new Float64Array(k1);
   const sy = g.gx, sz = g.gx * g.gy, { base, fx: FX, fy: FY, fz: FZ, norm } = g.full;
   // the nearest sub pixel's row and column of every pixel's
@@ -334,13 +339,13 @@ function finalPass(p: LastPass, out: Float32Array | undefined, labels: Uint8Arra
   return out;
 }
 
-/** A sub-set pixel counts as settled when it and its 8 neighbours give one class more than this. */
+/** A sub-set pixel counts as settled when it and its 8 neighbours give one class more than this (default). */
 const SETTLED = 0.995;
 
 /** Per sub-set pixel (an hs×ws grid): the class all of its 3×3 neighbourhood is sure of, else 255. */
-function settledLabels(q: Float32Array, hs: number, ws: number, k1: number): Uint8Array {
+function settledLabels(q: Float32Array, hs: number, ws: number, k1: number, above: number): Uint8Array {
   const sure = new Uint8Array(hs * ws).fill(255);
-  for (let j = 0; j < hs * ws; j++) for (let l = 0; l < k1; l++) if (q[j * k1 + l] > SETTLED) sure[j] = l;
+  for (let j = 0; j < hs * ws; j++) for (let l = 0; l < k1; l++) if (q[j * k1 + l] > above) sure[j] = l;
   const out = new Uint8Array(hs * ws).fill(255);
   for (let y = 0; y < hs; y++) for (let x = 0; x < ws; x++) {
     const l = sure[y * ws + x];
