@@ -121,7 +121,7 @@ async function main() {
   const dist = path.join(root, 'dist', 'engine');
   const client = new EngineClient({
     serverPath: path.join(dist, 'server.js'),
-    execArgv: ['--max-old-space-size=4096', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(tmp, 'engine-profile')}`] : [])],
+    execArgv: [...built('src/extension/engineFlags.js').engineExecArgv(4096), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(tmp, 'engine-profile')}`] : [])],
     env: {
       ELECTRON_RUN_AS_NODE: '1', PROTOLAB_CACHE_DIR: path.join(tmp, 'cache'), PROTOLAB_MAX_PIXELS: String(64 * 1024 * 1024),
       PROTOLAB_WASM_DIR: fs.existsSync(path.join(dist, 'tfjs-backend-wasm-simd.wasm')) ? dist : undefined,

@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { EngineClient, EngineError } from './engineClient';
 import { readSettings } from './config';
+import { engineExecArgv } from './engineFlags';
 
 export class EngineHost implements vscode.Disposable {
   readonly output: vscode.OutputChannel;
@@ -56,7 +57,7 @@ export class EngineHost implements vscode.Disposable {
     const nodePath = trusted ? vscode.workspace.getConfiguration('protolab').get<string>('engine.nodePath')?.trim() : undefined;
     return {
       execPath: nodePath || undefined,
-      execArgv: [`--max-old-space-size=${s.engineMemoryMB}`],
+      execArgv: engineExecArgv(s.engineMemoryMB),
       env: {
         // In the desktop extension host process.execPath is Electron: run it as plain node.
         ELECTRON_RUN_AS_NODE: '1',
