@@ -56,6 +56,8 @@ export function colourTerm(img: RawImage, logits: Float32Array, h: number, w: nu
   if (2 ** (8 - shift) !== L || L < 2 || L > 64) throw new RangeError(`colour levels must be a power of two in 2..64, got ${L}`);
   const quant = { shift, levels: L }, counts = new Float64Array(nb * k1), mass = new Float64Array(k1);
   const ty = linearTaps(img.height, h), tx = linearTaps(S, w), p = new Float64Array(k1), step = Math.max(1, o.step);
+  // the sureness bound on Σ_{l≠best} exp(p_l − max), its log, and the log of its share per class
+  const rest = 1 / o.sure - 1, logRest = Math.log(rest), logEach = Math.log(rest / Math.max(1, k1 - 1));
   for (let y = 0; y < img.height; y += step) {
     const r0 = ty.i0[y] * w, r1 = ty.i1[y] * w, fy = ty.f[y];
     for (let x = 0; x < S; x += step) {
@@ -74,13 +76,21 @@ export function colourTerm(img: RawImage, logits: Float32Array, h: number, w: nu
           p[l] = w00 * logits[p00 + l] + w01 * logits[p01 + l] + w10 * logits[p10 + l] + w11 * logits[p11 + l];
           if (p[l] > mx) mx = p[l];
         }
-        // sure when softmax(p)_best = 1 / Σ_l exp(p_l − max) > sure; the best class's term is 1
-        let s = 0, best = -1;
+        // sure when softmax(p)_best = 1 / (1 + Σ_{l≠best} exp(p_l − max)) > sure, i.e. the sum < 1/sure − 1:
+        // decided without exp when one term alone breaks the bound, or all of them are far under it
+        let best = -1, exact = false, sure = true;
         for (let l = 0; l < k1; l++) {
-          if (best < 0 && p[l] === mx) best = l;
-          else s += Math.exp(p[l] - mx);
+          if (best < 0 && p[l] === mx) { best = l; continue; }
+          const g = p[l] - mx;
+          if (g >= logRest) { sure = false; break; }
+          if (g >= logEach) exact = true;
         }
-        if (1 / (1 + s) > o.sure) label = best;
+        if (sure && exact) {
+          let s = 0;
+          for (let l = 0; l < k1; l++) if (l !== best) s += Math.exp(p[l] - mx);
+          sure = s < rest;
+        }
+        if (sure) label = best;
       }
       if (label < 0) continue;
       const bin = colourBin(quant, data[i * 3], data[i * 3 + 1], data[i * 3 + 2]);
