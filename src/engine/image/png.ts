@@ -111,8 +111,9 @@ export function encodeIndexPng(mask: IndexMask, opts: { fast?: boolean } = {}): 
   return encodePalettePng(mask, opts.fast ? { level: 1, strategy: zlib.constants.Z_RLE } : { level: 6 });
 }
 
-let vocPalette: Array<[number, number, number]> | undefined;
-const VOC_PALETTE = () => (vocPalette ??= VOC_COLORMAP.map((c) => [c[0], c[1], c[2]] as [number, number, number]));
+let vocPlte: Uint8Array | undefined;
+/** The VOC palette as a PLTE chunk's bytes (r, g, b per index). */
+const VOC_PLTE = () => (vocPlte ??= Uint8Array.from(VOC_COLORMAP.flatMap((c) => [c[0], c[1], c[2]])));
 
 /** 8-bit paletted PNG, VOC palette, every row with filter 0 (label maps are runs: filters do not help). */
 function encodePalettePng(mask: IndexMask, z: zlib.ZlibOptions): Uint8Array {
@@ -126,8 +127,7 @@ function encodePalettePng(mask: IndexMask, z: zlib.ZlibOptions): Uint8Array {
   v.setUint32(4, h);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 3; // colour type: palette indices
-  const plte = new Uint8Array(VOC_PALETTE().flat());
-  const chunks: Array<[string, Uint8Array]> = [['IHDR', ihdr], ['PLTE', plte], ['IDAT', idat], ['IEND', new Uint8Array(0)]];
+  const chunks: Array<[string, Uint8Array]> = [['IHDR', ihdr], ['PLTE', VOC_PLTE()], ['IDAT', idat], ['IEND', new Uint8Array(0)]];
   const out = new Uint8Array(8 + chunks.reduce((n, [, d]) => n + 12 + d.length, 0));
   out.set([137, 80, 78, 71, 13, 10, 26, 10]);
   const ov = new DataView(out.buffer);
@@ -136,22 +136,11 @@ function encodePalettePng(mask: IndexMask, z: zlib.ZlibOptions): Uint8Array {
     ov.setUint32(o, d.length);
     for (let i = 0; i < 4; i++) out[o + 4 + i] = type.charCodeAt(i);
     out.set(d, o + 8);
-    ov.setUint32(o + 8 + d.length, crc32(out, o + 4, o + 8 + d.length));
+    // a chunk's CRC covers its type and data (the PNG CRC is zlib's CRC-32)
+    ov.setUint32(o + 8 + d.length, zlib.crc32(out.subarray(o + 4, o + 8 + d.length)));
     o += 12 + d.length;
   }
   return out;
-}
-
-let crcTable: Uint32Array | undefined;
-function crc32(b: Uint8Array, start: number, end: number): number {
-  const t = (crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  }));
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = t[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 export function writeIndexPng(file: string, mask: IndexMask): void {

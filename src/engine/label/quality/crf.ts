@@ -14,7 +14,8 @@
 //  - the mean-field iterations run on every `subsample`-th pixel in x and y (the grid cells are σ_xy
 //    pixels wide, so the message hardly changes between neighbours); the last message is sliced at every
 //    pixel, where the luma coordinate places the edge at full resolution — except where the sub set is
-//    settled (3×3 sub pixels all > 0.995 for one class), whose pixels copy the nearest sub pixel's Q.
+//    settled (3×3 sub pixels all above `settled` for one class: 0.995 unless set; the labeling predictor
+//    uses 0.5, i.e. the sub pixels around agree), whose pixels copy the nearest sub pixel's Q.
 // The grid depends on the image alone and is built once per image.
 import type { RawImage } from '../../types';
 import { colourBin, type ColourTerm } from './colourModel';
@@ -228,7 +229,8 @@ function addColour(u: Float32Array | Float64Array, o: number, c: ColourTerm, dat
  * colour model, added to the unary (colourModel.ts).
  */
 export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): Float32Array {
-  return crfRefine(img, logits, h, w, k1, o, own, colour).probs();
+  const last = iterate(img, logits, h, w, k1, o, own, colour);
+  return finalPass(last, new Float32Array(img.width * img.height * k1), undefined)!;
 }
 
 /**
@@ -237,10 +239,18 @@ export function crfFromLogits(img: RawImage, logits: Float32Array, h: number, w:
  * cheaper half (the probabilities are for an export at full size). Both come from the same iterations.
  */
 export function crfRefine(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): { labels: Uint8Array; probs: () => Float32Array } {
+  const last = iterate(img, logits, h, w, k1, o, own, colour);
+  const labels = new Uint8Array(img.width * img.height);
+  finalPass(last, undefined, labels);
+  let probs: Float32Array | undefined;
+  return { labels, probs: () => (probs ??= finalPass(last, new Float32Array(labels.length * k1), undefined)!) };
+}
+
+/** All but the last iteration (on the sub set), and the classes' filtered grids of their Q for the last. */
+function iterate(img: RawImage, logits: Float32Array, h: number, w: number, k1: number, o: CrfOptions, own?: Uint8Array, colour?: ColourTerm): LastPass {
   const g = buildGrid(img, o), nSub = g.sub.pixel.length;
   const grid = new Float32Array(g.gx * g.gy * g.gz), tmp = new Float32Array(grid.length);
   const q = o.iterations > 0 ? subIterations(img, g, logits, h, w, k1, o, own, grid, tmp, colour) : undefined;
-  // the classes' filtered grids of the last Q, sliced per pixel by the last pass
   const grids: Float32Array[] = [];
   if (q) {
     const plane = new Float32Array(nSub);
@@ -252,11 +262,7 @@ export function crfRefine(img: RawImage, logits: Float32Array, h: number, w: num
       grids.push(gl);
     }
   }
-  const last: LastPass = { img, g, logits, h, w, k1, o, own, colour, q, grids };
-  const labels = new Uint8Array(img.width * img.height);
-  finalPass(last, undefined, labels);
-  let probs: Float32Array | undefined;
-  return { labels, probs: () => (probs ??= finalPass(last, new Float32Array(labels.length * k1), undefined)!) };
+  return { img, g, logits, h, w, k1, o, own, colour, q, grids };
 }
 
 interface LastPass {
@@ -272,7 +278,7 @@ interface LastPass {
 function finalPass(p: LastPass, out: Float32Array | undefined, labels: Uint8Array | undefined): Float32Array | undefined {
   const { img, g, logits, h, w, k1, o, own, colour, q, grids } = p, size = img.width;
   const wt = q ? o.weight : 0;
-  // Where the sub set is settled — its pixel and the 8 around it agree on a class with Q > SETTLED — a
+  // Where the sub set is settled — its pixel and the 8 around it agree on a class with Q > o.settled — a
   // pixel between them takes its nearest sub pixel's Q instead of the exact last iteration: far from
   // every boundary nothing is left to decide, and most of the image is there.
   const step = Math.max(1, Math.round(o.subsample ?? 1)), ws = Math.ceil(size / step), hs = Math.ceil(size / step);

@@ -152,7 +152,7 @@ export class RidgeFitter {
     for (const part of e.parts) {
       let byCell = this.rows.get(part.levels[0].data);
       if (!byCell) this.rows.set(part.levels[0].data, (byCell = new Map()));
-      const missing = [...new Set(Array.from(part.cells).filter((cell) => !byCell!.has(cell)))];
+      const missing = Array.from(part.cells).filter((cell) => !byCell!.has(cell)); // a part's cells are distinct
       if (missing.length) {
         const x = cellFeatures(part.levels, missing), xc = nb ? matMul(x, missing.length, d, this.xbT, nb) : new Float32Array(0);
         missing.forEach((cell, i) => byCell!.set(cell, { x: x.slice(i * d, (i + 1) * d), cross: xc.slice(i * nb, (i + 1) * nb) }));
