@@ -131,6 +131,30 @@ describe('QualityPredictor', () => {
     assert.strictEqual(off.predict(image('s', SUPPORT)).labels[0], 1);
   });
 
+  it('a predictor kept across fits (supports\' samples, sums and ridge fitters reused) predicts exactly as a fresh one', () => {
+    // two supports; the second's annotation changes between fits (a stroke on it: a new raster), the
+    // first's stays the same object, so its samples, prototype sums and ridge rows come from the cache
+    const s1 = image('s1', SUPPORT), s2 = image('s2', QUERY), q = image('q', QUERY);
+    const l1 = raster(SUPPORT, { A: 1, B: 0, C: 2 });
+    const l2a = raster(QUERY, { A: 1, C: 2 }), l2b = raster(QUERY, { A: 1, B: 0, C: 2, D: 0 });
+    const own = raster(QUERY, { D: 0 });
+    const kept = new QualityPredictor(small({}));
+    for (const l2 of [l2a, l2b, l2a]) {
+      const supports = [{ image: s1, labels: l1 }, { image: s2, labels: l2 }];
+      const a = kept.fit(supports, 2), b = new QualityPredictor(small({})).fit(supports, 2);
+      for (const [what, pa, pb] of [
+        ['query', a.predict(q), b.predict(q)],
+        ['query with strokes', a.predict(q, own), b.predict(q, own)],
+        ['support 1 itself', a.predict(s1), b.predict(s1)],
+        ['support 2 itself', a.predict(s2), b.predict(s2)],
+      ] as const) {
+        assert.deepStrictEqual(Array.from(pa.labels), Array.from(pb.labels), `${what}: labels`);
+        assert.ok(pa.probs.every((v, i) => Math.abs(v - pb.probs[i]) < 1e-6), `${what}: probabilities`);
+        assert.strictEqual(pa.confidence, pb.confidence, `${what}: confidence`);
+      }
+    }
+  });
+
   it('with own strokes switched off (ownWeight 0, no clamp) a marked pixel can lose', () => {
     const model = new QualityPredictor(small({ ownWeight: 0, ownClamp: false })).fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
     const own = new Uint8Array(S * S).fill(UNLABELED);

@@ -20,7 +20,11 @@ export interface LabelImage {
   features: FeatureEntry[];
 }
 
-/** A support: an image and its annotation raster at S×S (0 bg, 1..K, 255 unsure, 254 unlabeled). */
+/**
+ * A support: an image and its annotation raster at S×S (0 bg, 1..K, 255 unsure, 254 unlabeled). A
+ * predictor may keep work per raster object across fits, so a changed annotation is a new raster, never
+ * the old one written over.
+ */
 export interface LabelSupport { image: LabelImage; labels: Uint8Array }
 
 export interface Prediction {
