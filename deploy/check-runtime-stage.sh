@@ -12,8 +12,7 @@ work="${1:-$(mktemp -d)}"
 app="$work/opt/protolab"
 mkdir -p "$app/out/src"
 cp "$repo/package.json" "$repo/package-lock.json" "$app/"
-[[ -f "$repo/.npmrc" ]] && cp "$repo/.npmrc" "$app/"
-(cd "$app" && npm ci --omit=dev --no-audit --no-fund --prefer-offline >/dev/null)
+(cd "$app" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund --prefer-offline >/dev/null)
 cp -r "$repo/out/src/engine" "$app/out/src/engine"
 cp -r "$repo/bin" "$app/bin"
 echo "runtime stage: $(du -sh "$app/node_modules" | cut -f1) of production node_modules"

