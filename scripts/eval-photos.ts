@@ -28,7 +28,7 @@ import { VARIANTS, variantByName, type Variant } from '../src/engine/label/quali
 import { QualityPredictor } from '../src/engine/label/qualityPredictor';
 import { expectedIoU, maskConfidence } from '../src/engine/label/quality/confidence';
 import type { LabelImage } from '../src/engine/label/predictor';
-import type { FeatureEntry } from '../src/engine/eval/featureCache';
+import type { FeatureEntry } from '../src/engine/features/featureCache';
 
 const PHOTO_TRUTH = path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth');
 const LABELME_VOC = path.join(process.env.PROTOLAB_LABELME_DIR ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme'),

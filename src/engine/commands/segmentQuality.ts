@@ -8,7 +8,7 @@ import { toOrdinals } from '../fewshot/panet';
 import { readRgb } from '../image/decode';
 import { readIndexPng, writeIndexPngAsync } from '../image/png';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
-import type { Encoder } from '../nets/encoder';
+import type { Encoder } from '../features/encoder';
 import { BackboneLabelEncoder } from '../label/quality/backboneEncoder';
 import type { QualityConfig } from '../label/quality/config';
 import { MobileNetLabelEncoder } from '../label/quality/encoder';

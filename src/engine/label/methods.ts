@@ -6,7 +6,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
-import { EncoderPool } from '../eval/encoderPool';
+import { EncoderPool } from '../features/encoderPool';
 import { createBackbone, type Backbone, type BackboneId } from '../nets/backbone';
 import { baselinePredictor, type BaselineOptions } from './baselinePredictor';
 import { backboneEncoder, pooledBackboneEncoder } from './encoder';

@@ -28,7 +28,7 @@ import { decodeIndexPng, encodeIndexPng } from '../image/png';
 import type { IndexMask, RawImage } from '../types';
 import { exportLabels, type ExportOptions, type ExportResult } from './export';
 import type { ExportItem, ExportSource } from './exportSource';
-import { LabelFeatureStore } from './features';
+import { LabelFeatureStore } from './featureStore';
 import { acquireLock, type FolderLock } from './lock';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
 import { UNLABELED, type FittedModel, type LabelImage, type LabelSupport, type Prediction } from './predictor';
@@ -40,6 +40,7 @@ import {
 } from './state';
 import { upsampleArgmax } from './upsample';
 import { rankSuggestions, type Suggestion } from './suggest';
+import { LruMap } from '../features/lruMap';
 
 export type { Suggestion } from './suggest';
 export type { ExportItem, ExportSource } from './exportSource';
@@ -148,10 +149,10 @@ export class LabelService {
   private data!: LabelStateData;
   private lock?: FolderLock;
   private features!: LabelFeatureStore;
-  private readonly rgbMemo = new Map<string, Promise<RawImage>>();
-  private readonly predMemo = new Map<string, { key: string; pred: Prediction }>();
+  private readonly rgbMemo = new LruMap<string, Promise<RawImage>>({ maxEntries: RGB_KEEP });
+  private readonly predMemo = new LruMap<string, { key: string; pred: Prediction }>({ maxEntries: PRED_KEEP });
   private readonly rasterMemo = new WeakMap<Shape[], { key: string; raster: Uint8Array }>();
-  private readonly lastRaster = new Map<string, { key: string; shapes: Shape[]; raster: Uint8Array }>();
+  private readonly lastRaster = new LruMap<string, { key: string; shapes: Shape[]; raster: Uint8Array }>({ maxEntries: RGB_KEEP });
   /** Predictions whose S×S PNG is not written yet (encoded at the next save, off the stroke path). */
   private readonly pendingMasks = new Map<string, { labels: Uint8Array; size: number }>();
   private readonly shapesHash = new WeakMap<Shape[], string>();
@@ -371,7 +372,7 @@ export class LabelService {
   /** The raw prediction (S×S probabilities included), current model. */
   async prediction(id: string): Promise<Prediction | undefined> {
     await this.predictOne(id, this.seq.get(id) ?? 0);
-    return this.predMemo.get(id)?.pred;
+    return this.predMemo.peek(id)?.pred;
   }
 
   /** Use an image's current mask as a support (on) or stop using it (off). A predicted image's mask
@@ -436,7 +437,7 @@ export class LabelService {
     const human = rasterizeShapes(r.shapes, W, H);
     if (r.status === 'drawn') return { width: W, height: H, data: human.map((v) => (v === UNLABELED ? 0 : v)) };
     await this.predictOne(id, this.seq.get(id) ?? 0);
-    const p = this.predMemo.get(id)?.pred;
+    const p = this.predMemo.peek(id)?.pred;
     if (!p) throw new UsageError(`${id} has no prediction (no support marks any pixel yet)`);
     const data = upsampleArgmax(p.probs, p.size, p.size, p.classes + 1, H, W);
     for (let i = 0; i < data.length; i++) if (human[i] !== UNLABELED) data[i] = human[i];
@@ -755,16 +756,12 @@ export class LabelService {
   private rgb(id: string): Promise<RawImage> {
     const r = this.data.images[id];
     const k = `${r.hash}`;
-    let p = this.rgbMemo.get(k);
-    if (p) {
-      this.rgbMemo.delete(k);
-    } else {
-      const S = this.size;
-      p = readPhotoAt(this.file(id), S, S);
-      p.catch(() => this.rgbMemo.delete(k));
-    }
+    const hit = this.rgbMemo.get(k);
+    if (hit) return hit;
+    const S = this.size;
+    const p = readPhotoAt(this.file(id), S, S);
+    p.catch(() => this.rgbMemo.delete(k));
     this.rgbMemo.set(k, p);
-    while (this.rgbMemo.size > RGB_KEEP) this.rgbMemo.delete(this.rgbMemo.keys().next().value as string);
     return p;
   }
 
@@ -785,7 +782,7 @@ export class LabelService {
     const hit = this.rasterMemo.get(r.shapes);
     if (hit && hit.key === k) return hit.raster;
     const grid = { width: S, height: S };
-    const last = this.lastRaster.get(r.hash);
+    const last = this.lastRaster.peek(r.hash);
     let raster: Uint8Array;
     if (last && last.key === k && last.shapes.length <= r.shapes.length && last.shapes.every((s, i) => sameShape(s, r.shapes[i]))) {
       raster = last.raster.slice();
@@ -795,7 +792,6 @@ export class LabelService {
     }
     this.rasterMemo.set(r.shapes, { key: k, raster });
     this.lastRaster.set(r.hash, { key: k, shapes: r.shapes, raster });
-    while (this.lastRaster.size > RGB_KEEP) this.lastRaster.delete(this.lastRaster.keys().next().value as string);
     return raster;
   }
 
@@ -877,7 +873,7 @@ export class LabelService {
     if (r.status === 'broken') throw new DataError(this.file(id), r.reason ?? 'broken');
     if (this.K() === 0) throw new UsageError('no classes defined: name at least one class');
     const key = this.modelKey();
-    const memo = this.predMemo.get(id);
+    const memo = this.predMemo.peek(id);
     const shapesKey = `${key}:${this.hashShapes(r.shapes)}`;
     let pred: Prediction;
     if (memo && memo.key === shapesKey) {
@@ -902,9 +898,7 @@ export class LabelService {
       } finally {
         temporary?.dispose();
       }
-      this.predMemo.delete(id);
       this.predMemo.set(id, { key: shapesKey, pred });
-      while (this.predMemo.size > PRED_KEEP) this.predMemo.delete(this.predMemo.keys().next().value as string);
     }
     const own = this.rasterS(r);
     const labels = new Uint8Array(pred.labels.length);

@@ -4,7 +4,7 @@
 //   masks/<sha>.png   index PNGs referenced from state.json by content hash: predictions (S×S),
 //                     accepted masks (full size) and the PNGs of `mask` shapes (full size, kept out of
 //                     the JSON so it stays small and diffable);
-//   features/         the feature cache (label/features.ts);
+//   features/         the feature cache (label/featureStore.ts);
 //   lock              who holds the folder (label/lock.ts).
 // Images are keyed by their path relative to the folder ('/' separators) and carry the hash of their
 // bytes, so a rescan notices renamed and edited files (label/scan.ts). Reading a state written by an

@@ -4,7 +4,7 @@
 // by the image ids the evaluation passes along (SupportInput.imageId, predict's queryId).
 import { annotationWeights } from '../../fewshot/annotations';
 import type { FewShotMethod, SupportInput } from '../../fewshot/method';
-import type { FeatureEntry } from '../../eval/featureCache';
+import type { FeatureEntry } from '../../features/featureCache';
 import { UNLABELED, type LabelImage, type LabelSupport } from '../predictor';
 import type { QualityPredictor } from '../qualityPredictor';
 
