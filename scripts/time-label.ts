@@ -22,7 +22,7 @@ import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { ANN_BG, ANN_FG, scribbleAnnotation } from '../src/engine/fewshot/annotations';
 import { Rng } from '../src/engine/prng';
 import { MobileNetLabelEncoder } from '../src/engine/label/quality/encoder';
-import { loadPhotoFolder, oneWayRaster, photoPairs } from '../src/engine/label/quality/photoCases';
+import { loadPhotoFolder, oneWayRaster, photoPairs } from './lib/photoCases';
 import { variantByName } from '../src/engine/label/quality/variants';
 import { QualityPredictor } from '../src/engine/label/qualityPredictor';
 import { UNLABELED, type LabelImage } from '../src/engine/label/predictor';

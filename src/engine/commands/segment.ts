@@ -13,7 +13,7 @@ import { resizeMaskNearest, resizeRgb } from '../image/resize';
 import type { Encoder } from '../features/encoder';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../features/featureCache';
-import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/quality/flags';
+import { qualityConfigFromFlags, qualityHelp, qualityOptions } from './qualityFlags';
 import { applyLimitFlags, backboneOptionsFromFlags, backendFromFlags, encoderFromFlags, inferenceHelp, limitHelp, limitOptions, modelOptions } from './common';
 import { createBackbone } from '../nets/backbone';
 import { segmentQuality } from './segmentQuality';
