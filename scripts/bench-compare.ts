@@ -29,7 +29,7 @@ import { FeatureCache } from '../src/engine/features/featureCache';
 import { evaluate, type EpisodeOutcome, type EvalSettings } from '../src/engine/eval/evaluate';
 import { panetMethod } from '../src/engine/fewshot/method';
 import { createBackbone, type Backbone } from '../src/engine/nets/backbone';
-import { createEncoder, type Encoder, type InferenceEngine } from '../src/engine/features/encoder';
+import { createEncoder, type Encoder, type InferenceEngine } from '../src/engine/features/frozenEncoder';
 import { writeSafetensors, type TensorToWrite } from '../src/engine/nets/safetensors';
 import { Vgg16, VGG16_CONVS } from '../src/engine/nets/vgg16';
 import { tfToOihw } from '../src/engine/nets/onnx/vgg16Graph';

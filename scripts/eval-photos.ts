@@ -21,7 +21,7 @@ import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { openDataset } from '../src/engine/data/open';
 import { EpisodeSampler } from '../src/engine/data/episodes';
 import { foldClasses } from '../src/engine/data/splits';
-import { MobileNetLabelEncoder } from '../src/engine/label/quality/encoder';
+import { MobileNetLabelEncoder } from '../src/engine/label/quality/mobileNetLabelEncoder';
 import { loadPhotoFolder, oneWayRaster, photoImage, photoPairs, type PhotoImage, type PhotoPair } from './lib/photoCases';
 import { queryStrokes, scorePair } from './lib/photoEval';
 import { VARIANTS, variantByName, type Variant } from '../src/engine/label/quality/variants';

@@ -21,7 +21,7 @@ import { parseArgs } from 'util';
 import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { ANN_BG, ANN_FG, scribbleAnnotation } from '../src/engine/fewshot/annotations';
 import { Rng } from '../src/engine/prng';
-import { MobileNetLabelEncoder } from '../src/engine/label/quality/encoder';
+import { MobileNetLabelEncoder } from '../src/engine/label/quality/mobileNetLabelEncoder';
 import { loadPhotoFolder, oneWayRaster, photoPairs } from './lib/photoCases';
 import { variantByName } from '../src/engine/label/quality/variants';
 import { QualityPredictor } from '../src/engine/label/qualityPredictor';

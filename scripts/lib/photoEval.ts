@@ -7,7 +7,7 @@ import { Rng } from '../../src/engine/prng';
 import { IGNORE, type IndexMask } from '../../src/engine/types';
 import { UNLABELED, type LabelImage, type Prediction } from '../../src/engine/label/predictor';
 import { QualityPredictor } from '../../src/engine/label/qualityPredictor';
-import { MobileNetLabelEncoder } from '../../src/engine/label/quality/encoder';
+import { MobileNetLabelEncoder } from '../../src/engine/label/quality/mobileNetLabelEncoder';
 import { iouOf, loadPhotoFolder, oneWayRaster, photoPairs, type PhotoPair } from './photoCases';
 import type { Variant } from '../../src/engine/label/quality/variants';
 

@@ -19,7 +19,7 @@ import { openAtomicLineFile, writeFileAtomic } from '../fsutil';
 import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
-import type { Encoder } from '../features/encoder';
+import type { Encoder } from '../features/frozenEncoder';
 import {
   backboneOptionsFromFlags, backendFromFlags, datasetOptions, encoderFromFlags, episodeOptions, inferenceHelp, limitHelp, modelOptions,
   openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions,

@@ -6,7 +6,7 @@ import type { FewShotMethod } from '../fewshot/method';
 import type { Backbone } from '../nets/backbone';
 import { QualityPredictor } from '../label/qualityPredictor';
 import type { QualityConfig } from '../label/quality/config';
-import { MobileNetLabelEncoder } from '../label/quality/encoder';
+import { MobileNetLabelEncoder } from '../label/quality/mobileNetLabelEncoder';
 import { evalImageSource } from './evalQualityImages';
 import { qualityEvalMethod } from './evalQualityMethod';
 

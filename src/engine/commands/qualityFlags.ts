@@ -3,7 +3,7 @@
 import { int, oneOf, type Options } from '../cli/args';
 import { UsageError } from '../errors';
 import { QUALITY_DEFAULTS, type QualityConfig } from '../label/quality/config';
-import { parseLevels } from '../label/quality/encoder';
+import { parseLevels } from '../label/quality/mobileNetLabelEncoder';
 
 export const qualityOptions: Options = {
   predictor: { type: 'string' },

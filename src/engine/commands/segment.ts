@@ -10,7 +10,7 @@ import { toOrdinals } from '../fewshot/panet';
 import { readRgb } from '../image/decode';
 import { readIndexPng, writeIndexPngAsync } from '../image/png';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
-import type { Encoder } from '../features/encoder';
+import type { Encoder } from '../features/frozenEncoder';
 import { IGNORE, type RawImage } from '../types';
 import type { FeatureEntry } from '../features/featureCache';
 import { qualityConfigFromFlags, qualityHelp, qualityOptions } from './qualityFlags';

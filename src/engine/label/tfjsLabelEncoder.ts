@@ -1,4 +1,4 @@
-// The labeling encoder over one of the engine's backbones: S×S RGB → one feature level (the backbone's
+// The labeling encoder over one of the engine's tfjs backbones: S×S RGB → one feature level (the backbone's
 // output: MobileNetV2 block_13_expand_relu, stride 16; VGG-16 conv5_3, stride 8). Multi-level encoders
 // implement the same LabelEncoder interface (predictor.ts).
 import * as tf from '@tensorflow/tfjs-core';
