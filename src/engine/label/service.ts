@@ -29,13 +29,13 @@ import type { IndexMask, RawImage } from '../types';
 import { exportLabels, type ExportOptions, type ExportResult } from './export';
 import type { ExportItem, ExportSource } from './exportSource';
 import { LabelFeatureStore } from './featureStore';
-import { acquireLock, type FolderLock } from './lock';
+import { acquireLock, type FileLock } from '../lock';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
 import { UNLABELED, type FittedModel, type LabelImage, type LabelSupport, type Prediction } from './predictor';
 import { listPhotos, mergeScan, type ScanChanges } from './scan';
 import { hasEvidence, maskShape, MAX_CLASSES, paintShapes, rasterizeShapes, sameShape, validateShapes, type Shape } from './shapes';
 import {
-  collectMaskGarbage, defaultColor, emptyState, loadState, readMask, saveState, storeMask, validateClasses,
+  collectMaskGarbage, defaultColor, emptyState, loadState, LOCK_FILE, readMask, saveState, storeMask, validateClasses,
   type ClassDef, type ImageRecord, type ImageStatus, type LabelMode, type LabelSettings, type LabelStateData, type ShapesOrigin,
 } from './state';
 import { upsampleArgmax } from './upsample';
@@ -147,7 +147,7 @@ function clean(r: ImageRecord): ImageRecord {
 
 export class LabelService {
   private data!: LabelStateData;
-  private lock?: FolderLock;
+  private lock?: FileLock;
   private features!: LabelFeatureStore;
   private readonly rgbMemo = new LruMap<string, Promise<RawImage>>({ maxEntries: RGB_KEEP });
   private readonly predMemo = new LruMap<string, { key: string; pred: Prediction }>({ maxEntries: PRED_KEEP });
@@ -173,7 +173,7 @@ export class LabelService {
     const root = path.resolve(folder);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new DataError(root, 'not a folder');
     const stateDir = path.resolve(opts.stateDir ?? path.join(root, LABEL_DIR));
-    const lock = opts.lock === false ? undefined : acquireLock(stateDir, opts.tool ?? 'ProtoLab labeling');
+    const lock = opts.lock === false ? undefined : acquireLock(path.join(stateDir, LOCK_FILE), opts.tool ?? 'ProtoLab labeling', "this folder's labeling state");
     let model: LabelModel | undefined;
     try {
       let data = loadState(stateDir);

@@ -308,7 +308,7 @@ export class LabelSessions {
   /** Last resort when the process must exit now (the host went away): save and release, synchronously. */
   flushAllSync(): void {
     // close()'s synchronous part saves state.json; the lock stays behind with this (dying) pid, which
-    // the next opener recognises as stale (label/lock.ts)
+    // the next opener recognises as stale (lock.ts)
     for (const e of this.entries.values()) void e.svc.close().catch(() => undefined);
     this.entries.clear();
   }
