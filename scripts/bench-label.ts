@@ -27,7 +27,7 @@ import { createLabelModel, LABEL_METHODS } from '../src/engine/label/methods';
 import { LabelService } from '../src/engine/label/service';
 import { maskShape, type Shape } from '../src/engine/label/shapes';
 import { Rng } from '../src/engine/prng';
-import { queryStrokes } from '../src/engine/label/quality/photoEval';
+import { queryStrokes } from './lib/photoEval';
 import type { IndexMask } from '../src/engine/types';
 
 const { values } = parseArgs({

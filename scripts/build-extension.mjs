@@ -2,7 +2,7 @@
 // Bundles the extension host and the engine process for the .vsix:
 //   dist/extension.js            extension host (external: vscode)
 //   dist/engine/server.js        engine process entry (forked by EngineClient)
-//   dist/engine/encoderWorker.js its worker_threads encoder (encoderPool looks next to itself)
+//   dist/engine/encoderWorker.js its worker_threads encoder (features/encoderPool looks next to itself)
 //   dist/engine/onnxWorker.js    the same for onnxruntime (onnxruntime-node stays external: native)
 //   dist/engine/cli.js           the `protolab` CLI (the extension runs `cli.js sample` for the sample set)
 //   dist/engine/*.wasm           tfjs-backend-wasm binaries (PROTOLAB_WASM_DIR points here)
@@ -35,7 +35,7 @@ const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   {
     ...common,
-    entryPoints: { server: 'src/engine/server.ts', encoderWorker: 'src/engine/eval/encoderWorker.ts', onnxWorker: 'src/engine/eval/onnxWorker.ts' },
+    entryPoints: { server: 'src/engine/server.ts', encoderWorker: 'src/engine/features/encoderWorker.ts', onnxWorker: 'src/engine/features/onnxWorker.ts' },
     outdir: 'dist/engine',
     external: engineExternal,
   },

@@ -21,14 +21,14 @@ import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { openDataset } from '../src/engine/data/open';
 import { EpisodeSampler } from '../src/engine/data/episodes';
 import { foldClasses } from '../src/engine/data/splits';
-import { MobileNetLabelEncoder } from '../src/engine/label/quality/encoder';
-import { loadPhotoFolder, oneWayRaster, photoImage, photoPairs, type PhotoImage, type PhotoPair } from '../src/engine/label/quality/photoCases';
-import { queryStrokes, scorePair } from '../src/engine/label/quality/photoEval';
+import { MobileNetLabelEncoder } from '../src/engine/label/quality/mobileNetLabelEncoder';
+import { loadPhotoFolder, oneWayRaster, photoImage, photoPairs, type PhotoImage, type PhotoPair } from './lib/photoCases';
+import { queryStrokes, scorePair } from './lib/photoEval';
 import { VARIANTS, variantByName, type Variant } from '../src/engine/label/quality/variants';
 import { QualityPredictor } from '../src/engine/label/qualityPredictor';
 import { expectedIoU, maskConfidence } from '../src/engine/label/quality/confidence';
 import type { LabelImage } from '../src/engine/label/predictor';
-import type { FeatureEntry } from '../src/engine/eval/featureCache';
+import type { FeatureEntry } from '../src/engine/features/featureCache';
 
 const PHOTO_TRUTH = path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth');
 const LABELME_VOC = path.join(process.env.PROTOLAB_LABELME_DIR ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme'),

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/engine/backend';
 import { openDataset } from '../../src/engine/data/open';
 import { writeSampleDataset } from '../../src/engine/data/sample';
-import { EncoderPool } from '../../src/engine/eval/encoderPool';
+import { EncoderPool } from '../../src/engine/features/encoderPool';
 import { evaluate, type EvalSettings } from '../../src/engine/eval/evaluate';
 import { panetMethod } from '../../src/engine/fewshot/method';
 import { createBackbone, type BackboneId } from '../../src/engine/nets/backbone';

@@ -1,14 +1,33 @@
-// A lock file for a folder several processes may write at once (a training run: two VS Code windows, or a
-// CLI and the extension, resuming the same run would interleave checkpoints, latest.json and metrics).
-// Created with O_EXCL ('wx'), so exactly one process makes it; it holds {pid, host, since, purpose}.
-// A lock whose process is gone (same host, pid not alive: a crash, a SIGKILL) is stale and taken over —
-// by renaming it aside first, an atomic step only one taker can win. A lock from another host cannot be
-// checked: it is honoured, and the message says which file to delete if that process is gone.
+// The engine's one lock file, for a folder several processes may write at once: a training run (two
+// VS Code windows, or a CLI and the extension, resuming the same run would interleave checkpoints,
+// latest.json and metrics) and a labeling folder (two processes saving one state.json would each
+// overwrite the other's work: every save is atomic, but the last one wins).
+//
+// Created with O_EXCL ('wx'), so exactly one process makes it; it holds {pid, host, since, purpose}, and
+// its holder refreshes its mtime every HEARTBEAT_MS while it holds it (the heartbeat).
+//
+// The takeover rule: a live holder is never taken over; a dead or stale one is.
+//   - holder on this host: alive is its pid (a crash or SIGKILL leaves the file behind with a dead pid).
+//     A live pid is never taken over, however late its heartbeat (a long synchronous step may hold the
+//     event loop that beats it).
+//   - holder on another host (a shared network folder, a cluster filesystem): its pid cannot be
+//     checked, so its heartbeat is the test: stale after STALE_MS without one.
+//   - a file that cannot be read (created, not yet written; or torn by a crash there): stale after
+//     UNREADABLE_MS, as the holder writes it right after creating it.
+// A stale lock is taken over by renaming it aside first, an atomic step only one taker can win; a taker
+// that moved a fresh lock aside (another taker was quicker) puts it back and yields. A refusal names
+// the holder, and which file to delete if that process is gone.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DataError } from './errors';
 import { storageError } from './storageError';
+
+export const HEARTBEAT_MS = 30_000;
+/** A holder on another host without a heartbeat for this long is stale. */
+export const STALE_MS = 5 * 60_000;
+/** An unreadable lock file this old is one whose writer crashed between creating and writing it. */
+const UNREADABLE_MS = 10_000;
 
 export interface LockHolder {
   pid: number;
@@ -19,6 +38,8 @@ export interface LockHolder {
 
 export interface FileLock {
   readonly file: string;
+  readonly holder: LockHolder;
+  /** Stops the heartbeat and removes the file if it is still this holder's. Idempotent. */
   release(): void;
 }
 
@@ -26,9 +47,9 @@ export interface FileLock {
 export class LockedError extends DataError {
   constructor(file: string, readonly holder: LockHolder | undefined, what: string) {
     super(file, holder
-      ? `${what} is in use: ${holder.purpose} by process ${holder.pid} on ${holder.host} since ${holder.since}` +
+      ? `${what} is in use by ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.since})` +
         (holder.pid === process.pid && holder.host === os.hostname() ? ' (this very process)' : '') +
-        `; wait for it to finish or stop it (if no such process runs any more, delete ${file})`
+        `. Close it there or wait for it to finish; if that process is gone, delete ${file}`
       : `${what} is in use (its lock file is being written by another process); try again in a moment`);
     this.name = 'LockedError';
   }
@@ -43,23 +64,43 @@ function alive(pid: number): boolean {
   }
 }
 
-function readHolder(file: string): LockHolder | undefined | 'gone' {
+interface Found {
+  /** undefined: the file is there but cannot be read as a holder */
+  holder?: LockHolder;
+  mtimeMs: number;
+}
+
+function readHolder(file: string): Found | 'gone' {
   let text: string;
+  let mtimeMs: number;
   try {
     text = fs.readFileSync(file, 'utf8');
+    mtimeMs = fs.statSync(file).mtimeMs;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw e;
   }
   try {
-    const h = JSON.parse(text) as LockHolder;
-    return Number.isInteger(h.pid) && typeof h.host === 'string' ? h : undefined;
+    // Also read: the labeling lock's former field names (tool, startedAt).
+    const h = JSON.parse(text) as Partial<LockHolder> & { tool?: string; startedAt?: string };
+    if (!Number.isInteger(h.pid) || typeof h.host !== 'string') return { mtimeMs };
+    return { holder: { pid: h.pid!, host: h.host, since: String(h.since ?? h.startedAt ?? '?'), purpose: String(h.purpose ?? h.tool ?? 'another process') }, mtimeMs };
   } catch {
-    return undefined; // created, not yet written (or torn by a crash)
+    return { mtimeMs }; // created, not yet written (or torn by a crash)
   }
 }
 
-/** Take the lock `file` (e.g. RUNDIR/.lock) for `purpose`, or throw LockedError naming its holder. */
+/** Why an existing lock is stale, or undefined when its holder may still be alive (the takeover rule). */
+export function staleReason(found: Found, now = Date.now()): string | undefined {
+  const age = now - found.mtimeMs;
+  const h = found.holder;
+  if (!h) return age > UNREADABLE_MS ? `unreadable for ${Math.round(age / 1000)} s` : undefined;
+  if (h.host === os.hostname()) return alive(h.pid) ? undefined : `process ${h.pid} on this host is gone`;
+  return age > STALE_MS ? `no heartbeat from ${h.host} for ${Math.round(age / 1000)} s` : undefined;
+}
+
+/** Take the lock `file` (e.g. RUNDIR/.lock) for `purpose`, or throw LockedError naming its holder.
+ *  `what` names what the lock guards in the message (default: the file's folder). */
 export function acquireLock(file: string, purpose: string, what = path.dirname(file)): FileLock {
   try {
     return tryAcquire(file, purpose, what);
@@ -80,22 +121,13 @@ function tryAcquire(file: string, purpose: string, what: string): FileLock {
       } finally {
         fs.closeSync(fd);
       }
-      return { file, release: () => releaseIfMine(file, me) };
+      return held(file, me);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const holder = readHolder(file);
-    if (holder === 'gone') continue; // released meanwhile: try again
-    let stale: boolean;
-    if (holder === undefined) {
-      // Unreadable: a holder between open and write (fresh), or one that crashed there (old).
-      const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      stale = age > 10_000;
-      if (!stale) throw new LockedError(file, undefined, what);
-    } else {
-      stale = holder.host === os.hostname() && !alive(holder.pid);
-      if (!stale) throw new LockedError(file, holder, what);
-    }
+    const found = readHolder(file);
+    if (found === 'gone') continue; // released meanwhile: try again
+    if (!staleReason(found)) throw new LockedError(file, found.holder, what);
     const aside = `${file}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
     try {
       fs.renameSync(file, aside); // only one taker wins this
@@ -106,7 +138,8 @@ function tryAcquire(file: string, purpose: string, what: string): FileLock {
     // Two takers may both have judged the old lock stale; the slower one may just have moved the
     // faster one's fresh lock aside. Then it puts it back (link fails if a third made one) and yields.
     const moved = readHolder(aside);
-    const same = moved === holder || (typeof moved === 'object' && typeof holder === 'object' && moved.pid === holder.pid && moved.since === holder.since);
+    const movedHolder = moved === 'gone' ? undefined : moved.holder;
+    const same = movedHolder === found.holder || (movedHolder !== undefined && found.holder !== undefined && movedHolder.pid === found.holder.pid && movedHolder.since === found.holder.since);
     if (!same) {
       try {
         fs.linkSync(aside, file);
@@ -114,14 +147,33 @@ function tryAcquire(file: string, purpose: string, what: string): FileLock {
         /* someone holds it already */
       }
       fs.rmSync(aside, { force: true });
-      throw new LockedError(file, typeof moved === 'object' ? moved : undefined, what);
+      throw new LockedError(file, movedHolder, what);
     }
     fs.rmSync(aside, { force: true });
   }
   throw new LockedError(file, undefined, what);
 }
 
-function releaseIfMine(file: string, me: LockHolder): void {
-  const h = readHolder(file);
-  if (h && h !== 'gone' && h.pid === me.pid && h.host === me.host && h.since === me.since) fs.rmSync(file, { force: true });
+function held(file: string, me: LockHolder): FileLock {
+  const beat = setInterval(() => {
+    const now = new Date();
+    try {
+      fs.utimesSync(file, now, now);
+    } catch {
+      // removed under us: the next write still works; another process may take the folder
+    }
+  }, HEARTBEAT_MS);
+  beat.unref();
+  let released = false;
+  return {
+    file,
+    holder: me,
+    release() {
+      if (released) return;
+      released = true;
+      clearInterval(beat);
+      const h = readHolder(file);
+      if (h !== 'gone' && h.holder && h.holder.pid === me.pid && h.holder.host === me.host && h.holder.since === me.since) fs.rmSync(file, { force: true });
+    },
+  };
 }

@@ -20,7 +20,7 @@ import {
 import { episodeView } from './server/episodeView';
 import { LabelSessions } from './server/label';
 import { Session } from './server/session';
-import { INFERENCE_CHOICES, type InferencePreference } from './nets/encoder';
+import { INFERENCE_CHOICES, type InferencePreference } from './features/frozenEncoder';
 
 type Send = (r: Reply) => void;
 

@@ -82,7 +82,7 @@ describe('faults: two processes writing the same files at once', function () {
     const won = both.filter((r) => r.code === 0);
     const lost = both.filter((r) => r.code !== 0);
     assert.strictEqual(won.length, 1, both.map((r) => `${r.code}: ${r.err}`).join('\n---\n'));
-    assert.match(lost[0].err, /is in use: training by process \d+|already holds a training run/);
+    assert.match(lost[0].err, /is in use by training \(pid \d+|already holds a training run/);
     assert.doesNotMatch(lost[0].err, /\n\s+at \S+ \(/, 'no stack trace');
     assert.deepStrictEqual(readMetrics(path.join(out, 'metrics.jsonl')).map((r) => r.step), [1, 2, 3]);
     const latest = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8'));

@@ -3,7 +3,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FeatureCache, featureKey, fileContentHash } from '../../src/engine/eval/featureCache';
+import { FeatureCache, featureKey, fileContentHash } from '../../src/engine/features/featureCache';
 import { cachePath, expectedEntry, keyName, same } from './helpers/cacheHammer';
 
 const entry = (v: number, n = 10) => ({ shape: [1, n, 1] as [number, number, number], data: new Float32Array(n).fill(v) });

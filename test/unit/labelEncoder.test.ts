@@ -4,8 +4,8 @@
 import * as assert from 'assert';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { tf, useTestBackend } from './helpers/tf';
-import { MobileNetLabelEncoder, parseLevels } from '../../src/engine/label/quality/encoder';
-import { EncoderPool } from '../../src/engine/eval/encoderPool';
+import { MobileNetLabelEncoder, parseLevels } from '../../src/engine/label/quality/mobileNetLabelEncoder';
+import { EncoderPool } from '../../src/engine/features/encoderPool';
 import { MOBILENET_TAPS, mobilenetV2OutSize, mobilenetV2SideAt } from '../../src/engine/nets/mobilenetv2';
 import type { RawImage } from '../../src/engine/types';
 import { untouchedNsfwjsModel } from './helpers/nsfwjsReference';

@@ -3,8 +3,8 @@
 import * as assert from 'assert';
 import { ANN_BG, ANN_FG, ANN_UNLABELED } from '../../src/engine/fewshot/annotations';
 import { QUALITY_DEFAULTS } from '../../src/engine/label/quality/config';
-import { episodeRaster } from '../../src/engine/label/quality/evalMethod';
-import { qualityConfigFromFlags } from '../../src/engine/label/quality/flags';
+import { episodeRaster } from '../../src/engine/commands/evalQualityMethod';
+import { qualityConfigFromFlags } from '../../src/engine/commands/qualityFlags';
 import { labelsAtSize } from '../../src/engine/label/quality/fullSize';
 import { UNLABELED } from '../../src/engine/label/predictor';
 

@@ -89,7 +89,7 @@ describe('engine server: labeling requests', function () {
     assert.ok(info.methods.some((m: { id: string }) => m.id === 'baseline'));
     assert.deepStrictEqual([info.model.backbone, info.model.size, info.mode, info.reused], ['mobilenetv2', SIZE, 'draw', false]);
     const lock = JSON.parse(fs.readFileSync(path.join(folder, '.protolab', 'label', 'lock'), 'utf8'));
-    assert.strictEqual(lock.tool, 'ProtoLab test');
+    assert.strictEqual(lock.purpose, 'ProtoLab test');
     assert.strictEqual(lock.pid, eng.child.pid);
     // the same folder again in this engine: the open service, not a second one
     assert.strictEqual((await eng.call({ type: 'labelOpen', folder })).reused, true);

@@ -7,7 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { DataError } from '../../src/engine/errors';
 import { encodeIndexPng } from '../../src/engine/image/png';
-import { acquireLock, LOCK_FILE, STALE_MS } from '../../src/engine/label/lock';
+import { acquireLock as acquireFileLock, STALE_MS } from '../../src/engine/lock';
+import { LOCK_FILE } from '../../src/engine/label/state';
 import { listPhotos, mergeScan } from '../../src/engine/label/scan';
 import { maskShape } from '../../src/engine/label/shapes';
 import {
@@ -186,11 +187,12 @@ describe('labeling folder rescans', () => {
 
 describe('labeling folder lock', function () {
   this.timeout(30000);
-  const lockJs = path.resolve(__dirname, '../../src/engine/label/lock.js');
+  const lockJs = path.resolve(__dirname, '../../src/engine/lock.js');
+  const acquireLock = (dir: string, tool: string) => acquireFileLock(path.join(dir, LOCK_FILE), tool, "this folder's labeling state");
 
   function holdInChild(dir: string): Promise<ChildProcess> {
     const child = spawn(process.execPath, ['-e', `
-      require(${JSON.stringify(lockJs)}).acquireLock(${JSON.stringify(dir)}, 'test-holder');
+      require(${JSON.stringify(lockJs)}).acquireLock(${JSON.stringify(path.join(dir, LOCK_FILE))}, 'test-holder');
       process.stdout.write('locked\\n');
       setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     return new Promise((resolve, reject) => {
@@ -206,6 +208,10 @@ describe('labeling folder lock', function () {
       child = await holdInChild(dir);
       assert.throws(() => acquireLock(dir, 'second'), (e: Error) =>
         e instanceof DataError && e.message.includes(`test-holder (pid ${child!.pid} on ${os.hostname()}`) && e.message.includes(path.join(dir, LOCK_FILE)));
+      // a live holder on this host is never taken over, however old its heartbeat
+      const old = new Date(Date.now() - STALE_MS - 60_000);
+      fs.utimesSync(path.join(dir, LOCK_FILE), old, old);
+      assert.throws(() => acquireLock(dir, 'second'), /in use by test-holder/);
       const exited = new Promise((r) => child!.on('exit', r));
       child.kill('SIGKILL'); // no chance to release: the lock file stays behind
       await exited;

@@ -7,7 +7,7 @@ import { createMethod, storedMethodConfig } from '../../src/engine/fewshot/regis
 import { supportTargets } from '../../src/engine/fewshot/metasegnet/support';
 import type { SupportInput } from '../../src/engine/fewshot/method';
 import type { TrainEpisode } from '../../src/engine/fewshot/trainable';
-import type { FeatureEntry } from '../../src/engine/eval/featureCache';
+import type { FeatureEntry } from '../../src/engine/features/featureCache';
 import { Rng } from '../../src/engine/prng';
 
 // ---- synthetic episodes: a feature grid whose channel `label` carries the class, plus noise ----

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { tf, useTestBackend } from './helpers/tf';
 import { tinyBackbone } from './helpers/tinyBackbone';
 import { createBackbone, type Backbone } from '../../src/engine/nets/backbone';
-import { createEncoder, tfjsFeatures, type Encoder } from '../../src/engine/nets/encoder';
+import { createEncoder, tfjsFeatures, type Encoder } from '../../src/engine/features/frozenEncoder';
 import { cachedOnnxModel, KEEP, onnxModelPath } from '../../src/engine/nets/onnx/modelCache';
 import { loadOrt } from '../../src/engine/nets/onnx/runtime';
 import { writeSampleDataset } from '../../src/engine/data/sample';

@@ -4,7 +4,7 @@ import { jsUpsample, randImg, type Img } from './helpers/reference';
 import { ANN_BG, ANN_FG, ANN_UNLABELED, Annotation, SoftAnnotation } from '../../src/engine/fewshot/annotations';
 import { annotationCandidates, createPixelMeta, knnVotes, PixelMetaMethod, sampleSupport, sampleWithoutReplacement } from '../../src/engine/fewshot/pixelmeta';
 import type { TrainEpisode } from '../../src/engine/fewshot/trainable';
-import type { FeatureEntry } from '../../src/engine/eval/featureCache';
+import type { FeatureEntry } from '../../src/engine/features/featureCache';
 import { ensureGradients } from '../../src/engine/gradients';
 import { Rng } from '../../src/engine/prng';
 

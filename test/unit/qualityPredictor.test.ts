@@ -9,7 +9,7 @@ import { PANET_BASELINE, QUALITY_DEFAULTS, type QualityConfig } from '../../src/
 import { expectedIoU, imageConfidence, maskConfidence } from '../../src/engine/label/quality/confidence';
 import { VARIANTS } from '../../src/engine/label/quality/variants';
 import { UNLABELED, type LabelImage, type Prediction } from '../../src/engine/label/predictor';
-import type { FeatureEntry } from '../../src/engine/eval/featureCache';
+import type { FeatureEntry } from '../../src/engine/features/featureCache';
 
 const S = 32;
 const COLOURS: Record<string, [number, number, number]> = { A: [220, 40, 40], B: [40, 200, 40], C: [40, 40, 220], D: [200, 200, 40] };

@@ -13,7 +13,7 @@ import { openDataset } from '../../src/engine/data/open';
 import { writeSampleDataset } from '../../src/engine/data/sample';
 import { DataError, UsageError } from '../../src/engine/errors';
 import { evaluate, resultOf, runEvaluation, type EpisodeOutcome, type EvalHooks, type EvalResult, type EvalSettings } from '../../src/engine/eval/evaluate';
-import { evalTable } from '../../src/engine/eval/report';
+import { evalTable } from '../../src/engine/commands/evalReport';
 import { mergeShards, parseShard, shardEpisodes, shardFile, type ShardFile } from '../../src/engine/eval/shard';
 import { ANN_BG, ANN_FG } from '../../src/engine/fewshot/annotations';
 import { panetMethod } from '../../src/engine/fewshot/method';

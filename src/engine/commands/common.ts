@@ -8,7 +8,7 @@ import type { SegDataset } from '../data/dataset';
 import { openDataset } from '../data/open';
 import { selectBackend, type BackendChoice } from '../backend';
 import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
-import { createEncoder, INFERENCE_CHOICES, type Encoder } from '../nets/encoder';
+import { createEncoder, INFERENCE_CHOICES, type Encoder } from '../features/frozenEncoder';
 import { engineCacheDir } from '../data/cachedir';
 import { DEFAULT_MAX_PIXELS, parsePixelCount, setMaxImagePixels } from '../image/limits';
 

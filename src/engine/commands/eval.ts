@@ -8,7 +8,7 @@ import { UsageError } from '../errors';
 import { resultOf, runEvaluation, type EpisodeOutcome, type EvalSettings } from '../eval/evaluate';
 import { parseShard, resultJson } from '../eval/shard';
 import { writeShard } from './merge';
-import { evalTable } from '../eval/report';
+import { evalTable } from './evalReport';
 import type { FewShotMethod } from '../fewshot/method';
 import { createMethod, METHOD_IDS } from '../fewshot/registry';
 import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
@@ -19,13 +19,13 @@ import { openAtomicLineFile, writeFileAtomic } from '../fsutil';
 import { foregroundMap, type SupportAnnotation } from '../fewshot/annotations';
 import { encodeIndexPng } from '../image/png';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
-import type { Encoder } from '../nets/encoder';
+import type { Encoder } from '../features/frozenEncoder';
 import {
   backboneOptionsFromFlags, backendFromFlags, datasetOptions, encoderFromFlags, episodeOptions, inferenceHelp, limitHelp, modelOptions,
   openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions,
 } from './common';
-import { qualityConfigFromFlags, qualityHelp, qualityOptions } from '../label/quality/flags';
-import { qualityEvalSetup } from '../label/quality/evalSetup';
+import { qualityConfigFromFlags, qualityHelp, qualityOptions } from './qualityFlags';
+import { qualityEvalSetup } from './evalQualitySetup';
 
 export const evalHelp = `protolab eval --data DIR --dataset voc|coco [--split panet|fwb] --fold F --ways N --shots K
     [--episodes 1000] [--runs 5] [--seed 1234] [--size 417] [--list val|train|trainaug]

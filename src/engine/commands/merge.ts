@@ -6,7 +6,7 @@ import { parseArgs } from 'util';
 import { UsageError } from '../errors';
 import type { EpisodeOutcome, EvalResult, EvalRun } from '../eval/evaluate';
 import { resultOf } from '../eval/evaluate';
-import { evalHeader, evalTable } from '../eval/report';
+import { evalHeader, evalTable } from './evalReport';
 import { mergeShards, readShardFile, resultJson, shardEpisodes, shardFile, SHARD_RULE, type ShardSpec } from '../eval/shard';
 import { writeFileAtomic } from '../fsutil';
 

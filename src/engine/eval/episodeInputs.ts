@@ -8,7 +8,8 @@ import type { PseudoMask } from '../fewshot/weak';
 import { pseudoImageKey, type PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { DataError } from '../errors';
 import type { IndexMask } from '../types';
-import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from './featureCache';
+import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from '../features/featureCache';
+import { LruMap } from '../features/lruMap';
 
 export interface EpisodeInputsOptions {
   size: number;
@@ -29,8 +30,7 @@ const MASK_BYTES = 256 * 1024 * 1024;
 
 export class EpisodeInputs {
   readonly features: FeatureCache;
-  private readonly masks = new Map<string, IndexMask | null>();
-  private maskBytes = 0;
+  private readonly masks = new LruMap<string, IndexMask | null>({ maxBytes: MASK_BYTES });
   /** Time spent in the backbone (ms, summed over parallel workers), for the report. */
   backboneMs = 0;
 
@@ -106,21 +106,9 @@ export class EpisodeInputs {
   }
 
   private async memo(key: string, load: () => Promise<IndexMask | null>): Promise<IndexMask | null> {
-    if (this.masks.has(key)) {
-      const v = this.masks.get(key)!;
-      this.masks.delete(key); // refresh recency
-      this.masks.set(key, v);
-      return v;
-    }
+    if (this.masks.has(key)) return this.masks.get(key)!;
     const v = await load();
-    const bytes = v ? v.data.byteLength : 0;
-    while (this.maskBytes + bytes > MASK_BYTES && this.masks.size) {
-      const [k, old] = this.masks.entries().next().value as [string, IndexMask | null];
-      this.masks.delete(k);
-      this.maskBytes -= old ? old.data.byteLength : 0;
-    }
-    this.masks.set(key, v);
-    this.maskBytes += bytes;
+    this.masks.set(key, v, v ? v.data.byteLength : 0);
     return v;
   }
 }

@@ -18,12 +18,12 @@ import { boxAnnotation, denseAnnotation, foregroundMap, scribbleAnnotation, type
 import type { FewShotMethod, SupportInput } from '../fewshot/method';
 import type { PseudoMaskParts, PseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import type { Backbone } from '../nets/backbone';
-import type { EncoderReport } from '../nets/encoder';
+import type { EncoderReport } from '../features/frozenEncoder';
 import { Rng } from '../prng';
 import { FewShotRunMetric, summariseRuns, type EpisodeRecord, type RunsSummary } from './metrics';
 import { shardEpisodes, type ShardSpec } from './shardSpec';
 import { EpisodeInputs } from './episodeInputs';
-import type { FeatureCache, FeatureCacheStats, FeatureEntry } from './featureCache';
+import type { FeatureCache, FeatureCacheStats, FeatureEntry } from '../features/featureCache';
 
 /** How the supports are annotated: dense masks, scribbles or boxes made from them (PANet §5.4), or
  *  'pseudo': image-level labels only, turned into pseudo masks (weak supervision). */
@@ -61,7 +61,7 @@ export interface EvalHooks {
   featureCache?: FeatureCache;
   /** Off-thread encoder (EncoderPool.encode) and how many episodes ahead to prefetch for it. */
   encode?: (px: Float32Array, size: number) => Promise<FeatureEntry>;
-  /** Which engine `encode` runs on and why (nets/encoder.ts), for the result. */
+  /** Which engine `encode` runs on and why (features/frozenEncoder.ts), for the result. */
   encoder?: EncoderReport;
   prefetchEpisodes?: number;
   /** Required for annotation 'pseudo': the pseudo-mask pipeline (weak/pseudoSource.ts). */

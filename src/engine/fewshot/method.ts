@@ -1,7 +1,7 @@
 // What the evaluation loop asks of a few-shot method: episode in, query label maps out. PANet is the
 // first; MetaSegNet and the Pixel-Level Meta-Learner plug in behind the same interface.
 import * as tf from '@tensorflow/tfjs-core';
-import type { FeatureEntry } from '../eval/featureCache';
+import type { FeatureEntry } from '../features/featureCache';
 import type { SupportAnnotation } from './annotations';
 import { panetEpisode } from './panet';
 

@@ -37,7 +37,7 @@
 //     `npm run bench:train`). √C keeps the per-entry scale E's Kaiming init expects. 'none' = raw.
 import * as tf from '@tensorflow/tfjs-core';
 import { newVariable } from '../nets/variable';
-import type { FeatureEntry } from '../eval/featureCache';
+import type { FeatureEntry } from '../features/featureCache';
 import { Rng } from '../prng';
 import { annotationWeights, SupportAnnotation } from './annotations';
 import { interpMatrix, resizeBilinearHalfPixel } from './bilinear';

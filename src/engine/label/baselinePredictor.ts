@@ -17,7 +17,7 @@
 // (one class only says nothing). It is a calibration-free summary, good for ranking images, not a
 // probability of being right.
 // Everything runs on plain arrays (label/upsample.ts), synchronously, leaving no tensors behind.
-import type { FeatureEntry } from '../eval/featureCache';
+import type { FeatureEntry } from '../features/featureCache';
 import { PANET_ALPHA } from '../fewshot/cosine';
 import type { FittedModel, LabelImage, LabelSupport, Prediction, Predictor } from './predictor';
 import { adjointPool, taps } from './upsample';

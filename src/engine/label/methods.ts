@@ -6,13 +6,13 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
-import { EncoderPool } from '../eval/encoderPool';
+import { EncoderPool } from '../features/encoderPool';
 import { createBackbone, type Backbone, type BackboneId } from '../nets/backbone';
 import { baselinePredictor, type BaselineOptions } from './baselinePredictor';
-import { backboneEncoder, pooledBackboneEncoder } from './encoder';
+import { backboneEncoder, pooledBackboneEncoder } from './tfjsLabelEncoder';
 import type { LabelEncoder, Predictor } from './predictor';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
-import { MobileNetLabelEncoder } from './quality/encoder';
+import { MobileNetLabelEncoder } from './quality/mobileNetLabelEncoder';
 import { variantByName } from './quality/variants';
 import { QualityPredictor } from './qualityPredictor';
 

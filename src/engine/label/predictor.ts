@@ -1,4 +1,4 @@
-import type { FeatureEntry } from '../eval/featureCache';
+import type { FeatureEntry } from '../features/featureCache';
 import type { RawImage } from '../types';
 
 /** Raster value for "no evidence" in annotation rasters (0 bg, 1..K classes, 255 unsure). */

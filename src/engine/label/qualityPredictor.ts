@@ -13,7 +13,7 @@
 //   5. image-aware refinement straight from the feature-grid logits: a bilateral-grid dense CRF
 //      (default) or a guided filter (quality/crf.ts, quality/guidedFilter.ts);
 //   6. a confidence per image (quality/confidence.ts, with how well it tracks IoU).
-import type { FeatureEntry } from '../eval/featureCache';
+import type { FeatureEntry } from '../features/featureCache';
 import type { LabelImage, LabelSupport, FittedModel, Prediction, Predictor } from './predictor';
 import { UNLABELED } from './predictor';
 import { classLogits, type LinearClassifier } from './quality/classifier';

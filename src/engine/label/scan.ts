@@ -10,7 +10,7 @@
 // (manifest.json with "tool": "protolab-label"), and the folders in `exclude`.
 import * as fs from 'fs';
 import * as path from 'path';
-import { fileContentHash } from '../eval/featureCache';
+import { fileContentHash } from '../features/featureCache';
 import { isPhotoFile } from '../image/photo';
 import { emptyRecord, type ImageRecord, type LabelStateData } from './state';
 

@@ -19,6 +19,11 @@
 //
 // Masks at full size: S×S probabilities upsampled bilinearly row by row (upsample.ts) and the image's
 // own marks painted over them at full resolution: what a person marked is never overruled.
+//
+// This file is the façade and the segmenter (features, rasters, the fitted model, one image's
+// prediction); its other parts live beside it: store.ts (saving state.json and the mask PNGs),
+// gridPass.ts (the progressive pass), previews.ts (stored predictions and thumbnail masks) and
+// events.ts (the events and results it hands out).
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -28,20 +33,26 @@ import { decodeIndexPng, encodeIndexPng } from '../image/png';
 import type { IndexMask, RawImage } from '../types';
 import { exportLabels, type ExportOptions, type ExportResult } from './export';
 import type { ExportItem, ExportSource } from './exportSource';
-import { LabelFeatureStore } from './features';
-import { acquireLock, type FolderLock } from './lock';
+import { LabelFeatureStore } from './featureStore';
+import { acquireLock, type FileLock } from '../lock';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
 import { UNLABELED, type FittedModel, type LabelImage, type LabelSupport, type Prediction } from './predictor';
 import { listPhotos, mergeScan, type ScanChanges } from './scan';
 import { hasEvidence, maskShape, MAX_CLASSES, paintShapes, rasterizeShapes, sameShape, validateShapes, type Shape } from './shapes';
 import {
-  collectMaskGarbage, defaultColor, emptyState, loadState, readMask, saveState, storeMask, validateClasses,
+  defaultColor, emptyState, loadState, LOCK_FILE, readMask, storeMask, validateClasses,
   type ClassDef, type ImageRecord, type ImageStatus, type LabelMode, type LabelSettings, type LabelStateData, type ShapesOrigin,
 } from './state';
 import { upsampleArgmax } from './upsample';
 import { rankSuggestions, type Suggestion } from './suggest';
+import { LruMap } from '../features/lruMap';
+import type { GridRun, ImageSummary, LabelEvent, PredictResult } from './events';
+import { gridPass } from './gridPass';
+import { storedPrediction, thumbMask, type PreviewParts, type StoredPrediction } from './previews';
+import { LabelStore, PENDING } from './store';
 
 export type { Suggestion } from './suggest';
+export type { GridRun, GridSummary, ImageSummary, LabelEvent, PredictResult } from './events';
 export type { ExportItem, ExportSource } from './exportSource';
 
 export const LABEL_DIR = path.join('.protolab', 'label');
@@ -70,69 +81,8 @@ export interface LabelServiceOptions {
   saveDelayMs?: number;
 }
 
-export type LabelEvent =
-  | { type: 'scan'; changes: ScanChanges; images: number }
-  | { type: 'generation'; generation: number; modelKey: string }
-  | { type: 'prediction'; id: string; generation: number; confidence: number; status: ImageStatus }
-  | { type: 'broken'; id: string; reason: string }
-  | { type: 'status'; id: string; status: ImageStatus }
-  | { type: 'grid'; generation: number; done: number; total: number; id: string }
-  | { type: 'gridDone'; summary: GridSummary }
-  /** state.json was written: every change made before it is on disk. */
-  | { type: 'saved' };
-
-export interface ImageSummary {
-  id: string;
-  status: ImageStatus;
-  width?: number;
-  height?: number;
-  support: boolean;
-  shapes: number;
-  origin?: ShapesOrigin;
-  confidence?: number;
-  /** A prediction exists but was made by another model (the supports changed since). */
-  stale: boolean;
-  reason?: string;
-  note?: string;
-  /** Image tags (labeling from tags only). */
-  tags?: string[];
-}
-
-export interface PredictResult {
-  id: string;
-  generation: number;
-  /** S */
-  size: number;
-  /** S×S: the prediction with the image's own marks painted over it (0..K, 255 unsure). */
-  labels: Uint8Array;
-  confidence: number;
-  status: ImageStatus;
-}
-
-export interface GridSummary {
-  generation: number;
-  /** Every image that needed a prediction got one. */
-  completed: boolean;
-  predicted: number;
-  /** Already current, drawn, accepted or broken. */
-  skipped: number;
-  broken: number;
-  /** Why the pass stopped early: 'newer request', 'model changed', 'cancelled', 'no supports'. */
-  stopped?: string;
-}
-
-export interface GridRun {
-  generation: number;
-  done: Promise<GridSummary>;
-  cancel(): void;
-}
-
 const RGB_KEEP = 24;
-/** prediction.mask of a prediction whose PNG is still in pendingMasks. */
-const PENDING = 'pending';
 const PRED_KEEP = 6;
-/** A state with unsaved changes is written at most this long after the first of them (coalescing aside). */
-const MAX_SAVE_WAIT_MS = 1000;
 
 function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -145,23 +95,19 @@ function clean(r: ImageRecord): ImageRecord {
 }
 
 export class LabelService {
-  private data!: LabelStateData;
-  private lock?: FolderLock;
+  private store!: LabelStore;
+  private lock?: FileLock;
   private features!: LabelFeatureStore;
-  private readonly rgbMemo = new Map<string, Promise<RawImage>>();
-  private readonly predMemo = new Map<string, { key: string; pred: Prediction }>();
+  private readonly rgbMemo = new LruMap<string, Promise<RawImage>>({ maxEntries: RGB_KEEP });
+  private readonly predMemo = new LruMap<string, { key: string; pred: Prediction }>({ maxEntries: PRED_KEEP });
   private readonly rasterMemo = new WeakMap<Shape[], { key: string; raster: Uint8Array }>();
-  private readonly lastRaster = new Map<string, { key: string; shapes: Shape[]; raster: Uint8Array }>();
+  private readonly lastRaster = new LruMap<string, { key: string; shapes: Shape[]; raster: Uint8Array }>({ maxEntries: RGB_KEEP });
   /** Predictions whose S×S PNG is not written yet (encoded at the next save, off the stroke path). */
-  private readonly pendingMasks = new Map<string, { labels: Uint8Array; size: number }>();
   private readonly shapesHash = new WeakMap<Shape[], string>();
   private readonly meanFeature = new Map<string, Float32Array>();
   private readonly seq = new Map<string, number>();
   private fittedCache?: { key: string; model: Promise<FittedModel | undefined> };
   private gridToken = 0;
-  private saveTimer?: NodeJS.Timeout;
-  /** when the oldest change not yet on disk was made */
-  private dirtySince?: number;
   private closed = false;
   private ownsModel = false;
   generation = 0;
@@ -172,7 +118,7 @@ export class LabelService {
     const root = path.resolve(folder);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new DataError(root, 'not a folder');
     const stateDir = path.resolve(opts.stateDir ?? path.join(root, LABEL_DIR));
-    const lock = opts.lock === false ? undefined : acquireLock(stateDir, opts.tool ?? 'ProtoLab labeling');
+    const lock = opts.lock === false ? undefined : acquireLock(path.join(stateDir, LOCK_FILE), opts.tool ?? 'ProtoLab labeling', "this folder's labeling state");
     let model: LabelModel | undefined;
     try {
       let data = loadState(stateDir);
@@ -193,7 +139,7 @@ export class LabelService {
       const svc = new LabelService(root, stateDir, model, opts);
       svc.ownsModel = !opts.model;
       svc.lock = lock;
-      svc.data = data;
+      svc.store = new LabelStore(stateDir, data, opts.saveDelayMs, () => svc.closed, () => svc.emit({ type: 'saved' }));
       const { mode, folderTags } = data.settings;
       data.settings = {
         method: model.info.method, backbone: model.info.backbone, size: model.info.size, ...(spec.weights ? { weights: spec.weights } : {}),
@@ -371,7 +317,7 @@ export class LabelService {
   /** The raw prediction (S×S probabilities included), current model. */
   async prediction(id: string): Promise<Prediction | undefined> {
     await this.predictOne(id, this.seq.get(id) ?? 0);
-    return this.predMemo.get(id)?.pred;
+    return this.predMemo.peek(id)?.pred;
   }
 
   /** Use an image's current mask as a support (on) or stop using it (off). A predicted image's mask
@@ -436,7 +382,7 @@ export class LabelService {
     const human = rasterizeShapes(r.shapes, W, H);
     if (r.status === 'drawn') return { width: W, height: H, data: human.map((v) => (v === UNLABELED ? 0 : v)) };
     await this.predictOne(id, this.seq.get(id) ?? 0);
-    const p = this.predMemo.get(id)?.pred;
+    const p = this.predMemo.peek(id)?.pred;
     if (!p) throw new UsageError(`${id} has no prediction (no support marks any pixel yet)`);
     const data = upsampleArgmax(p.probs, p.size, p.size, p.classes + 1, H, W);
     for (let i = 0; i < data.length; i++) if (human[i] !== UNLABELED) data[i] = human[i];
@@ -458,48 +404,22 @@ export class LabelService {
     let cancelled = false;
     const stopReason = (): string | undefined =>
       cancelled ? 'cancelled' : this.closed ? 'closed' : token !== this.gridToken ? 'newer request' : generation !== this.generation ? 'model changed' : undefined;
-    const done = (async (): Promise<GridSummary> => {
-      const summary: GridSummary = { generation, completed: false, predicted: 0, skipped: 0, broken: 0 };
-      const first = (opts.order ?? []).filter((id) => this.data.images[id]);
-      const ids = [...new Set([...first, ...this.ids()])];
-      const key = this.modelKey();
-      const todo = ids.filter((id) => {
-        const r = this.data.images[id];
-        const need = r.status !== 'broken' && r.status !== 'accepted' && r.status !== 'drawn' && r.prediction?.model !== key;
-        if (!need) summary.skipped++;
-        return need;
-      });
-      if (!(await this.fitted())) {
-        summary.stopped = 'no supports';
-        return summary;
-      }
-      for (let i = 0; i < todo.length; i++) {
-        const why = stopReason();
-        if (why) {
-          summary.stopped = why;
-          return summary;
-        }
-        const id = todo[i];
-        // decode (and, with an encoder pool, encode) the next ones meanwhile
-        const ahead = this.model.encodeConcurrency ?? 1;
-        if (i + 1 < todo.length) void this.rgb(todo[i + 1]).catch(() => undefined);
-        for (let j = 1; j < ahead && i + j < todo.length; j++) void this.labelImage(todo[i + j]).catch(() => undefined);
-        try {
-          const res = await this.predictOne(id, this.seq.get(id) ?? 0);
-          if (res) summary.predicted++;
-        } catch (e) {
-          if (!(e instanceof DataError)) throw e;
-          summary.broken++;
-        }
-        this.emit({ type: 'grid', generation, done: i + 1, total: todo.length, id });
-        opts.onProgress?.(i + 1, todo.length, id);
-        await new Promise((r) => setImmediate(r)); // let strokes in between images
-        await opts.pause?.();
-      }
-      summary.completed = !stopReason();
-      if (!summary.completed) summary.stopped = stopReason();
-      return summary;
-    })().then((s) => {
+    const done = gridPass({
+      generation,
+      stopReason,
+      order: opts.order,
+      record: (id) => this.data.images[id],
+      ids: () => this.ids(),
+      modelKey: () => this.modelKey(),
+      fitted: () => this.fitted(),
+      encodeAhead: this.model.encodeConcurrency ?? 1,
+      decode: (id) => this.rgb(id),
+      encode: (id) => this.labelImage(id),
+      predict: (id) => this.predictOne(id, this.seq.get(id) ?? 0),
+      emit: (e) => this.emit(e),
+      onProgress: opts.onProgress,
+      pause: opts.pause,
+    }).then((s) => {
       this.emit({ type: 'gridDone', summary: s });
       return s;
     });
@@ -510,55 +430,18 @@ export class LabelService {
 
   /** The prediction last made for an image (S×S index PNG, the image's own marks painted over it), if
    *  any: `current` says whether the model that made it is today's (else the supports changed since). */
-  storedPrediction(id: string): { png: Uint8Array; size: number; confidence: number; current: boolean } | undefined {
-    const r = this.rec(id);
-    const p = r.prediction;
-    if (!p || r.status === 'broken') return undefined;
-    const current = p.model === this.modelKey();
-    if (p.mask === PENDING) {
-      const m = this.pendingMasks.get(id);
-      if (!m) return undefined;
-      return { png: encodeIndexPng({ width: m.size, height: m.size, data: m.labels }, { fast: true }), size: m.size, confidence: p.confidence, current };
-    }
-    try {
-      return { png: new Uint8Array(readMask(this.stateDir, p.mask)), size: p.size, confidence: p.confidence, current };
-    } catch {
-      return undefined; // the file went missing: the prediction is made again on demand
-    }
+  storedPrediction(id: string): StoredPrediction | undefined {
+    return storedPrediction(this.previewParts(), id, this.rec(id));
   }
 
   /** A small index mask for a thumbnail (longest side ≤ maxSide): the accepted mask, the drawn
    *  annotation (unlabeled as background) or the last prediction; undefined when there is none. */
   thumbMask(id: string, maxSide = 64): IndexMask | undefined {
-    const r = this.rec(id);
-    if (r.status === 'broken' || r.width === undefined || r.height === undefined) return undefined;
-    let src: IndexMask | undefined;
-    if (r.status === 'accepted' && r.accepted) {
-      try {
-        src = decodeIndexPng(readMask(this.stateDir, r.accepted.mask), r.accepted.mask);
-      } catch {
-        src = undefined;
-      }
-    } else if (r.status === 'drawn') {
-      const S = this.size;
-      src = { width: S, height: S, data: this.rasterS(r).map((v) => (v === UNLABELED ? 0 : v)) };
-    } else {
-      // a prediction not saved yet is read as it is, not encoded to a PNG and decoded again
-      const pending = r.prediction?.mask === PENDING ? this.pendingMasks.get(id) : undefined;
-      const p = pending ? undefined : this.storedPrediction(id);
-      if (pending) src = { width: pending.size, height: pending.size, data: pending.labels };
-      else if (p) src = decodeIndexPng(p.png, id);
-    }
-    if (!src) return undefined;
-    // nearest neighbour to the image's aspect (S×S predictions are stretched back to it)
-    const k = maxSide / Math.max(r.width, r.height);
-    const w = Math.max(1, Math.round(r.width * Math.min(1, k))), h = Math.max(1, Math.round(r.height * Math.min(1, k)));
-    const data = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) {
-      const sy = Math.min(src.height - 1, Math.floor(((y + 0.5) * src.height) / h));
-      for (let x = 0; x < w; x++) data[y * w + x] = src.data[sy * src.width + Math.min(src.width - 1, Math.floor(((x + 0.5) * src.width) / w))];
-    }
-    return { width: w, height: h, data };
+    return thumbMask(this.previewParts(), id, this.rec(id), maxSide);
+  }
+
+  private previewParts(): PreviewParts {
+    return { store: this.store, size: this.size, modelKey: () => this.modelKey(), raster: (r) => this.rasterS(r) };
   }
 
   // ---- suggest next ----
@@ -631,10 +514,7 @@ export class LabelService {
 
   /** Write state.json now (saves are otherwise coalesced). */
   flush(): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    this.dirtySince = undefined;
-    this.save();
+    this.store.flush();
   }
 
   async close(): Promise<void> {
@@ -643,7 +523,7 @@ export class LabelService {
     this.gridToken++;
     try {
       this.flush();
-      collectMaskGarbage(this.stateDir, this.data);
+      this.store.collectGarbage();
     } finally {
       const fitted = this.fittedCache?.model;
       this.fittedCache = undefined;
@@ -676,42 +556,12 @@ export class LabelService {
     return n;
   }
 
-  /** Write the PNGs of predictions made since the last save and point their records at them. */
-  private flushMasks(): void {
-    for (const [id, m] of this.pendingMasks) {
-      const r = this.data.images[id];
-      if (r?.prediction?.mask === PENDING) r.prediction.mask = storeMask(this.stateDir, encodeIndexPng({ width: m.size, height: m.size, data: m.labels }));
-    }
-    this.pendingMasks.clear();
-    // a record renamed by a rescan before its PNG was written: the prediction is simply made again later
-    for (const r of Object.values(this.data.images)) if (r.prediction?.mask === PENDING) delete r.prediction;
-  }
-
-  private save(): void {
-    this.flushMasks();
-    saveState(this.stateDir, this.data);
-    this.emit({ type: 'saved' });
+  private get data(): LabelStateData {
+    return this.store.data;
   }
 
   private scheduleSave(): void {
-    if (this.closed && !this.saveTimer) return;
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    // coalesced, but never postponed past MAX_SAVE_WAIT_MS after the first unsaved change: a grid pass
-    // predicting an image every 100 ms must not keep a stroke made meanwhile off the disk
-    const delay = this.opts.saveDelayMs ?? 300;
-    const now = Date.now();
-    this.dirtySince ??= now;
-    const wait = Math.max(0, Math.min(delay, this.dirtySince + Math.max(delay, MAX_SAVE_WAIT_MS) - now));
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.dirtySince = undefined;
-      try {
-        this.save();
-      } catch (e) {
-        process.stderr.write(`protolab: could not save the labeling state: ${(e as Error).message}\n`);
-      }
-    }, wait);
-    this.saveTimer.unref?.();
+    this.store.scheduleSave();
   }
 
   private markBroken(id: string, reason: string): void {
@@ -755,16 +605,12 @@ export class LabelService {
   private rgb(id: string): Promise<RawImage> {
     const r = this.data.images[id];
     const k = `${r.hash}`;
-    let p = this.rgbMemo.get(k);
-    if (p) {
-      this.rgbMemo.delete(k);
-    } else {
-      const S = this.size;
-      p = readPhotoAt(this.file(id), S, S);
-      p.catch(() => this.rgbMemo.delete(k));
-    }
+    const hit = this.rgbMemo.get(k);
+    if (hit) return hit;
+    const S = this.size;
+    const p = readPhotoAt(this.file(id), S, S);
+    p.catch(() => this.rgbMemo.delete(k));
     this.rgbMemo.set(k, p);
-    while (this.rgbMemo.size > RGB_KEEP) this.rgbMemo.delete(this.rgbMemo.keys().next().value as string);
     return p;
   }
 
@@ -785,7 +631,7 @@ export class LabelService {
     const hit = this.rasterMemo.get(r.shapes);
     if (hit && hit.key === k) return hit.raster;
     const grid = { width: S, height: S };
-    const last = this.lastRaster.get(r.hash);
+    const last = this.lastRaster.peek(r.hash);
     let raster: Uint8Array;
     if (last && last.key === k && last.shapes.length <= r.shapes.length && last.shapes.every((s, i) => sameShape(s, r.shapes[i]))) {
       raster = last.raster.slice();
@@ -795,7 +641,6 @@ export class LabelService {
     }
     this.rasterMemo.set(r.shapes, { key: k, raster });
     this.lastRaster.set(r.hash, { key: k, shapes: r.shapes, raster });
-    while (this.lastRaster.size > RGB_KEEP) this.lastRaster.delete(this.lastRaster.keys().next().value as string);
     return raster;
   }
 
@@ -877,7 +722,7 @@ export class LabelService {
     if (r.status === 'broken') throw new DataError(this.file(id), r.reason ?? 'broken');
     if (this.K() === 0) throw new UsageError('no classes defined: name at least one class');
     const key = this.modelKey();
-    const memo = this.predMemo.get(id);
+    const memo = this.predMemo.peek(id);
     const shapesKey = `${key}:${this.hashShapes(r.shapes)}`;
     let pred: Prediction;
     if (memo && memo.key === shapesKey) {
@@ -902,16 +747,14 @@ export class LabelService {
       } finally {
         temporary?.dispose();
       }
-      this.predMemo.delete(id);
       this.predMemo.set(id, { key: shapesKey, pred });
-      while (this.predMemo.size > PRED_KEEP) this.predMemo.delete(this.predMemo.keys().next().value as string);
     }
     const own = this.rasterS(r);
     const labels = new Uint8Array(pred.labels.length);
     for (let i = 0; i < labels.length; i++) labels[i] = own[i] !== UNLABELED ? own[i] : pred.labels[i];
     if (!(memo && memo.key === shapesKey) || r.prediction?.model !== key) {
       // the PNG is written with the next save (flushMasks): encoding it here would cost every stroke
-      this.pendingMasks.set(id, { labels, size: pred.size });
+      this.store.putPending(id, labels, pred.size);
       r.prediction = { mask: PENDING, size: pred.size, confidence: pred.confidence, model: key, at: new Date().toISOString() };
       if (r.status === 'unlabeled') r.status = 'predicted';
       clean(r);

@@ -20,6 +20,7 @@ import { createHash } from 'crypto';
 import { decodeIndexPng, encodeIndexPng } from '../image/png';
 import type { IndexMask } from '../types';
 import { UNLABELED } from './predictor';
+import { LruMap } from '../features/lruMap';
 
 export type Shape =
   | { kind: 'stroke'; label: number; radius: number; points: number[] }   // x0,y0,x1,y1,…: a round brush of this radius swept along the polyline (1 point = a dot)
@@ -132,18 +133,14 @@ export function validateShapes(list: unknown, ctx?: ShapeContext): Shape[] {
 }
 
 // Decoded mask PNGs, by content: rasterising after every stroke must not decode a 12 MP mask again.
-const maskMemo = new Map<string, IndexMask>();
 const MASK_MEMO_ENTRIES = 8;
+const maskMemo = new LruMap<string, IndexMask>({ maxEntries: MASK_MEMO_ENTRIES });
 
 /** The index mask a `mask` shape carries (memoised by content). */
 export function decodeMaskShape(png: string, ctx?: ShapeContext): IndexMask {
   const key = createHash('sha1').update(png).digest('hex');
   const hit = maskMemo.get(key);
-  if (hit) {
-    maskMemo.delete(key);
-    maskMemo.set(key, hit);
-    return hit;
-  }
+  if (hit) return hit;
   const bytes = Buffer.from(png, 'base64');
   if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) fail(ctx, 'mask: png is not a base64-encoded PNG');
   let m: IndexMask;
@@ -153,7 +150,6 @@ export function decodeMaskShape(png: string, ctx?: ShapeContext): IndexMask {
     return fail(ctx, `mask: ${(e as Error).message}`);
   }
   maskMemo.set(key, m);
-  while (maskMemo.size > MASK_MEMO_ENTRIES) maskMemo.delete(maskMemo.keys().next().value as string);
   return m;
 }
 

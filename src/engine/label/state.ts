@@ -4,8 +4,8 @@
 //   masks/<sha>.png   index PNGs referenced from state.json by content hash: predictions (S×S),
 //                     accepted masks (full size) and the PNGs of `mask` shapes (full size, kept out of
 //                     the JSON so it stays small and diffable);
-//   features/         the feature cache (label/features.ts);
-//   lock              who holds the folder (label/lock.ts).
+//   features/         the feature cache (label/featureStore.ts);
+//   lock              who holds the folder (lock.ts).
 // Images are keyed by their path relative to the folder ('/' separators) and carry the hash of their
 // bytes, so a rescan notices renamed and edited files (label/scan.ts). Reading a state written by an
 // older version migrates it (label/stateMigrate.ts); a newer version is refused, never overwritten.
@@ -22,6 +22,8 @@ import { migrateState } from './stateMigrate';
 export const STATE_VERSION = 2;
 export const STATE_FILE = 'state.json';
 export const MASKS_DIR = 'masks';
+/** The folder's lock (../lock.ts): one writer per labeling folder. */
+export const LOCK_FILE = 'lock';
 
 export type ImageStatus = 'unlabeled' | 'predicted' | 'accepted' | 'drawn' | 'broken';
 export const IMAGE_STATUSES: readonly ImageStatus[] = ['unlabeled', 'predicted', 'accepted', 'drawn', 'broken'];

@@ -20,6 +20,7 @@ import type { ClassDef } from '../label/state';
 import type { EngineEvent, LabelChange, LabelModelChoice, LabelOpenInfo, LabelPredictionPayload, LabelRequest, LabelResultOf } from '../protocol';
 import { readTrainMeta } from '../train/checkpoint';
 import { resolveCheckpoint } from '../train/runDir';
+import { LruMap } from '../features/lruMap';
 
 type Event = (e: EngineEvent) => void;
 
@@ -40,7 +41,7 @@ interface Entry {
   idle: Array<() => void>;
   changed: Set<string>;
   flushScheduled: boolean;
-  thumbs: Map<string, Uint8Array>;
+  thumbs: LruMap<string, Uint8Array>;
   pseudo?: { key: string; source: Promise<PseudoMaskSource & { dispose(): void }> };
 }
 
@@ -281,7 +282,7 @@ export class LabelSessions {
     });
     entry = {
       folder, svc, specKey, watchers: new Set(), ends: new Set(), inFlight: new Set(), maxSeq: 0, latest: new Map(),
-      interactive: 0, idle: [], changed: new Set(), flushScheduled: false, thumbs: new Map(),
+      interactive: 0, idle: [], changed: new Set(), flushScheduled: false, thumbs: new LruMap({ maxEntries: THUMB_KEEP }),
     };
     this.entries.set(folder, entry);
     return entry;
@@ -307,7 +308,7 @@ export class LabelSessions {
   /** Last resort when the process must exit now (the host went away): save and release, synchronously. */
   flushAllSync(): void {
     // close()'s synchronous part saves state.json; the lock stays behind with this (dying) pid, which
-    // the next opener recognises as stale (label/lock.ts)
+    // the next opener recognises as stale (lock.ts)
     for (const e of this.entries.values()) void e.svc.close().catch(() => undefined);
     this.entries.clear();
   }
@@ -427,7 +428,7 @@ export class LabelSessions {
       if (!e.svc.ids().includes(id)) continue;
       const s = await e.svc.probed(id);
       if (s.status === 'broken') continue;
-      let image = e.thumbs.get(`${id}@${side}`);
+      let image = e.thumbs.peek(`${id}@${side}`);
       if (!image) {
         try {
           image = await displayJpeg(e.svc.file(id), side, 80);
@@ -436,7 +437,6 @@ export class LabelSessions {
           continue; // unreadable now: the next scan marks it
         }
         e.thumbs.set(`${id}@${side}`, image);
-        while (e.thumbs.size > THUMB_KEEP) e.thumbs.delete(e.thumbs.keys().next().value as string);
       }
       const m = e.svc.thumbMask(id, side);
       out.push({ id, image, ...(m ? { mask: encodeIndexPng(m, { fast: true }) } : {}) });

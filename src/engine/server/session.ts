@@ -1,15 +1,15 @@
 // State the engine process keeps between requests: opened datasets, loaded backbones (with the encoder
-// that computes their features: onnxruntime or tfjs, nets/encoder.ts), samplers and feature caches, so
+// that computes their features: onnxruntime or tfjs, features/frozenEncoder.ts), samplers and feature caches, so
 // browsing episodes after an evaluation reuses the features it computed.
 import * as crypto from 'crypto';
 import type { SegDataset } from '../data/dataset';
 import { EpisodeSampler } from '../data/episodes';
 import { openDataset } from '../data/open';
 import { foldClasses } from '../data/splits';
-import { FeatureCache } from '../eval/featureCache';
+import { FeatureCache } from '../features/featureCache';
 import { panetMethod, type FewShotMethod } from '../fewshot/method';
 import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
-import { createEncoder, type Encoder, type InferencePreference } from '../nets/encoder';
+import { createEncoder, type Encoder, type InferencePreference } from '../features/frozenEncoder';
 import type { BackendChoice } from '../backend';
 import { engineCacheDir } from '../data/cachedir';
 import type { DatasetRef, EpisodeSetRef, ModelRef } from '../protocol';
@@ -117,7 +117,7 @@ export class Session {
   }
 
   /** The encoder of the model `ref` names (the loaded one), created on first use and kept with it:
-   *  onnxruntime in a worker thread when it loads, else tfjs in this process (nets/encoder.ts). */
+   *  onnxruntime in a worker thread when it loads, else tfjs in this process (features/frozenEncoder.ts). */
   async encoder(ref: ModelRef, tfjs: BackendChoice, log?: (line: string) => void): Promise<Encoder> {
     const model = this.model(ref);
     if (this.enc?.model !== model) {

@@ -27,7 +27,7 @@ import { baseClasses, type SplitConvention } from '../data/splits';
 import { DataError, TrainingDivergedError, UsageError } from '../errors';
 import { isStorageError } from '../storageError';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
-import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../eval/featureCache';
+import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../features/featureCache';
 import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
 import { createPseudoMaskSource, pseudoImageKey, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
@@ -50,6 +50,7 @@ import { checkpointPath, CONFIG_FILE, isRunDir, LATEST_FILE, latestCheckpoint, l
 import { acquireLock, type FileLock } from '../lock';
 import { lrAt } from './schedule';
 import { SgdMomentum } from './optimizer';
+import { LruMap } from '../features/lruMap';
 
 export interface TrainConfig {
   method: MethodId;
@@ -206,8 +207,7 @@ export class Trainer {
   private readonly optimizer: SgdMomentum;
   /** Trained parameters by checkpoint key ('backbone.x' / 'head.x'). */
   private readonly trained: Record<string, tf.Variable>;
-  private readonly images = new Map<string, { px: Float32Array; mask: IndexMask }>();
-  private imageBytes = 0;
+  private readonly images = new LruMap<string, { px: Float32Array; mask: IndexMask }>({ maxBytes: IMAGE_BYTES });
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
   private readonly guard: DivergenceGuard;
@@ -410,22 +410,11 @@ export class Trainer {
 
   private async resized(id: string): Promise<{ px: Float32Array; mask: IndexMask }> {
     const hit = this.images.get(id);
-    if (hit) {
-      this.images.delete(id); // refresh recency
-      this.images.set(id, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const n = this.config.size;
     const [img, mask] = await Promise.all([this.ds.loadImage(id), this.ds.loadMask(id)]);
     const entry = { px: await resizeRgb(img, n, n), mask: resizeMaskNearest(mask, n, n) };
-    const bytes = entry.px.byteLength + entry.mask.data.byteLength;
-    while (this.imageBytes + bytes > IMAGE_BYTES && this.images.size) {
-      const [k, old] = this.images.entries().next().value as [string, { px: Float32Array; mask: IndexMask }];
-      this.images.delete(k);
-      this.imageBytes -= old.px.byteLength + old.mask.data.byteLength;
-    }
-    this.images.set(id, entry);
-    this.imageBytes += bytes;
+    this.images.set(id, entry, entry.px.byteLength + entry.mask.data.byteLength);
     return entry;
   }
 

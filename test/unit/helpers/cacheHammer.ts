@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { crc32 } from 'zlib';
-import { FeatureCache, type FeatureEntry } from '../../../src/engine/eval/featureCache';
+import { FeatureCache, type FeatureEntry } from '../../../src/engine/features/featureCache';
 import { Rng } from '../../../src/engine/prng';
 
 /** The entry every process computes for key k: 16×16×C floats, C = 1024…2047 (1–2 MB files: node writes files in 512 kB pieces, so a file written in place would be seen half-written). */

@@ -8,6 +8,7 @@
 // its IoU against that truth is the number reported beside the evaluation.
 import type { RawImage } from '../../types';
 import { createWeakParts, pseudoMask, type PseudoMask, type PseudoMaskOptions, type WeakParts } from '../weak';
+import { LruMap } from '../../features/lruMap';
 
 /** Which weak-supervision parts to use, as plain data (stored in a training run's config, so a resume
  *  rebuilds the same pipeline). Absent fields: the built-ins. */
@@ -50,7 +51,7 @@ const KEEP = 300;
 
 export function pseudoMaskSource(parts: WeakParts, opts: PseudoMaskOptions = {}): PseudoMaskSource {
   const threshold = opts.threshold ?? WEAK_DEFAULTS.threshold;
-  const memo = new Map<string, Promise<PseudoMask>>();
+  const memo = new LruMap<string, Promise<PseudoMask>>({ maxEntries: KEEP });
   return {
     describe: () => {
       // CAM class names are not labels; compared without case (word vectors report names lower-cased)
@@ -62,15 +63,11 @@ export function pseudoMaskSource(parts: WeakParts, opts: PseudoMaskOptions = {})
     },
     mask(key, image, label) {
       const k = `${key}\u0000${label}`;
-      let p = memo.get(k);
-      if (p) {
-        memo.delete(k); // refresh recency
-      } else {
-        p = image().then((img) => pseudoMask(img, label, parts, { threshold, output: 'binary' }));
-        p.catch(() => memo.delete(k)); // a failure is not remembered: the next ask tries again
-      }
+      const hit = memo.get(k);
+      if (hit) return hit;
+      const p = image().then((img) => pseudoMask(img, label, parts, { threshold, output: 'binary' }));
+      p.catch(() => memo.delete(k)); // a failure is not remembered: the next ask tries again
       memo.set(k, p);
-      while (memo.size > KEEP) memo.delete(memo.keys().next().value as string);
       return p;
     },
   };

@@ -8,7 +8,7 @@
 // All scoring happens on the FINEST level's grid: a coarser level is read there by bilinear
 // interpolation (half-pixel centres, as PANet's upsampling), so stride-8 detail is never blurred to
 // stride 16.
-import type { FeatureEntry } from '../../eval/featureCache';
+import type { FeatureEntry } from '../../features/featureCache';
 import { matMul } from './linalg';
 
 export interface Level {

@@ -1,6 +1,6 @@
 // onnxruntime-node, loaded on demand. It is a native addon with one binary per platform (the .vsix
 // carries only its target's), so loading can fail: another OS/CPU, a musl libc, a stripped install.
-// Callers get the module or the reason it did not load, and fall back to tfjs (encoder.ts).
+// Callers get the module or the reason it did not load, and fall back to tfjs (frozenEncoder.ts).
 import * as os from 'os';
 import { createRequire } from 'module';
 

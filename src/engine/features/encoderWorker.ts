@@ -6,13 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
 import { createBackbone, type CreateBackboneOptions } from '../nets/backbone';
 import { MobileNetV2Features } from '../nets/mobilenetv2';
-import { packLevels } from '../label/features';
+import { packLevels } from './levels';
 
 export interface EncoderWorkerData {
   backbone: CreateBackboneOptions;
   backend: 'wasm' | 'cpu';
   /** mobilenetv2 only: output these layers (the labeling encoder's levels), packed into one entry as
-   *  label/features.ts packLevels does */
+   *  levels.ts packLevels does */
   taps?: string[];
 }
 

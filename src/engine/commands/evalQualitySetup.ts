@@ -1,14 +1,14 @@
 // `eval --predictor quality`: the quality predictor wrapped as the evaluation's few-shot method, with
 // the image source it reads (RGB; on mobilenetv2 the multi-level label encoder, which owns its own copy
 // of the network and is freed by the method's dispose()).
-import type { SegDataset } from '../../data/dataset';
-import type { FewShotMethod } from '../../fewshot/method';
-import type { Backbone } from '../../nets/backbone';
-import { QualityPredictor } from '../qualityPredictor';
-import type { QualityConfig } from './config';
-import { MobileNetLabelEncoder } from './encoder';
-import { evalImageSource } from './evalImages';
-import { qualityEvalMethod } from './evalMethod';
+import type { SegDataset } from '../data/dataset';
+import type { FewShotMethod } from '../fewshot/method';
+import type { Backbone } from '../nets/backbone';
+import { QualityPredictor } from '../label/qualityPredictor';
+import type { QualityConfig } from '../label/quality/config';
+import { MobileNetLabelEncoder } from '../label/quality/mobileNetLabelEncoder';
+import { evalImageSource } from './evalQualityImages';
+import { qualityEvalMethod } from './evalQualityMethod';
 
 export async function qualityEvalSetup(config: QualityConfig, ds: SegDataset, size: number, backbone: Backbone): Promise<FewShotMethod & { dispose: () => void }> {
   // mobilenetv2 at strides other than the evaluation's own stride 16 needs its own encoder

@@ -1,9 +1,9 @@
 // The quality predictor's command-line flags, shared by `protolab segment` (where it is the default)
 // and `protolab eval` (an option: eval's default stays the papers' PANet).
-import { int, oneOf, type Options } from '../../cli/args';
-import { UsageError } from '../../errors';
-import { QUALITY_DEFAULTS, type QualityConfig } from './config';
-import { parseLevels } from './encoder';
+import { int, oneOf, type Options } from '../cli/args';
+import { UsageError } from '../errors';
+import { QUALITY_DEFAULTS, type QualityConfig } from '../label/quality/config';
+import { parseLevels } from '../label/quality/mobileNetLabelEncoder';
 
 export const qualityOptions: Options = {
   predictor: { type: 'string' },

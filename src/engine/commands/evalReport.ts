@@ -1,7 +1,7 @@
 // The terminal table of an evaluation: per-class IoU (mean ± std over runs), mIoU, FB-IoU, and the
 // trivial baselines scored on the same episodes, under a header that states every setting.
 import { pct, pm, table } from '../cli/table';
-import type { EvalResult } from './evaluate';
+import type { EvalResult } from '../eval/evaluate';
 
 export function evalHeader(r: EvalResult): string {
   const s = r.settings;

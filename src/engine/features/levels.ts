@@ -1,13 +1,8 @@
-// Features of the images being labelled, encoded once per (image content, encoder) and kept in memory
-// (LRU, bounded bytes) and on disk, so reopening a labelled folder encodes nothing and a stroke never
-// re-encodes anything. Built on eval/featureCache.ts's FeatureCache (memory LRU + atomic disk files):
-// an encoder may give several levels, which are packed into ONE cache entry per image
-// ([n, h₁, w₁, c₁, …, hₙ, wₙ, cₙ, data₁ … dataₙ] as float32, exact for sizes below 2²⁴), so an image is
-// cached, evicted and written whole.
-import { createHash } from 'crypto';
-import { FeatureCache, type FeatureEntry } from '../eval/featureCache';
-import type { RawImage } from '../types';
-import type { LabelEncoder } from './predictor';
+// Several feature levels of one image (an encoder may tap more than one layer) packed into ONE feature
+// entry, so an image is cached, evicted and written whole (featureCache.ts), and crosses a worker
+// boundary as one transferred array (encoderWorker.ts): [n, h₁, w₁, c₁, …, hₙ, wₙ, cₙ, data₁ … dataₙ]
+// as float32, exact for sizes below 2²⁴.
+import type { FeatureEntry } from './featureCache';
 
 export function packLevels(levels: FeatureEntry[]): FeatureEntry {
   const head = 1 + 3 * levels.length;
@@ -49,21 +44,4 @@ function unpackUncached(e: FeatureEntry): FeatureEntry[] {
     o += len;
   }
   return out;
-}
-
-export class LabelFeatureStore {
-  readonly cache: FeatureCache;
-
-  constructor(readonly encoder: LabelEncoder, maxBytes: number, diskDir?: string) {
-    this.cache = new FeatureCache(maxBytes, diskDir);
-  }
-
-  key(imageHash: string): string {
-    return createHash('sha256').update(`${imageHash}|${this.encoder.key}|packed-levels-v1`).digest('hex').slice(0, 32);
-  }
-
-  /** The image's feature levels; `rgb` (S×S) is read only on a miss in memory and on disk. */
-  async get(imageHash: string, rgb: () => Promise<RawImage>): Promise<FeatureEntry[]> {
-    return unpackLevels(await this.cache.get(this.key(imageHash), async () => packLevels(await this.encoder.encode(await rgb()))));
-  }
 }

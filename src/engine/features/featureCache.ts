@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { crc32 } from 'zlib';
 import { writeFileAtomicAsync } from '../fsutil';
+import { LruMap } from './lruMap';
 
 export interface FeatureEntry {
   /** [h, w, c] */
@@ -72,20 +73,19 @@ export interface FeatureCacheOptions {
 }
 
 export class FeatureCache {
-  /** Map iteration order is insertion order: re-inserting on use makes the first key the LRU one. */
-  private readonly mem = new Map<string, FeatureEntry>();
+  private readonly mem: LruMap<string, FeatureEntry>;
   private diskWritesOff = false;
   private readonly pending = new Map<string, Promise<FeatureEntry>>();
   readonly stats: FeatureCacheStats = { hits: 0, diskHits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0, damaged: 0 };
 
-  constructor(readonly maxBytes: number, readonly diskDir?: string, private readonly opts: FeatureCacheOptions = {}) {}
+  constructor(readonly maxBytes: number, readonly diskDir?: string, private readonly opts: FeatureCacheOptions = {}) {
+    this.mem = new LruMap({ maxBytes });
+  }
 
   async get(key: string, compute: () => Promise<FeatureEntry>): Promise<FeatureEntry> {
     const hit = this.mem.get(key);
     if (hit) {
       this.stats.hits++;
-      this.mem.delete(key);
-      this.mem.set(key, hit);
       return hit;
     }
     const inFlight = this.pending.get(key);
@@ -126,14 +126,9 @@ export class FeatureCache {
   private put(key: string, e: FeatureEntry): void {
     const size = e.data.byteLength;
     if (size > this.maxBytes) return; // larger than the whole budget: do not keep it
-    while (this.stats.bytes + size > this.maxBytes && this.mem.size > 0) {
-      const [oldKey, old] = this.mem.entries().next().value as [string, FeatureEntry];
-      this.mem.delete(oldKey);
-      this.stats.bytes -= old.data.byteLength;
-      this.stats.evictions++;
-    }
-    this.mem.set(key, e);
-    this.stats.bytes += size;
+    this.mem.set(key, e, size);
+    this.stats.evictions = this.mem.evictions;
+    this.stats.bytes = this.mem.bytes;
     this.stats.entries = this.mem.size;
   }
 

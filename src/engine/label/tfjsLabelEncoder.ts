@@ -1,9 +1,9 @@
-// The labeling encoder over one of the engine's backbones: S×S RGB → one feature level (the backbone's
+// The labeling encoder over one of the engine's tfjs backbones: S×S RGB → one feature level (the backbone's
 // output: MobileNetV2 block_13_expand_relu, stride 16; VGG-16 conv5_3, stride 8). Multi-level encoders
 // implement the same LabelEncoder interface (predictor.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import type { EncoderPool } from '../eval/encoderPool';
-import type { FeatureEntry } from '../eval/featureCache';
+import type { EncoderPool } from '../features/encoderPool';
+import type { FeatureEntry } from '../features/featureCache';
 import type { Backbone } from '../nets/backbone';
 import type { RawImage } from '../types';
 import type { LabelEncoder } from './predictor';
@@ -27,7 +27,7 @@ export function backboneEncoder(backbone: Backbone, size: number): LabelEncoder 
 }
 
 /**
- * The same encoder on a pool of worker threads (eval/encoderPool.ts: one tfjs + backbone per thread),
+ * The same encoder on a pool of worker threads (features/encoderPool.ts: one tfjs + backbone per thread),
  * so a grid pass encodes on every core while the main thread predicts and answers strokes. The
  * features are the backbone's, so the cache key is the in-process encoder's.
  */

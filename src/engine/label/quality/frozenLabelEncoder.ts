@@ -1,8 +1,8 @@
-// A LabelEncoder over the engine's frozen-feature Encoder (nets/encoder.ts: tfjs or onnxruntime), one
+// A LabelEncoder over the engine's frozen-feature Encoder (features/frozenEncoder.ts: tfjs or onnxruntime), one
 // feature level at the backbone's stride: what the quality predictor runs on when the backbone is not
 // the multi-level MobileNetV2 encoder (e.g. PANet's VGG-16 with the user's weights).
-import type { FeatureEntry } from '../../eval/featureCache';
-import type { Encoder } from '../../nets/encoder';
+import type { FeatureEntry } from '../../features/featureCache';
+import type { Encoder } from '../../features/frozenEncoder';
 import type { RawImage } from '../../types';
 import type { LabelEncoder } from '../predictor';
 

@@ -20,12 +20,12 @@
 import * as os from 'os';
 import type { BackendChoice } from '../backend';
 import { UsageError } from '../errors';
-import { EncoderPool } from '../eval/encoderPool';
-import type { FeatureEntry } from '../eval/featureCache';
+import { EncoderPool } from './encoderPool';
+import type { FeatureEntry } from './featureCache';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Backbone, CreateBackboneOptions } from './backbone';
-import { cachedOnnxModel } from './onnx/modelCache';
-import { loadOrt } from './onnx/runtime';
+import type { Backbone, CreateBackboneOptions } from '../nets/backbone';
+import { cachedOnnxModel } from '../nets/onnx/modelCache';
+import { loadOrt } from '../nets/onnx/runtime';
 
 export type InferenceEngine = 'onnx' | 'tfjs';
 export type InferencePreference = InferenceEngine | 'auto';

@@ -1,5 +1,5 @@
 // Worker-thread side of EncoderPool.onnx: one onnxruntime session on a built model file (nets/onnx/).
-// Same messages as encoderWorker.ts. intraOpNumThreads is the pool's choice (encoder.ts says why).
+// Same messages as encoderWorker.ts. intraOpNumThreads is the pool's choice (frozenEncoder.ts says why).
 import { parentPort, workerData } from 'worker_threads';
 import { loadOrt } from '../nets/onnx/runtime';
 import type { EncodeReply, EncodeRequest } from './encoderWorker';

@@ -4,11 +4,11 @@
 // the resolution, which the stride-16 map blurs over.
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../../errors';
-import type { FeatureEntry } from '../../eval/featureCache';
+import type { FeatureEntry } from '../../features/featureCache';
 import { MOBILENET_TAPS, MobileNetV2Features } from '../../nets/mobilenetv2';
 import type { RawImage } from '../../types';
-import type { EncoderPool } from '../../eval/encoderPool';
-import { unpackLevels } from '../features';
+import type { EncoderPool } from '../../features/encoderPool';
+import { unpackLevels } from '../../features/levels';
 import type { LabelEncoder } from '../predictor';
 
 export const LEVEL_STRIDES = [4, 8, 16, 32] as const;

@@ -2,14 +2,14 @@
 // `npm run bench:label`: 1-shot IoU of the query's class with the support's mask alone, and again with
 // strokes on the query as a user would draw them (PANet's scribble generator on the query's truth: one
 // foreground stroke and every background stroke, 3 px wide), which measures "own strokes".
-import { ANN_BG, ANN_FG, scribbleAnnotation } from '../../fewshot/annotations';
-import { Rng } from '../../prng';
-import { IGNORE, type IndexMask } from '../../types';
-import { UNLABELED, type LabelImage, type Prediction } from '../predictor';
-import { QualityPredictor } from '../qualityPredictor';
-import { MobileNetLabelEncoder } from './encoder';
+import { ANN_BG, ANN_FG, scribbleAnnotation } from '../../src/engine/fewshot/annotations';
+import { Rng } from '../../src/engine/prng';
+import { IGNORE, type IndexMask } from '../../src/engine/types';
+import { UNLABELED, type LabelImage, type Prediction } from '../../src/engine/label/predictor';
+import { QualityPredictor } from '../../src/engine/label/qualityPredictor';
+import { MobileNetLabelEncoder } from '../../src/engine/label/quality/mobileNetLabelEncoder';
 import { iouOf, loadPhotoFolder, oneWayRaster, photoPairs, type PhotoPair } from './photoCases';
-import type { Variant } from './variants';
+import type { Variant } from '../../src/engine/label/quality/variants';
 
 /** A query's own strokes: PANet's scribbles from its truth `gt` (class `cls` vs the rest), 3 px wide, at gt's size. */
 export function queryStrokes(gt: IndexMask, cls: number, seed: number): Uint8Array {

@@ -2,11 +2,11 @@
 // by the papers' protocol on the same episodes as PANet. It needs what PANet does not: the query's and
 // supports' RGB (refinement) and, on mobilenetv2, several feature levels; both come from `images`, keyed
 // by the image ids the evaluation passes along (SupportInput.imageId, predict's queryId).
-import { annotationWeights } from '../../fewshot/annotations';
-import type { FewShotMethod, SupportInput } from '../../fewshot/method';
-import type { FeatureEntry } from '../../eval/featureCache';
-import { UNLABELED, type LabelImage, type LabelSupport } from '../predictor';
-import type { QualityPredictor } from '../qualityPredictor';
+import { annotationWeights } from '../fewshot/annotations';
+import type { FewShotMethod, SupportInput } from '../fewshot/method';
+import type { FeatureEntry } from '../features/featureCache';
+import { UNLABELED, type LabelImage, type LabelSupport } from '../label/predictor';
+import type { QualityPredictor } from '../label/qualityPredictor';
 
 /**
  * One image's K-way annotation raster from the episode's per-way annotations of it: a pixel that is

@@ -30,7 +30,7 @@ export class EncoderPool {
   }
 
   /** n tfjs workers, each with its own backend instance and copy of the backbone; `taps` (mobilenetv2):
-   *  the layers each encode returns, packed into one entry (label/features.ts packLevels). */
+   *  the layers each encode returns, packed into one entry (levels.ts packLevels). */
   static create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu', taps?: string[]): Promise<EncoderPool> {
     return EncoderPool.start(n, 'encoderWorker.js', { backbone, backend, ...(taps ? { taps } : {}) } satisfies EncoderWorkerData);
   }
