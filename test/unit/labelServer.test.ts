@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import sharp from 'sharp';
 import { decodeIndexPng } from '../../src/engine/image/png';
 import { maskShape } from '../../src/engine/label/shapes';
 import type { EngineEvent, LabelChange, Reply } from '../../src/engine/protocol';
@@ -168,6 +169,22 @@ describe('engine server: labeling requests', function () {
     assert.notDeepStrictEqual(m1.data, m0.data, 'the mask follows the stroke');
     assert.ok(m1.data.every((v) => v === 2), 'the box covers the whole thumbnail');
     await eng.call({ type: 'labelSetShapes', folder, image: 'img4.jpg', shapes: [], redo: [], seq: 21 });
+  });
+
+  it('a file changed on disk gets a new thumbnail after a rescan (the kept JPEG is dropped at every size)', async () => {
+    const before = (await eng.call({ type: 'labelThumbs', folder, images: ['img3.jpg'], side: 64 })).thumbs[0];
+    const file = path.join(folder, 'img3.jpg');
+    const original = fs.readFileSync(file);
+    try {
+      const { width, height } = await sharp(original).metadata();
+      fs.writeFileSync(file, await sharp({ create: { width: width!, height: height!, channels: 3, background: { r: 250, g: 10, b: 10 } } }).jpeg().toBuffer());
+      await eng.call({ type: 'labelRescan', folder });
+      const after = (await eng.call({ type: 'labelThumbs', folder, images: ['img3.jpg'], side: 64 })).thumbs[0];
+      assert.notDeepStrictEqual(Buffer.from(after.image), Buffer.from(before.image), 'the thumbnail shows the new file');
+    } finally {
+      fs.writeFileSync(file, original);
+      await eng.call({ type: 'labelRescan', folder });
+    }
   });
 
   it('a stroke is answered while a grid pass runs, before the pass ends (drawing never waits behind it)', async () => {

@@ -45,6 +45,11 @@ interface Entry {
   pseudo?: { key: string; source: Promise<PseudoMaskSource & { dispose(): void }> };
 }
 
+/** Forget an image's thumbnail JPEGs at every size (kept under `${id}@${side}`). */
+function dropThumbs(e: Entry, id: string): void {
+  for (const k of [...e.thumbs.keys()]) if (k.startsWith(`${id}@`) && !k.slice(id.length + 1).includes('@')) e.thumbs.delete(k);
+}
+
 /** Display and thumbnail sizes (longest side, px). */
 const DISPLAY_SIDE = 2048;
 const THUMB_SIDE = 128;
@@ -119,7 +124,7 @@ export class LabelSessions {
         const e = this.entry(req.folder);
         const c = await e.svc.rescan();
         const touched = [...c.added, ...c.renamed.map((r) => r.to), ...c.changed];
-        for (const id of [...touched, ...c.removed, ...c.renamed.map((r) => r.from)]) e.thumbs.delete(id);
+        for (const id of [...touched, ...c.removed, ...c.renamed.map((r) => r.from)]) dropThumbs(e, id);
         return { ...c, images: touched.filter((id) => e.svc.ids().includes(id)).map((id) => e.svc.summary(id)) } satisfies LabelResultOf['labelRescan'];
       }
       case 'labelImage':
@@ -326,11 +331,12 @@ export class LabelSessions {
       case 'broken':
         this.touch(e, [ev.id]);
         // the JPEG part of a thumbnail changes only with the file (rescan drops those); its mask is made per request
-        if (ev.type === 'broken') e.thumbs.delete(ev.id);
+        if (ev.type === 'broken') dropThumbs(e, ev.id);
         break;
       case 'scan': {
         const c = ev.changes;
         const removed = [...c.removed, ...c.renamed.map((r) => r.from)];
+        for (const id of [...removed, ...c.changed]) dropThumbs(e, id);
         this.flushChanged(e);
         const images = [...c.added, ...c.renamed.map((r) => r.to), ...c.changed].filter((id) => e.svc.ids().includes(id)).map((id) => e.svc.summary(id));
         if (images.length || removed.length) this.emit(e, { type: 'images', images, ...(removed.length ? { removed } : {}) });
