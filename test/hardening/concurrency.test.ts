@@ -48,6 +48,11 @@ describe('faults: two processes writing the same files at once', function () {
     const worker = script('lock-worker', `
       const { acquireLock } = require(${JSON.stringify(path.join(ENGINE, 'lock.js'))});
       const [dir, n, tag] = process.argv.slice(2);
+      // a start line: on a loaded machine one process could finish all its sections before the other
+      // has even started, and then nothing was raced
+      fs.writeFileSync(path.join(dir, 'ready-' + tag), '');
+      const t0 = Date.now();
+      while (fs.readdirSync(dir).filter((f) => f.startsWith('ready-')).length < 2 && Date.now() - t0 < 60000) sleep(1);
       let done = 0, contended = 0;
       while (done < Number(n)) {
         let lock;
