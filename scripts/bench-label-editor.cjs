@@ -42,7 +42,7 @@ const built = (rel) => require(path.join(root, 'out', rel));
 const { EngineClient } = built('src/extension/engineClient.js');
 const { LabelController } = built('src/extension/label/controller.js');
 const { receiveWebviewMessage } = built('src/extension/panels/gate.js');
-const { isLabelWebviewMessage } = built('src/webview/labelProtocol.js');
+const { isLabelWebviewMessage } = built('src/shared/webviewLabelProtocol.js');
 const { encodeIndexPng } = built('src/engine/image/png.js');
 const { decodeIndexMask } = loadTs('src/webview/masks.ts');
 

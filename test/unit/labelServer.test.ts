@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { decodeIndexPng } from '../../src/engine/image/png';
 import { maskShape } from '../../src/engine/label/shapes';
-import type { EngineEvent, LabelChange, Reply } from '../../src/engine/protocol';
+import type { EngineEvent, LabelChange, Reply } from '../../src/shared/engineProtocol';
 import { truth, writeFolder, type Scene } from './helpers/labelFolder';
 
 const SERVER = path.resolve(__dirname, '../../src/engine/server.js');

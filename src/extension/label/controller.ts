@@ -1,5 +1,5 @@
-// The host side of the labeling view for one folder: the webview's label* messages (labelProtocol.ts)
-// become engine requests (protocolLabel.ts) and the engine's answers and watch events become host
+// The host side of the labeling view for one folder: the webview's label* messages
+// (shared/webviewLabelProtocol.ts) become engine requests (shared/engineLabelProtocol.ts) and the engine's answers and watch events become host
 // messages. Plain module (no vscode): the panel (label/panel.ts) gives it a way to post, a few UI
 // hooks (export folder, progress, datasets) and the engine; the unit tests give it the real engine.
 //
@@ -13,12 +13,13 @@
 // Engine loss (crash → the client restarts it; Restart Engine → a new client): the next request, or a
 // reconnect shortly after, opens the folder again, replays the journal and only then serves requests.
 import * as path from 'path';
-import type { EngineEvent, LabelChange, LabelImageSummary, LabelModelChoice, LabelOpenInfo, RequestType, ResultOf } from '../../engine/protocol';
+import type { EngineEvent, LabelChange, LabelImageSummary, LabelModelChoice, LabelOpenInfo, RequestType, ResultOf } from '../../shared/engineProtocol';
 import { EngineError, type RequestHandle, type RequestOf } from '../engineClient';
+import type { ExportFormat } from '../../shared/labelVocabulary';
 import type {
-  ExportFormat, LabelChoice, LabelClass, LabelGridProgress, LabelImageInfo, LabelOptions, LabelShape, LabelWebviewMessage,
-} from '../../webview/labelProtocol';
-import { validateHostMessage, type HostMessage } from '../../webview/protocol';
+  LabelChoice, LabelClass, LabelGridProgress, LabelImageInfo, LabelOptions, LabelWebviewMessage,
+} from '../../shared/webviewLabelProtocol';
+import { validateHostMessage, type HostMessage } from '../../shared/webviewProtocol';
 import { EditJournal } from './journal';
 
 /** The part of EngineClient the controller uses (tests may pass a client of their own). */
@@ -375,7 +376,7 @@ export class LabelController {
         this.shown = r.prediction?.confidence;
         this.post({
           type: 'labelImage', inReplyTo: msg.id, imageId: msg.imageId, width: r.width, height: r.height, image: r.bytes,
-          shapes: r.shapes as LabelShape[], redo: r.redo as LabelShape[], generation: this.gens.get(msg.imageId) ?? 0,
+          shapes: r.shapes, redo: r.redo, generation: this.gens.get(msg.imageId) ?? 0,
           ...(r.prediction ? { mask: r.prediction.mask, confidence: r.prediction.confidence } : {}),
         });
         if (!r.prediction?.current) void this.refreshPrediction(msg.imageId);

@@ -1,6 +1,6 @@
 // The labeling view's webview panel (viewType protolab.label), one per labelled folder. Separate from
 // panels/panel.ts on purpose: the labeling view has its own host (controller.ts) and state, and the
-// other panels' request handlers are not involved. Same rules as there: strict CSP (webview/html.ts),
+// other panels' request handlers are not involved. Same rules as there: strict CSP (panels/html.ts),
 // a `ready` handshake before anything is posted, every incoming message validated, every outgoing one
 // checked against the protocol (the controller does that).
 //
@@ -12,9 +12,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { webviewHtml } from '../../webview/html';
-import { isLabelWebviewMessage } from '../../webview/labelProtocol';
-import { WEBVIEW_PROTOCOL_VERSION, type HostMessage, type InitMessage } from '../../webview/protocol';
+import { webviewHtml } from '../panels/html';
+import { isLabelWebviewMessage } from '../../shared/webviewLabelProtocol';
+import { WEBVIEW_PROTOCOL_VERSION, type HostMessage, type InitMessage } from '../../shared/webviewProtocol';
 import { workspaceRoot } from '../config';
 import { describeError } from '../engineHost';
 import { receiveWebviewMessage } from '../panels/gate';

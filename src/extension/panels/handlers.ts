@@ -1,8 +1,8 @@
 // Webview requests → engine calls. Each handler answers with exactly one reply carrying the request's
 // id (`episodes`, `episode`, `settings`, `ack` or `error`); long jobs ack first and then stream.
 import * as vscode from 'vscode';
-import { isLabelWebviewMessage } from '../../webview/labelProtocol';
-import type { UiSettings, WebviewRequest } from '../../webview/protocol';
+import { isLabelWebviewMessage } from '../../shared/webviewLabelProtocol';
+import type { UiSettings, WebviewRequest } from '../../shared/webviewProtocol';
 import { episodeSet, modelFor, runEvaluation } from '../jobs';
 import { pickReports } from '../reports';
 import type { PanelPort, PanelServices } from './port';

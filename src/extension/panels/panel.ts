@@ -1,14 +1,14 @@
 // One webview panel (episodes | failures | report | compare | runs), all served by the same bundle
-// (dist/webview/main.js) which picks its view from `init`. Strict CSP with a nonce (webview/html.ts),
+// (dist/webview/main.js) which picks its view from `init`. Strict CSP with a nonce (panels/html.ts),
 // local resources limited to the extension's dist/ and media/ and the configured dataset roots, a
 // `ready` handshake before anything is posted, and every incoming message validated.
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
-import { webviewHtml } from '../../webview/html';
+import { webviewHtml } from './html';
 import {
   WEBVIEW_PROTOCOL_VERSION, validateHostMessage,
   type HostMessage, type ReportBundle, type UiSettings, type ViewKind,
-} from '../../webview/protocol';
+} from '../../shared/webviewProtocol';
 import { readSettings } from '../config';
 import { describeError } from '../engineHost';
 import type { Services } from '../services';

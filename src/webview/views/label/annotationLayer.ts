@@ -3,7 +3,7 @@
 // back to nothing; mask shapes set every pixel but 254), antialiased because it is only for the eye.
 // While a stroke is drawn only its new segment is added; undo, redo and restores redraw the list.
 import { decodeIndexMask, type IndexMask } from '../../masks';
-import { UNLABELED, UNSURE, type LabelShape } from '../../labelProtocol';
+import { UNLABELED, UNSURE, type LabelShape } from '../../../shared/webviewLabelProtocol';
 import type { LabelColors } from './labelColors';
 
 /** Longest side of the layer canvas (a 6000 px photo is drawn at 2/3 scale, enough for the eye). */

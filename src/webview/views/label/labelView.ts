@@ -1,6 +1,6 @@
 // The labeling view (issue 9): the open image large with the drawing tools, every image of the folder
 // in a grid beside it. This file wires the parts together and speaks the label protocol
-// (labelProtocol.ts); the parts draw, keep history, lay out the grid.
+// (shared/webviewLabelProtocol.ts); the parts draw, keep history, lay out the grid.
 //
 // The loop that must feel instant: a stroke is drawn locally as the pointer moves; when it ends the
 // whole shape list goes to the host (labelSetShapes, generation n); the host answers with the new
@@ -11,11 +11,11 @@ import { onThemeChange, themePalette } from '../../colors';
 import type { AppContext, View } from '../../context';
 import { h } from '../../dom';
 import { decodeImage } from '../../masks';
-import type { HostMessage } from '../../protocol';
+import type { HostMessage } from '../../../shared/webviewProtocol';
 import {
   UNSURE, type ExportFormat, type LabelClass, type LabelImageMessage, type LabelMode, type LabelPredictionMessage,
   type LabelShape, type LabelStateMessage,
-} from '../../labelProtocol';
+} from '../../../shared/webviewLabelProtocol';
 import { AcceptAbove } from './acceptAbove';
 import { LabelCanvas } from './canvas';
 import { ClassList } from './classList';

@@ -2,7 +2,7 @@
 // with fast-png (a canvas would give palette colours, not indices), kept as indices for the fill tool
 // and painted as a coloured layer (background and unsure stay clear) the canvas stretches over the image.
 import { decodeIndexMask, type IndexMask } from '../../masks';
-import type { Bytes } from '../../protocol';
+import type { Bytes } from '../../../shared/webviewProtocol';
 import type { LabelColors } from './labelColors';
 
 export class PredictionLayer {

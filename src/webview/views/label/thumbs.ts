@@ -3,7 +3,7 @@
 // bounded number decoded (least recently used go first). A thumbnail is the host's small image plus
 // the index mask of its prediction, coloured here with the theme's class colours.
 import { decodeImage, decodeIndexMask, type IndexMask } from '../../masks';
-import type { LabelThumb } from '../../labelProtocol';
+import type { LabelThumb } from '../../../shared/webviewLabelProtocol';
 import type { LabelColors } from './labelColors';
 
 export interface Thumb {
