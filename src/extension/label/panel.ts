@@ -45,7 +45,8 @@ export class LabelPanel {
   static readonly all = new Map<string, LabelPanel>();
   private static readonly opening = new Map<string, Promise<LabelPanel>>();
   readonly controller: LabelController;
-  private readonly host: WebviewHost<LabelWebviewMessage>;
+  /** the page, the handshake, the checks in and out (tests read its isReady / received / rejected / invalidPosts) */
+  readonly webview: WebviewHost<LabelWebviewMessage>;
   private readonly disposables: vscode.Disposable[] = [];
   private rescanTimer?: NodeJS.Timeout;
   private initSent = false;
@@ -65,7 +66,7 @@ export class LabelPanel {
   private constructor(readonly folder: string, readonly panel: vscode.WebviewPanel, private readonly svc: Services, private readonly webviewState: unknown, controller?: LabelController) {
     const ctx = svc.ctx;
     this.controller = controller ?? LabelPanel.controllerFor(svc, folder, {}, (m) => this.post(m));
-    this.host = new WebviewHost<LabelWebviewMessage>({
+    this.webview = new WebviewHost<LabelWebviewMessage>({
       // the bundle and media only: images and masks reach this view as bytes, never as file URIs
       panel, extensionUri: ctx.extensionUri, title: `Label ${path.basename(folder)}`, resourceRoots: LabelPanel.roots(svc),
       log: (line) => svc.host.log(`labeling webview ${line}`),
@@ -84,7 +85,7 @@ export class LabelPanel {
     };
     this.disposables.push(
       watcher, watcher.onDidCreate(changed), watcher.onDidDelete(changed), watcher.onDidChange(changed),
-      this.host, panel.onDidDispose(() => this.dispose()),
+      this.webview, panel.onDidDispose(() => this.dispose()),
     );
     LabelPanel.all.set(folder, this);
     remember(ctx, folder);
@@ -92,25 +93,6 @@ export class LabelPanel {
 
   private static roots(svc: Services): vscode.Uri[] {
     return webviewResourceRoots(svc.ctx.extensionUri.fsPath, []).map((r) => vscode.Uri.file(r));
-  }
-
-  /** true once the webview said `ready` and got `init` */
-  get isReady(): boolean {
-    return this.host.isReady;
-  }
-
-  /** messages that failed validation (tests read it; the log says why) */
-  get rejected(): number {
-    return this.host.rejected;
-  }
-
-  get received(): number {
-    return this.host.received;
-  }
-
-  /** host messages that failed the protocol and were not sent (a bug: tests assert 0) */
-  get invalidPosts(): number {
-    return this.host.invalidPosts;
   }
 
   /**
@@ -174,7 +156,7 @@ export class LabelPanel {
 
   /** Checked, and queued until the webview said `ready` (webviewHost.ts). */
   post(msg: HostMessage): void {
-    this.host.post(msg);
+    this.webview.post(msg);
   }
 
   private initMessage(): InitMessage {

@@ -33,7 +33,8 @@ export interface PanelHostState {
 
 export class ProtoLabPanel implements PanelPort {
   static readonly all = new Set<ProtoLabPanel>();
-  private readonly host: WebviewHost<PanelRequest>;
+  /** the page, the handshake, the checks in and out (tests read its isReady / received / rejected / invalidPosts) */
+  readonly webview: WebviewHost<PanelRequest>;
   settings: UiSettings;
   /** Reports shown here (slot a, b), re-sent on `ready` */
   reports: Array<ReportBundle & { path?: string }> = [];
@@ -43,7 +44,7 @@ export class ProtoLabPanel implements PanelPort {
 
   private constructor(readonly view: ViewKind, readonly panel: vscode.WebviewPanel, readonly svc: Services, private webviewState: unknown, host: PanelHostState) {
     this.settings = defaultUiSettings(svc.ctx, host.settings);
-    this.host = new WebviewHost<PanelRequest>({
+    this.webview = new WebviewHost<PanelRequest>({
       panel, extensionUri: svc.ctx.extensionUri, title: TITLE[view], resourceRoots: ProtoLabPanel.resourceRoots(svc.ctx),
       log: (line) => svc.host.log(`webview (${view}) ${line}`),
       handles: (msg: WebviewRequest): msg is PanelRequest => !isLabelWebviewMessage(msg),
@@ -53,23 +54,8 @@ export class ProtoLabPanel implements PanelPort {
         if (this.view === 'runs') void this.svc.postRuns(this);
       },
     });
-    this.disposables.push(this.host, panel.onDidDispose(() => this.dispose()));
+    this.disposables.push(this.webview, panel.onDidDispose(() => this.dispose()));
     ProtoLabPanel.all.add(this);
-  }
-
-  /** true once the webview said `ready` and got `init` (integration tests wait for it) */
-  get isReady(): boolean {
-    return this.host.isReady;
-  }
-
-  /** messages that failed validation (tests read it; the log says why) */
-  get rejected(): number {
-    return this.host.rejected;
-  }
-
-  /** messages received from the webview, valid or not (diagnostics) */
-  get received(): number {
-    return this.host.received;
   }
 
   static resourceRoots(ctx: vscode.ExtensionContext): vscode.Uri[] {
@@ -125,7 +111,7 @@ export class ProtoLabPanel implements PanelPort {
 
   /** Checked, and queued until the webview said `ready` (webviewHost.ts). */
   post(msg: HostMessage): void {
-    this.host.post(msg);
+    this.webview.post(msg);
   }
 
   /** The handshake: init (view, saved state, settings, datasets, checkpoints), then the reports shown here. */
