@@ -11,7 +11,7 @@
 // throw WebviewProtocolError naming what is wrong. This file is imported by the extension host AND the
 // browser bundle: no node, no DOM, no engine code (the engine's types come from engineProtocol.ts).
 import type {
-  AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention,
+  AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSetRef, EpisodeSummary, EpisodeView, ListName, SplitConvention,
 } from './engineProtocol';
 import {
   isLabelHostType, isLabelWebviewType, validateLabelHostMessage, validateLabelWebviewMessage,
@@ -30,17 +30,12 @@ export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report'
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
-/** The knobs the settings bar edits; the host fills in defaults from the VS Code settings. */
-export interface UiSettings {
+/** The knobs the settings bar edits (the episode set's split, fold, ways, shots, seed and list among
+ *  them); the host fills in defaults from the VS Code settings. */
+export interface UiSettings extends Pick<EpisodeSetRef, 'split' | 'fold' | 'ways' | 'shots' | 'seed' | 'list'> {
   /** dataset root (a configured one; the host knows its kind) */
   dataset?: string;
   datasetKind?: DatasetKind;
-  split: SplitConvention;
-  fold: number;
-  ways: number;
-  shots: number;
-  seed: number;
-  list: ListName;
   size: number;
   backbone?: BackboneId;
   /** checkpoint used for predictions and eval (none: backbone + weights) */
