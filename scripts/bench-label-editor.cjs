@@ -42,7 +42,8 @@ const built = (rel) => require(path.join(root, 'out', rel));
 const { EngineClient } = built('src/extension/engineClient.js');
 const { LabelController } = built('src/extension/label/controller.js');
 const { receiveWebviewMessage } = built('src/extension/panels/gate.js');
-const { isLabelWebviewMessage } = built('src/webview/labelProtocol.js');
+const { isLabelWebviewMessage } = built('src/shared/webviewLabelProtocol.js');
+const { validateHostMessage } = built('src/shared/webviewProtocol.js');
 const { encodeIndexPng } = built('src/engine/image/png.js');
 const { decodeIndexMask } = loadTs('src/webview/masks.ts');
 
@@ -168,6 +169,7 @@ async function main() {
     // straight through CDP (Runtime.evaluate): a third of page.evaluate's overhead per message
     cdp.send('Runtime.evaluate', { expression: `window.__benchDeliver(${JSON.stringify(s)})` }).catch((e) => log(`deliver failed: ${e.message}`));
   };
+  let invalidHostPosts = 0;
   const SETUP = 1e6; // ids of the bench's own setup requests: their replies are not the webview's
   const ui = {
     log, pickExport: async () => undefined, withProgress: (_t, work) => work(() => undefined, () => undefined),
@@ -176,6 +178,14 @@ async function main() {
   const ctl = new LabelController({
     folder, classes: ['person'], tool: 'ProtoLab bench (bench-label-editor)', engine: () => engine, ui,
     post: (m) => {
+      // the panel's WebviewHost checks every host message and drops a bad one: so does the bench
+      try {
+        validateHostMessage(m);
+      } catch (e) {
+        invalidHostPosts++;
+        log(`BUG: host message ${m.type} fails the webview protocol (${e.message}); not sent`);
+        return;
+      }
       posted.push(m.type === 'labelGridProgress' ? m : { type: m.type });
       if ('inReplyTo' in m && m.inReplyTo >= SETUP) return;
       if (!ready) queue.push(m);
@@ -363,7 +373,7 @@ async function main() {
       },
       shapes_json_kb_last: r2(rows.at(-1)?.shapesKB), mask_kb_p50: r2(median(col('maskKB'))), mask_size: maskSize, shapes_on_image: shapes,
       host_requests: Object.fromEntries(Object.entries(hostMs).map(([t, xs]) => [t, { n: xs.length, p50_ms: r2(median(xs)) }])),
-      dropped, rejected, invalid_host_posts: ctl.invalidPosts, page_errors: pageErrors.length,
+      dropped, rejected, invalid_host_posts: invalidHostPosts, page_errors: pageErrors.length,
       backend: hello?.backend, images: fs.readdirSync(folder).filter((f) => f.endsWith('.jpg')).length,
       cpu: `${cpus[0]?.model ?? '?'} x ${cpus.length}`, loadavg_start: load0.map((x) => +x.toFixed(2)), loadavg_end: load1.map((x) => +x.toFixed(2)),
     };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the webview UI for the browser: dist/webview/main.js (+ main.css from the CSS it imports:
 // media/webview.css and uPlot's stylesheet). IIFE, no eval, no inline styles, so the strict CSP of
-// src/webview/html.ts holds. Usage: node scripts/build-webview.mjs [--watch] [--minify]
+// src/extension/panels/html.ts holds. Usage: node scripts/build-webview.mjs [--watch] [--minify]
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';

@@ -16,7 +16,7 @@ import { parsePixelCount, setMaxImagePixels } from './image/limits';
 import {
   PROTOCOL_VERSION, ProtocolError, validateRequest,
   type EngineEvent, type ErrorKind, type Reply, type Request, type ResultOf, type TrainParams,
-} from './protocol';
+} from '../shared/engineProtocol';
 import { episodeView } from './server/episodeView';
 import { LabelSessions } from './server/label';
 import { Session } from './server/session';

@@ -5,7 +5,7 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ViewKind } from '../webview/protocol';
+import type { ViewKind } from '../shared/webviewProtocol';
 import { readSettings, resolvePath, workspaceRoot, type DatasetSetting } from './config';
 import { describeError } from './engineHost';
 import { episodeSet, modelFor, runEvaluation } from './jobs';

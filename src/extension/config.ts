@@ -3,7 +3,7 @@
 // works on every machine.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { BackboneId, SplitConvention, AnnotationKind } from '../engine/protocol';
+import type { BackboneId, SplitConvention, AnnotationKind } from '../shared/engineProtocol';
 
 export type DatasetSettingKind = 'voc' | 'coco' | 'folder';
 

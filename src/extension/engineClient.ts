@@ -10,7 +10,7 @@ import { EventEmitter } from 'events';
 import {
   PROTOCOL_VERSION, ProtocolError, validateReply,
   type EngineEvent, type ErrorKind, type Reply, type Request, type RequestType, type ResultOf,
-} from '../engine/protocol';
+} from '../shared/engineProtocol';
 
 /** A request as the caller writes it: the client assigns the id. */
 export type RequestOf<T extends RequestType> = Omit<Extract<Request, { type: T }>, 'id'> & { type: T };

@@ -1,7 +1,7 @@
 // Extension entry: wires the engine host, the three views, the commands and the webview serializers,
 // and returns a small API for integration tests (test/integration). Nothing here touches tensors.
 import * as vscode from 'vscode';
-import { VIEW_KINDS } from '../webview/protocol';
+import { VIEW_KINDS } from '../shared/webviewProtocol';
 import { registerCommands } from './commands';
 import type { EngineClient } from './engineClient';
 import { EngineHost } from './engineHost';

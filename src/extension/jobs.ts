@@ -3,8 +3,8 @@
 // next episode/step and still answers (a partial evaluation is saved and marked incomplete).
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { EpisodeSetRef, ModelRef, TrainParams } from '../engine/protocol';
-import type { EvalRecord, MetricsRow, ReportData, UiSettings } from '../webview/protocol';
+import type { EpisodeSetRef, ModelRef, TrainParams } from '../shared/engineProtocol';
+import type { EvalRecord, MetricsRow, ReportData, UiSettings } from '../shared/webviewProtocol';
 import { resolvePath, workspaceRoot, type DatasetSetting, type Settings } from './config';
 import { EngineError } from './engineClient';
 import { describeError, type EngineHost } from './engineHost';

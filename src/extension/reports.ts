@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { EvalRecord, ReportBundle, ReportData } from '../webview/protocol';
+import type { EvalRecord, ReportBundle, ReportData } from '../shared/webviewProtocol';
 import { readSettings, resolvePath, workspaceRoot } from './config';
 import { reserveUniqueFile } from './uniqueNames';
 

@@ -3,8 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { TrainParams } from '../engine/protocol';
-import type { HostMessage, MetricsRow, ReportBundle, RunInfo, TrainingParams, UiSettings } from '../webview/protocol';
+import type { TrainParams } from '../shared/engineProtocol';
+import type { HostMessage, MetricsRow, ReportBundle, RunInfo, TrainingParams, UiSettings } from '../shared/webviewProtocol';
 import { readSettings, type DatasetSetting } from './config';
 import { describeError, type EngineHost } from './engineHost';
 import { newRunDir, runTraining, toMetricsRows, TrainingDiverged, type JobControl } from './jobs';

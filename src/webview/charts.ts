@@ -4,7 +4,7 @@
 // have no PAR term); the chart is rebuilt when the set of series or the theme changes.
 import uPlot from 'uplot';
 import { themePalette, type Palette } from './colors';
-import type { MetricsRow } from './protocol';
+import type { MetricsRow } from '../shared/webviewProtocol';
 
 const cssVar = (name: string, fallback: string): string => getComputedStyle(document.documentElement).getPropertyValue(`--vscode-${name}`).trim() || fallback;
 

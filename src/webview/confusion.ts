@@ -1,7 +1,7 @@
 // The class confusion matrix of an evaluation's wrong pixels: rows = true class (dataset ordinal,
 // background included), columns = predicted class. Built from the records' `confusions`; each cell
 // also knows which episodes put pixels there (the failure browser's cell filter).
-import type { EvalRecord } from './protocol';
+import type { EvalRecord } from '../shared/webviewProtocol';
 
 export interface ConfusionMatrix {
   rows: number[];

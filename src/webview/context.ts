@@ -1,7 +1,7 @@
 // What every view gets: the host connection, the settings and dataset in force, saved state, and the
 // latest evaluation (which several views show).
 import type { Host } from './host';
-import type { DatasetInfo, EvalRecord, HostMessage, InitMessage, ReportBundle, UiSettings } from './protocol';
+import type { DatasetInfo, EvalRecord, HostMessage, InitMessage, ReportBundle, UiSettings } from '../shared/webviewProtocol';
 import type { StateStore } from './state';
 
 export interface View {

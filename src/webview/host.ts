@@ -4,7 +4,7 @@
 import {
   WEBVIEW_PROTOCOL_VERSION, validateHostMessage,
   type HostMessage, type WebviewMessage, type WebviewRequest,
-} from './protocol';
+} from '../shared/webviewProtocol';
 
 /** What acquireVsCodeApi() returns (declared here because the webview has no @types for it). */
 export interface VsCodeApi {

@@ -12,7 +12,7 @@ import '../../media/webview.css';
 import type { AppContext, View } from './context';
 import { clear, h } from './dom';
 import { Host } from './host';
-import type { HostMessage, InitMessage, ReportBundle } from './protocol';
+import type { HostMessage, InitMessage, ReportBundle } from '../shared/webviewProtocol';
 import { StateStore, trimBundle } from './state';
 import { EpisodesView } from './views/episodes';
 import { FailuresView } from './views/failures';

@@ -3,8 +3,8 @@
 // (pure JS) and fall back to inverting the VOC colormap for RGB exports of the same masks.
 import { decode } from 'fast-png';
 import { unzlibSync } from 'fflate';
-import { vocIndexOf } from '../engine/image/palette';
-import type { Bytes } from './protocol';
+import { vocIndexOf } from '../shared/palette';
+import type { Bytes } from '../shared/webviewProtocol';
 
 export const IGNORE = 255;
 

@@ -1,35 +1,22 @@
 // Overlay layers as RGBA pixels, computed from decoded index masks. Each layer is drawn over the image
 // with the opacity slider's alpha, in a fixed order (truth, pseudo, prediction, errors) so the error
 // map, when on, is never hidden.
-import type { Palette, Rgba } from './colors';
+import type { Palette } from './colors';
+import { MaskColours, paintIndexMask } from './maskPainter';
 import { IGNORE, type IndexMask } from './masks';
 
 export type LayerKind = 'gt' | 'pseudo' | 'pred' | 'error';
 export const LAYER_ORDER: readonly LayerKind[] = ['gt', 'pseudo', 'pred', 'error'];
 
-function paint(mask: IndexMask, colorOf: (v: number, i: number) => Rgba | null): ImageData {
-  const img = new ImageData(mask.width, mask.height);
-  const d = img.data;
-  for (let i = 0; i < mask.data.length; i++) {
-    const c = colorOf(mask.data[i], i);
-    if (!c) continue;
-    d[4 * i] = c[0];
-    d[4 * i + 1] = c[1];
-    d[4 * i + 2] = c[2];
-    d[4 * i + 3] = 255;
-  }
-  return img;
-}
-
 /** Truth: episode classes in their colours, other dataset classes (background for this episode) grey, ignore light. */
 export function truthLayer(gt: IndexMask, classes: readonly number[], pal: Palette): ImageData {
   const inEpisode = new Set(classes);
-  return paint(gt, (v) => (v === 0 ? null : v === IGNORE ? pal.ignore : inEpisode.has(v) ? pal.cls(v) : pal.other));
+  return paintIndexMask(gt, new MaskColours((v) => (v === 0 ? null : v === IGNORE ? pal.ignore : inEpisode.has(v) ? pal.cls(v) : pal.other)));
 }
 
 /** A mask in dataset ordinals (prediction, pseudo-mask): 0 and 255 stay clear. */
 export function classLayer(mask: IndexMask, pal: Palette): ImageData {
-  return paint(mask, (v) => (v === 0 || v === IGNORE ? null : pal.cls(v)));
+  return paintIndexMask(mask, new MaskColours((v) => (v === 0 || v === IGNORE ? null : pal.cls(v))));
 }
 
 /** A support annotation (1 = the way's class, 0 = labelled background, 255 = unlabelled). */
@@ -37,7 +24,7 @@ export function annotationLayer(ann: IndexMask, cls: number, pal: Palette): Imag
   // Dense annotations label every pixel; tinting their background would wash the image out. Sparse
   // ones (scribble, box) show their labelled background too, since that is what the model was given.
   const sparse = ann.data.includes(IGNORE);
-  return paint(ann, (v) => (v === 1 ? pal.cls(cls) : v === 0 && sparse ? pal.other : null));
+  return paintIndexMask(ann, new MaskColours((v) => (v === 1 ? pal.cls(cls) : v === 0 && sparse ? pal.other : null)));
 }
 
 export type ErrorKind = 'fp' | 'fn' | 'swap' | null;
@@ -55,12 +42,18 @@ export function pixelError(t: number, p: number, inEpisode: ReadonlySet<number>)
   return p === 0 ? 'fn' : 'swap';
 }
 
+const ERROR_CODE = { fp: 1, fn: 2, swap: 3 } as const;
+
 export function errorLayer(gt: IndexMask, pred: IndexMask, classes: readonly number[], pal: Palette): ImageData {
   const inEpisode = new Set(classes);
-  return paint(gt, (t, i) => {
-    const e = pixelError(t, pred.data[i], inEpisode);
-    return e === 'fp' ? pal.fp : e === 'fn' ? pal.fn : e === 'swap' ? pal.swap : null;
-  });
+  // the error of each pixel as a mask of its own (0 none, 1 fp, 2 fn, 3 swap), painted like any other
+  const codes = new Uint8Array(gt.data.length);
+  for (let i = 0; i < codes.length; i++) {
+    const e = pixelError(gt.data[i], pred.data[i], inEpisode);
+    if (e) codes[i] = ERROR_CODE[e];
+  }
+  const colour = [null, pal.fp, pal.fn, pal.swap];
+  return paintIndexMask({ width: gt.width, height: gt.height, data: codes }, new MaskColours((v) => colour[v] ?? null));
 }
 
 /** Draw an image and its enabled layers onto a canvas (sized to the image). */

@@ -2,7 +2,7 @@
 // support annotation. Every change posts setSettings; the host answers with the settings in force.
 import { h } from './dom';
 import type { AppContext } from './context';
-import type { UiSettings } from './protocol';
+import type { UiSettings } from '../shared/webviewProtocol';
 
 type Select = HTMLElement & { value: string };
 type Field = HTMLElement & { value: string };

@@ -2,7 +2,7 @@
 // serializer hands it back in `init.state`, and getState() has it within one webview lifetime.
 import type { ViewerOptions } from './viewer';
 import type { LabelSavedState } from './views/label/savedState';
-import type { ReportBundle, TrainingParams, ViewKind } from './protocol';
+import type { ReportBundle, TrainingParams, ViewKind } from '../shared/webviewProtocol';
 
 export interface SavedState {
   version: 1;

@@ -5,7 +5,7 @@ import { onThemeChange, themePalette, type Palette } from './colors';
 import { clear, fmtIoU, h } from './dom';
 import { LAYER_ORDER, annotationLayer, classLayer, compose, errorLayer, truthLayer, type LayerKind } from './overlay';
 import { decodeImage, decodeIndexMask, resizeMask, type IndexMask } from './masks';
-import type { Bytes, UiEpisodeView } from './protocol';
+import type { Bytes, UiEpisodeView } from '../shared/webviewProtocol';
 
 export interface ViewerOptions { gt: boolean; pred: boolean; pseudo: boolean; error: boolean; opacity: number }
 export const DEFAULT_VIEWER: ViewerOptions = { gt: false, pred: true, pseudo: false, error: false, opacity: 0.55 };

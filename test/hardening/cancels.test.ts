@@ -16,7 +16,7 @@ import { createMethod } from '../../src/engine/fewshot/registry';
 import type { Backbone } from '../../src/engine/nets/backbone';
 import { Rng } from '../../src/engine/prng';
 import { EngineServer } from '../../src/engine/server';
-import type { Reply } from '../../src/engine/protocol';
+import type { Reply } from '../../src/shared/engineProtocol';
 import { resolveTrainConfig, Trainer } from '../../src/engine/train/trainer';
 import { tinyBackbone } from '../unit/helpers/tinyBackbone';
 import { useTestBackend } from '../unit/helpers/tf';

@@ -12,7 +12,7 @@ import { baseClasses, foldClasses } from '../../src/engine/data/splits';
 import { resolveTrainConfig } from '../../src/engine/train/trainer';
 import { readRgb } from '../../src/engine/image/decode';
 import { decodeIndexPng } from '../../src/engine/image/png';
-import { VOC_COLORMAP } from '../../src/engine/image/palette';
+import { VOC_COLORMAP } from '../../src/shared/palette';
 import { DataError } from '../../src/engine/errors';
 import { jpegClaiming, pngBomb, pngFile } from './helpers/bytes';
 import { runCli, show, type CliRun } from './helpers/cliInProcess';

@@ -1,5 +1,5 @@
 // The webview's Content-Security-Policy proven in chromium (issue 11 §5): the real HTML shell
-// (src/webview/html.ts, the same nonce-based CSP the panels use) served with hostile content injected into
+// (src/extension/panels/html.ts, the same nonce-based CSP the panels use) served with hostile content injected into
 // its body. Inline scripts without the nonce, inline handlers, javascript: URLs, eval, remote scripts,
 // images, styles, frames, objects, fetch/XHR/WebSocket/EventSource, workers and form posts must all be
 // blocked — each seen as a securitypolicyviolation event — and no request may leave for another origin
@@ -63,7 +63,7 @@ describe('CSP in chromium: the webview shell blocks what it must', function () {
   before(async () => {
     const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
     if (!fs.existsSync(chromium)) throw new Error(`chromium not found at ${chromium}: the CSP cannot be proven without it (apt-get install -y chromium)`);
-    const { webviewHtml } = loadTs('src/webview/html.ts');
+    const { webviewHtml } = loadTs('src/extension/panels/html.ts');
     server = http.createServer((req, res) => {
       const url = new URL(req.url, 'http://x');
       if (url.pathname === '/') {

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import { fork, type ChildProcess } from 'child_process';
 import { Rng } from '../../src/engine/prng';
-import type { Reply } from '../../src/engine/protocol';
+import type { Reply } from '../../src/shared/engineProtocol';
 import { SERVER } from './helpers/engine';
 import { countInput } from './helpers/tally';
 

@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { EngineServer } from '../../src/engine/server';
-import type { Reply } from '../../src/engine/protocol';
+import type { Reply } from '../../src/shared/engineProtocol';
 import { readMetrics } from '../../src/engine/train/log';
 import { runCli, show, type CliRun } from './helpers/cliInProcess';
 import { withFault, type Fault } from './helpers/faultyFs';

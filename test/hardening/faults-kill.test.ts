@@ -6,7 +6,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { EngineEvent, EpisodeSetRef, TrainParams } from '../../src/engine/protocol';
+import type { EngineEvent, EpisodeSetRef, TrainParams } from '../../src/shared/engineProtocol';
 import { readMetrics } from '../../src/engine/train/log';
 import { EngineClient, EngineError } from '../../src/extension/engineClient';
 import { evaluationInterruption, lastCheckpointStep, trainingInterruption } from '../../src/extension/recovery';

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { Rng } from '../../src/engine/prng';
 import { receiveWebviewMessage } from '../../src/extension/panels/gate';
 import { webviewResourceRoots } from '../../src/extension/panels/webviewOptions';
-import { validateWebviewMessage, WebviewProtocolError } from '../../src/webview/protocol';
+import { validateWebviewMessage, WebviewProtocolError } from '../../src/shared/webviewProtocol';
 import { cycles, importGraph } from './helpers/importCycles';
 import { tally } from './helpers/tally';
 

@@ -134,10 +134,10 @@ describe('ProtoLab in a VS Code extension host', function () {
     await vscode.commands.executeCommand('protolab.open');
     const p = await waitFor('the episodes panel', () => api.panels().find((x) => x.view === 'episodes'));
     p.panel.reveal();
-    await waitFor('the webview ready handshake', () => p.isReady, 90000).catch((e) => {
-      throw new Error(`${(e as Error).message} (visible ${p.panel.visible}, active ${p.panel.active}, messages received ${p.received}, rejected ${p.rejected})`);
+    await waitFor('the webview ready handshake', () => p.webview.isReady, 90000).catch((e) => {
+      throw new Error(`${(e as Error).message} (visible ${p.panel.visible}, active ${p.panel.active}, messages received ${p.webview.received}, rejected ${p.webview.rejected})`);
     });
-    assert.strictEqual(p.rejected, 0, 'no invalid messages from the webview');
+    assert.strictEqual(p.webview.rejected, 0, 'no invalid messages from the webview');
   });
 
   it('Checkpoints and Runs views list safetensors files and training runs', async () => {

@@ -84,11 +84,11 @@ describe('labeling workbench in a VS Code extension host', function () {
     await vscode.commands.executeCommand('protolab.labelFolder', { folder, classes: ['square'] });
     const p = await waitFor('the label panel', () => api.labelPanels().find((x) => x.folder === folder));
     p.panel.reveal();
-    await waitFor('the ready handshake and labelSync', () => p.isReady && p.controller.synced > 0).catch((e) => {
-      throw new Error(`${(e as Error).message} (received ${p.received}, rejected ${p.rejected}, synced ${p.controller.synced})`);
+    await waitFor('the ready handshake and labelSync', () => p.webview.isReady && p.controller.synced > 0).catch((e) => {
+      throw new Error(`${(e as Error).message} (received ${p.webview.received}, rejected ${p.webview.rejected}, synced ${p.controller.synced})`);
     });
-    assert.strictEqual(p.rejected, 0, 'no invalid messages from the webview');
-    assert.strictEqual(p.controller.invalidPosts, 0, 'no invalid messages to the webview');
+    assert.strictEqual(p.webview.rejected, 0, 'no invalid messages from the webview');
+    assert.strictEqual(p.webview.invalidPosts, 0, 'no invalid messages to the webview');
     assert.deepStrictEqual(p.controller.classes.map((c) => c.name), ['square']);
     assert.ok(fs.existsSync(path.join(folder, '.protolab', 'label', 'lock')), 'the folder is locked while it is open');
     // files added or removed while labeling: the file watcher rescans, the image list follows

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeSampleDataset } from '../../src/engine/data/sample';
-import type { EngineEvent, EpisodeSetRef } from '../../src/engine/protocol';
+import type { EngineEvent, EpisodeSetRef } from '../../src/shared/engineProtocol';
 import { EngineClient, EngineError } from '../../src/extension/engineClient';
 
 // PROTOLAB_ENGINE_SERVER=dist/engine/server.js runs the same tests against the bundled engine.

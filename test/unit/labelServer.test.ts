@@ -9,7 +9,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { decodeIndexPng } from '../../src/engine/image/png';
 import { maskShape } from '../../src/engine/label/shapes';
-import type { EngineEvent, LabelChange, Reply } from '../../src/engine/protocol';
+import type { EngineEvent, LabelChange, Reply } from '../../src/shared/engineProtocol';
 import { truth, writeFolder, type Scene } from './helpers/labelFolder';
 
 const SERVER = path.resolve(__dirname, '../../src/engine/server.js');

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { decode, encode } from 'fast-png';
 import { decodeIndexPng, encodeIndexPng } from '../../src/engine/image/png';
-import { VOC_COLORMAP, vocIndexOf } from '../../src/engine/image/palette';
+import { VOC_COLORMAP, vocIndexOf } from '../../src/shared/palette';
 import sharp from 'sharp';
 
 describe('index PNG codec', () => {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeSampleDataset } from '../../src/engine/data/sample';
-import type { EpisodeSetRef, Reply } from '../../src/engine/protocol';
+import type { EpisodeSetRef, Reply } from '../../src/shared/engineProtocol';
 import { cli } from './helpers/cli';
 import { decodeIndexPng } from '../../src/engine/image/png';
 

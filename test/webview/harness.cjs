@@ -30,7 +30,7 @@ function labelHostBundle() {
 }
 
 function startServer() {
-  const { webviewHtml } = loadTs('src/webview/html.ts');
+  const { webviewHtml } = loadTs('src/extension/panels/html.ts');
   const labelHost = labelHostBundle();
   const nonce = 'TestNonce0123456789abcdef';
   return new Promise((resolve) => {

@@ -7,7 +7,7 @@
 // radius), at half the image resolution — so the tests know which pixels must turn which colour.
 // Every host message it sends is checked with validateHostMessage too.
 import { encode } from 'fast-png';
-import { validateHostMessage, validateWebviewMessage } from '../../src/webview/protocol';
+import { validateHostMessage, validateWebviewMessage } from '../../src/shared/webviewProtocol';
 
 const host = window.__host;
 const L = {

@@ -9,8 +9,8 @@ const fx = require('./fixtures.cjs');
 const { loadTs, startServer, launch, openPage, screenshot } = require('./harness.cjs');
 
 describe('label protocol (node)', () => {
-  const p = loadTs('src/webview/protocol.ts');
-  const lp = loadTs('src/webview/labelProtocol.ts');
+  const p = loadTs('src/shared/webviewProtocol.ts');
+  const lp = loadTs('src/shared/webviewLabelProtocol.ts');
   const png = new Uint8Array([137, 80, 78, 71]);
   const rejects = (fn, re) => assert.throws(fn, (e) => e instanceof p.WebviewProtocolError && re.test(e.message), re.source);
 

@@ -5,8 +5,8 @@ const fx = require('./fixtures.cjs');
 const { loadTs, startServer, launch, openPage, screenshot } = require('./harness.cjs');
 
 describe('webview protocol and html (node)', () => {
-  const p = loadTs('src/webview/protocol.ts');
-  const { webviewHtml } = loadTs('src/webview/html.ts');
+  const p = loadTs('src/shared/webviewProtocol.ts');
+  const { webviewHtml } = loadTs('src/extension/panels/html.ts');
 
   it('accepts well-formed webview messages and rejects malformed ones with a reason', () => {
     for (const m of [

@@ -10,7 +10,7 @@ import { describeFsError } from '../fsProblem';
 import { writeFileAtomic, writeFileAtomicAsync } from '../fsutil';
 import type { IndexMask } from '../types';
 import { maxImagePixels, pixelLimitProblem } from './limits';
-import { VOC_COLORMAP, vocIndexOf } from './palette';
+import { VOC_COLORMAP, vocIndexOf } from '../../shared/palette';
 import { inspectPng } from './pngInfo';
 
 function unpackBits(packed: ArrayLike<number>, width: number, height: number, depth: number): Uint8Array {

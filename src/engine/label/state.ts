@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from '../errors';
 import { writeFileAtomic } from '../fsutil';
-import { VOC_COLORMAP } from '../image/palette';
+import { VOC_COLORMAP } from '../../shared/palette';
 import { MAX_CLASSES, validateShapes, type Shape } from './shapes';
 import { migrateState } from './stateMigrate';
 

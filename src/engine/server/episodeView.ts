@@ -11,7 +11,7 @@ import { foregroundMap, type Annotation } from '../fewshot/annotations';
 import { toOrdinals } from '../fewshot/panet';
 import { encodeIndexPng } from '../image/png';
 import { resizeMaskNearest } from '../image/resize';
-import type { AnnotationKind, EpisodeSetRef, EpisodeView, ImagePayload, ModelRef } from '../protocol';
+import type { AnnotationKind, EpisodeSetRef, EpisodeView, ImagePayload, ModelRef } from '../../shared/engineProtocol';
 import type { IndexMask } from '../types';
 import type { Session } from './session';
 import type { BackendChoice } from '../backend';

@@ -1,5 +1,5 @@
 // The labeling workbench's half of the engine process: one LabelService per open folder, the label*
-// requests of protocolLabel.ts, and each folder's watch stream (image summaries, saves, generations).
+// requests of shared/engineLabelProtocol.ts, and each folder's watch stream (image summaries, saves, generations).
 //
 // Two promises the workbench relies on are kept here:
 //   - drawing never waits behind grid work: labelSetShapes / labelImage / labelPredict count as
@@ -17,7 +17,7 @@ import { defaultLabelWorkers, LABEL_METHODS, type LabelModelSpec } from '../labe
 import { applyPseudoMask, clearPseudoMask } from '../label/pseudo';
 import { LabelService, type LabelEvent, type PredictResult } from '../label/service';
 import type { ClassDef } from '../label/state';
-import type { EngineEvent, LabelChange, LabelModelChoice, LabelOpenInfo, LabelPredictionPayload, LabelRequest, LabelResultOf } from '../protocol';
+import type { EngineEvent, LabelChange, LabelModelChoice, LabelOpenInfo, LabelPredictionPayload, LabelRequest, LabelResultOf } from '../../shared/engineProtocol';
 import { readTrainMeta } from '../train/checkpoint';
 import { resolveCheckpoint } from '../train/runDir';
 import { LruMap } from '../features/lruMap';

@@ -12,7 +12,7 @@ import { createBackbone, type Backbone, type CreateBackboneOptions } from '../ne
 import { createEncoder, type Encoder, type InferencePreference } from '../features/frozenEncoder';
 import type { BackendChoice } from '../backend';
 import { engineCacheDir } from '../data/cachedir';
-import type { DatasetRef, EpisodeSetRef, ModelRef } from '../protocol';
+import type { DatasetRef, EpisodeSetRef, ModelRef } from '../../shared/engineProtocol';
 import { checkpointBackboneOptions, loadTrainedModel } from '../train/load';
 import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
 

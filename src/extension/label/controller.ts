@@ -1,5 +1,5 @@
-// The host side of the labeling view for one folder: the webview's label* messages (labelProtocol.ts)
-// become engine requests (protocolLabel.ts) and the engine's answers and watch events become host
+// The host side of the labeling view for one folder: the webview's label* messages
+// (shared/webviewLabelProtocol.ts) become engine requests (shared/engineLabelProtocol.ts) and the engine's answers and watch events become host
 // messages. Plain module (no vscode): the panel (label/panel.ts) gives it a way to post, a few UI
 // hooks (export folder, progress, datasets) and the engine; the unit tests give it the real engine.
 //
@@ -8,24 +8,20 @@
 //     refetches just the thumbnails that changed);
 //   - per image, the last shapes generation the webview sent (the webview continues from it after its
 //     own reload);
-//   - the edit journal (journal.ts): edits not yet on disk, replayed to a restarted engine;
-//   - the grid pass: started after every change of the supports (debounced), one at a time, newest wins.
-// Engine loss (crash → the client restarts it; Restart Engine → a new client): the next request, or a
-// reconnect shortly after, opens the folder again, replays the journal and only then serves requests.
+//   - the edit journal (journal.ts): edits not yet on disk, replayed to a restarted engine.
+// Its parts: the folder's session in the engine, reopened after engine loss with the journal replayed
+// before anything else (engineSession.ts), and the grid pass (gridScheduler.ts).
 import * as path from 'path';
-import type { EngineEvent, LabelChange, LabelImageSummary, LabelModelChoice, LabelOpenInfo, RequestType, ResultOf } from '../../engine/protocol';
-import { EngineError, type RequestHandle, type RequestOf } from '../engineClient';
+import type { EngineEvent, LabelChange, LabelImageSummary, LabelModelChoice, LabelOpenInfo, ResultOf } from '../../shared/engineProtocol';
+import { EngineError } from '../engineClient';
+import type { ExportFormat } from '../../shared/labelVocabulary';
 import type {
-  ExportFormat, LabelChoice, LabelClass, LabelGridProgress, LabelImageInfo, LabelOptions, LabelShape, LabelWebviewMessage,
-} from '../../webview/labelProtocol';
-import { validateHostMessage, type HostMessage } from '../../webview/protocol';
+  LabelChoice, LabelClass, LabelGridProgress, LabelImageInfo, LabelOptions, LabelWebviewMessage,
+} from '../../shared/webviewLabelProtocol';
+import type { HostMessage } from '../../shared/webviewProtocol';
+import { EngineSession, type EngineLike } from './engineSession';
+import { GridScheduler } from './gridScheduler';
 import { EditJournal } from './journal';
-
-/** The part of EngineClient the controller uses (tests may pass a client of their own). */
-export interface EngineLike {
-  request<T extends RequestType>(req: RequestOf<T>, onEvent?: (e: EngineEvent) => void): RequestHandle<ResultOf[T]>;
-  call<T extends RequestType>(req: RequestOf<T>, onEvent?: (e: EngineEvent) => void): Promise<ResultOf[T]>;
-}
 
 export interface ExportChoice {
   out: string;
@@ -58,7 +54,7 @@ export interface LabelControllerOptions {
   saveDelayMs?: number;
   /** The engine in use now (EngineHost replaces its client on Restart Engine). */
   engine: () => EngineLike;
-  /** Post to the webview (queued by the panel until `ready`). */
+  /** Post to the webview (checked, and queued until `ready`, by the panel's WebviewHost). */
   post: (m: HostMessage) => void;
   ui: LabelUi;
   /** Start the grid pass this long after the last change (default 300 ms). */
@@ -67,8 +63,6 @@ export interface LabelControllerOptions {
 
 const LABELS: Record<string, string> = { baseline: 'PANet prototypes (baseline)' };
 const BACKBONES: LabelChoice[] = [{ id: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs)' }, { id: 'vgg16', label: 'VGG-16' }];
-/** Grid progress messages at most this often (a pass over 5,000 images reports every image). */
-const PROGRESS_MS = 100;
 
 type Msg<T extends LabelWebviewMessage['type']> = Extract<LabelWebviewMessage, { type: T }>;
 
@@ -79,34 +73,51 @@ export class LabelController {
   private readonly revs = new Map<string, number>();
   private readonly gens = new Map<string, number>();
   readonly journal = new EditJournal();
-  private session?: Promise<void>;
-  private engineUsed?: EngineLike;
-  /** bumps with every (re)connection: events of an older watch stream are ignored */
-  private token = 0;
+  private readonly session: EngineSession;
+  private readonly grid: GridScheduler;
   private spec: LabelModelChoice = {};
   private generation = 0;
   private openImage?: string;
   /** confidence of the last mask posted for the open image (a summary change with the same one needs no refetch) */
   private shown?: number;
-  private grid?: { pass: number; handle: RequestHandle<ResultOf['labelGrid']> };
-  private pass = 0;
-  private progress?: LabelGridProgress;
-  private lastProgress = 0;
-  private gridTimer?: NodeJS.Timeout;
-  private reconnectTimer?: NodeJS.Timeout;
   /** images with a labelSetShapes in flight (their prediction arrives with its reply) */
   private readonly editing = new Map<string, number>();
   private closed = false;
   /** stroke → paint latencies the webview reported (ms), newest last */
   readonly strokeToPaintMs: number[] = [];
-  /** host messages that failed the protocol (a bug: tests assert 0) */
-  invalidPosts = 0;
   /** labelState answers sent (tests wait for the first) */
   synced = 0;
-  replayed = 0;
 
   constructor(private readonly opts: LabelControllerOptions) {
     this.folder = path.resolve(opts.folder);
+    this.session = new EngineSession(this.folder, opts.engine, this.journal, {
+      openRequest: () => ({
+        type: 'labelOpen', folder: this.folder, tool: opts.tool,
+        ...(opts.classes?.length ? { classes: opts.classes } : {}),
+        ...(Object.keys(this.spec).length ? { spec: this.spec } : {}),
+        ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+        ...(opts.saveDelayMs !== undefined ? { saveDelayMs: opts.saveDelayMs } : {}),
+      }),
+      opened: (info) => this.applyInfo(info),
+      event: (ev) => this.onEngineEvent(ev),
+      replayed: async (images) => {
+        const list = await this.session.current.call({ type: 'labelList', folder: this.folder, images });
+        this.updateImages(list.images, []);
+        if (this.openImage && images.includes(this.openImage)) void this.refreshPrediction(this.openImage);
+      },
+      ready: () => this.grid.schedule(0),
+      lost: () => this.grid.forget(),
+      log: (line) => opts.ui.log(line),
+    });
+    this.grid = new GridScheduler({
+      folder: this.folder, session: this.session, openImage: () => this.openImage,
+      post: (m) => this.post(m), log: (line) => opts.ui.log(line), delayMs: opts.gridDelayMs,
+    });
+  }
+
+  /** journal entries re-applied to a restarted engine (tests wait for it) */
+  get replayed(): number {
+    return this.session.replayed;
   }
 
   get name(): string {
@@ -124,67 +135,7 @@ export class LabelController {
 
   /** Open the folder in the engine (lock, state, images). Throws what the engine says (e.g. the lock's holder). */
   start(): Promise<LabelOpenInfo> {
-    return this.ensure().then(() => this.info!);
-  }
-
-  private ensure(): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('the labeling view is closed'));
-    if (this.session && this.engineUsed === this.opts.engine()) return this.session;
-    const s = this.connect();
-    this.session = s;
-    s.catch(() => {
-      if (this.session === s) this.session = undefined; // the next request tries again
-    });
-    return s;
-  }
-
-  private async connect(): Promise<void> {
-    const engine = this.opts.engine();
-    const token = ++this.token;
-    this.engineUsed = engine;
-    const info = await engine.call({
-      type: 'labelOpen', folder: this.folder, tool: this.opts.tool,
-      ...(this.opts.classes?.length ? { classes: this.opts.classes } : {}),
-      ...(Object.keys(this.spec).length ? { spec: this.spec } : {}),
-      ...(this.opts.stateDir ? { stateDir: this.opts.stateDir } : {}),
-      ...(this.opts.saveDelayMs !== undefined ? { saveDelayMs: this.opts.saveDelayMs } : {}),
-    });
-    if (token !== this.token) return;
-    this.applyInfo(info);
-    const watch = engine.request({ type: 'labelWatch', folder: this.folder }, (ev) => {
-      if (token === this.token) this.onEngineEvent(ev);
-    });
-    watch.result.then(() => this.lost(token, 'the folder was closed in the engine'), (e: unknown) => this.lost(token, e));
-    // what the last engine did not save yet, before anything else reaches this one
-    const pending = this.journal.pending();
-    for (const j of pending) {
-      try {
-        await engine.call({ type: 'labelSetShapes', folder: this.folder, image: j.image, shapes: j.shapes, redo: j.redo, seq: j.seq, autoSupport: true });
-        this.replayed++;
-      } catch (e) {
-        this.opts.ui.log(`labeling: could not re-apply the unsaved edit of ${j.image}: ${(e as Error).message}`);
-      }
-    }
-    if (pending.length) {
-      this.opts.ui.log(`labeling ${this.folder}: re-applied ${pending.length} unsaved edit(s) to the new engine`);
-      const list = await engine.call({ type: 'labelList', folder: this.folder, images: pending.map((j) => j.image) });
-      this.updateImages(list.images, []);
-      if (this.openImage && pending.some((j) => j.image === this.openImage)) void this.refreshPrediction(this.openImage);
-    }
-    this.scheduleGrid(0);
-  }
-
-  /** The engine's watch stream ended: the engine crashed or stopped, or the folder was closed there. */
-  private lost(token: number, why: unknown): void {
-    if (token !== this.token || this.closed) return;
-    this.session = undefined;
-    this.grid = undefined;
-    this.opts.ui.log(`labeling ${this.folder}: lost the engine (${why instanceof Error ? why.message : String(why)}); reopening`);
-    // a crashed engine is restarted by its client; a replaced one (Restart Engine) is found through opts.engine()
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      if (!this.closed && !this.session) this.ensure().catch((e: Error) => this.opts.ui.log(`labeling ${this.folder}: reopening failed: ${e.message}`));
-    }, 500);
+    return this.session.ensure().then(() => this.info!);
   }
 
   private applyInfo(info: LabelOpenInfo): void {
@@ -225,14 +176,8 @@ export class LabelController {
 
   // ---- engine → webview ----
 
+  /** To the webview (the panel's WebviewHost checks every message against the protocol). */
   private post(m: HostMessage): void {
-    try {
-      validateHostMessage(m);
-    } catch (e) {
-      this.invalidPosts++;
-      this.opts.ui.log(`BUG: labeling host message ${m.type} fails the webview protocol (${(e as Error).message}); not sent`);
-      return;
-    }
     this.opts.post(m);
   }
 
@@ -248,7 +193,7 @@ export class LabelController {
         break;
       case 'generation':
         this.generation = c.generation;
-        this.scheduleGrid();
+        this.grid.schedule();
         break;
       case 'classes':
         if (this.info) this.info.classes = c.classes;
@@ -274,59 +219,19 @@ export class LabelController {
     const gone = removed.filter((id) => this.images.delete(id));
     if (changed.length || gone.length) this.post({ type: 'labelImages', images: changed, ...(gone.length ? { removed: gone } : {}) });
     if (refreshOpen && this.openImage) void this.refreshPrediction(this.openImage);
-    if (added) this.scheduleGrid();
+    if (added) this.grid.schedule();
   }
 
   private async refreshPrediction(id: string): Promise<void> {
     try {
-      await this.ensure();
-      const r = await this.engineUsed!.call({ type: 'labelPredict', folder: this.folder, image: id });
+      await this.session.ensure();
+      const r = await this.session.current.call({ type: 'labelPredict', folder: this.folder, image: id });
       if (id !== this.openImage || !r.prediction) return;
       this.shown = r.prediction.confidence;
       this.post({ type: 'labelPrediction', imageId: id, generation: this.gens.get(id) ?? 0, mask: r.prediction.mask, confidence: r.prediction.confidence });
     } catch (e) {
       this.opts.ui.log(`labeling: no prediction for ${id}: ${(e as Error).message}`);
     }
-  }
-
-  // ---- the grid pass ----
-
-  private scheduleGrid(delay = this.opts.gridDelayMs ?? 300): void {
-    if (this.closed) return;
-    clearTimeout(this.gridTimer);
-    this.gridTimer = setTimeout(() => void this.runGrid(), delay);
-  }
-
-  private async runGrid(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.ensure();
-    } catch {
-      return; // said where the request failed
-    }
-    const pass = ++this.pass;
-    const send = (p: LabelGridProgress & { cancelled?: boolean }, force = false) => {
-      if (pass !== this.pass) return;
-      const now = Date.now();
-      if (!force && now - this.lastProgress < PROGRESS_MS) return;
-      this.lastProgress = now;
-      this.progress = p.done < p.total && !p.cancelled ? p : undefined;
-      this.post({ type: 'labelGridProgress', ...p });
-    };
-    const handle = this.engineUsed!.request({ type: 'labelGrid', folder: this.folder, ...(this.openImage ? { order: [this.openImage] } : {}) }, (ev) => {
-      if (ev.kind === 'progress') send({ pass, done: ev.done, total: ev.total, ...(ev.note ? { note: ev.note } : {}) }, ev.done === 1);
-    });
-    this.grid = { pass, handle };
-    let r: ResultOf['labelGrid'] | undefined;
-    try {
-      r = await handle.result;
-    } catch (e) {
-      if (!(e instanceof EngineError && (e.kind === 'restarted' || e.kind === 'stopped' || e.kind === 'cancelled'))) this.opts.ui.log(`labeling: grid pass failed: ${(e as Error).message}`);
-    }
-    if (this.grid?.pass !== pass) return;
-    this.grid = undefined;
-    const n = r ? r.predicted + r.broken : 0;
-    send({ pass, done: n, total: n, ...(r?.stopped === 'cancelled' ? { cancelled: true } : {}) }, true);
   }
 
   // ---- webview → engine ----
@@ -341,30 +246,20 @@ export class LabelController {
   }
 
   /** One engine call; an engine that died meanwhile is reopened (journal replayed) and asked once more. */
-  private async call<T extends RequestType>(req: RequestOf<T>, onEvent?: (e: EngineEvent) => void): Promise<ResultOf[T]> {
-    await this.ensure();
-    try {
-      return await this.engineUsed!.call(req, onEvent);
-    } catch (e) {
-      if (!(e instanceof EngineError && (e.kind === 'restarted' || e.kind === 'stopped'))) throw e;
-      this.session = undefined;
-      await this.ensure();
-      return this.engineUsed!.call(req, onEvent);
-    }
-  }
+  private readonly call: EngineSession['call'] = (req, onEvent) => this.session.call(req, onEvent);
 
   private async dispatch(msg: LabelWebviewMessage): Promise<void> {
     const folder = this.folder;
     const ack = () => this.post({ type: 'ack', inReplyTo: msg.id });
     switch (msg.type) {
       case 'labelSync': {
-        await this.ensure();
+        await this.session.ensure();
         const mode = this.info!.mode;
         this.post({
           type: 'labelState', inReplyTo: msg.id, classes: this.classes, images: [...this.images.values()].map((s) => this.imageInfo(s)),
           options: await this.options(), mode, folderTags: this.info!.folderTags,
           ...(this.openImage && this.images.has(this.openImage) ? { open: this.openImage } : {}),
-          ...(this.progress ? { progress: this.progress } : {}),
+          ...(this.grid.running ? { progress: this.grid.running } : {}),
         });
         this.synced++;
         return;
@@ -375,7 +270,7 @@ export class LabelController {
         this.shown = r.prediction?.confidence;
         this.post({
           type: 'labelImage', inReplyTo: msg.id, imageId: msg.imageId, width: r.width, height: r.height, image: r.bytes,
-          shapes: r.shapes as LabelShape[], redo: r.redo as LabelShape[], generation: this.gens.get(msg.imageId) ?? 0,
+          shapes: r.shapes, redo: r.redo, generation: this.gens.get(msg.imageId) ?? 0,
           ...(r.prediction ? { mask: r.prediction.mask, confidence: r.prediction.confidence } : {}),
         });
         if (!r.prediction?.current) void this.refreshPrediction(msg.imageId);
@@ -397,7 +292,7 @@ export class LabelController {
         this.post({ type: 'labelClasses', inReplyTo: msg.id, classes: this.classes });
         if (r.generation !== this.generation) {
           this.generation = r.generation;
-          this.scheduleGrid();
+          this.grid.schedule();
         }
         return;
       }
@@ -413,7 +308,7 @@ export class LabelController {
         ack();
         if (r.generation !== this.generation) {
           this.generation = r.generation;
-          this.scheduleGrid();
+          this.grid.schedule();
         }
         return;
       }
@@ -449,12 +344,10 @@ export class LabelController {
         await this.tags({ [msg.imageId]: msg.tags.length ? msg.tags : null });
         ack();
         return;
-      case 'labelCancelGrid': {
-        const g = this.grid;
-        if (g && g.pass === msg.pass) await g.handle.cancel();
+      case 'labelCancelGrid':
+        await this.grid.cancel(msg.pass);
         ack();
         return;
-      }
       case 'labelMetrics':
         this.strokeToPaintMs.push(...msg.strokeToPaintMs);
         if (this.strokeToPaintMs.length > 1000) this.strokeToPaintMs.splice(0, this.strokeToPaintMs.length - 1000);
@@ -469,7 +362,7 @@ export class LabelController {
     const j = this.journal.record(id, msg.shapes, msg.redo);
     this.editing.set(id, (this.editing.get(id) ?? 0) + 1);
     try {
-      await this.ensure();
+      await this.session.ensure();
       // an edit recorded after this one (while the engine was being reopened) goes instead: newest wins
       if (this.journal.latest(id) && this.journal.latest(id)!.seq !== j.seq) {
         this.post({ type: 'labelPrediction', inReplyTo: msg.id, imageId: id, generation: msg.generation });
@@ -484,7 +377,7 @@ export class LabelController {
       });
       if (r.generation !== this.generation) {
         this.generation = r.generation;
-        this.scheduleGrid();
+        this.grid.schedule();
       }
     } finally {
       const n = (this.editing.get(id) ?? 1) - 1;
@@ -494,7 +387,7 @@ export class LabelController {
   }
 
   private async tags(tags: Record<string, string[] | null>): Promise<void> {
-    const pass = ++this.pass;
+    const pass = this.grid.nextPass();
     const before = JSON.stringify(this.info?.classes);
     const r = await this.call({ type: 'labelTags', folder: this.folder, tags }, (ev) => {
       if (ev.kind === 'progress') this.post({ type: 'labelGridProgress', pass, done: ev.done, total: ev.total, note: `pseudo mask of ${ev.note ?? ''}` });
@@ -504,7 +397,7 @@ export class LabelController {
       this.post({ type: 'labelClasses', classes: this.classes });
     }
     if (r.failed.length) throw new Error(r.failed.map((f) => `${f.id}: ${f.reason}`).join('; '));
-    this.scheduleGrid();
+    this.grid.schedule();
   }
 
   private async setOptions(msg: Msg<'labelSetOptions'>): Promise<void> {
@@ -523,22 +416,22 @@ export class LabelController {
     if (next.checkpoint) delete next.backbone; // the checkpoint says which backbone
     const old = this.spec;
     this.spec = next;
-    this.session = undefined; // reopen with the new model (the engine closes the old service first)
+    this.session.reset(); // reopen with the new model (the engine closes the old service first)
     try {
-      await this.ensure();
+      await this.session.ensure();
     } catch (e) {
       this.spec = old;
-      this.session = undefined;
-      await this.ensure().catch(() => undefined);
+      this.session.reset();
+      await this.session.ensure().catch(() => undefined);
       throw e;
     }
     this.post({ type: 'labelOptions', inReplyTo: msg.id, options: await this.options() });
     this.post({ type: 'labelImages', images: [...this.images.values()].map((s) => this.imageInfo(s)) });
-    this.scheduleGrid(0);
+    this.grid.schedule(0);
   }
 
   private async exportTo(msg: Msg<'labelExport'>): Promise<void> {
-    await this.ensure();
+    await this.session.ensure();
     const all = [...this.images.values()].filter((s) => s.status !== 'broken');
     const reviewed = all.filter((s) => s.status === 'accepted' || s.status === 'drawn').length;
     const pick = await this.opts.ui.pickExport(this.folder, { total: all.length, reviewed, predicted: all.filter((s) => s.status === 'predicted').length });
@@ -549,7 +442,7 @@ export class LabelController {
     let r: ResultOf['labelExport'];
     try {
       r = await this.opts.ui.withProgress(`ProtoLab: exporting the labels of ${this.name}`, async (report, onCancel) => {
-        const h = this.engineUsed!.request({ type: 'labelExport', folder: this.folder, out: pick.out, formats: msg.formats, include: pick.include, force: pick.force }, (ev) => {
+        const h = this.session.current.request({ type: 'labelExport', folder: this.folder, out: pick.out, formats: msg.formats, include: pick.include, force: pick.force }, (ev) => {
           if (ev.kind === 'progress') report(ev.done, ev.total);
         });
         onCancel(() => void h.cancel());
@@ -576,19 +469,16 @@ export class LabelController {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.gridTimer);
-    clearTimeout(this.reconnectTimer);
-    this.token++;
-    const engine = this.engineUsed;
-    if (this.session && engine) await engine.call({ type: 'labelClose', folder: this.folder }).catch(() => undefined);
+    this.grid.stop();
+    const engine = this.session.stop();
+    if (engine) await engine.call({ type: 'labelClose', folder: this.folder }).catch(() => undefined);
   }
 
   /** The window is going away: stop without talking to the engine (its shutdown saves every folder). */
   detach(): void {
     this.closed = true;
-    clearTimeout(this.gridTimer);
-    clearTimeout(this.reconnectTimer);
-    this.token++;
+    this.grid.stop();
+    this.session.stop();
   }
 
   get isClosed(): boolean {

@@ -1,24 +1,21 @@
-// The labeling view's webview panel (viewType protolab.label), one per labelled folder. Separate from
-// panels/panel.ts on purpose: the labeling view has its own host (controller.ts) and state, and the
-// other panels' request handlers are not involved. Same rules as there: strict CSP (webview/html.ts),
-// a `ready` handshake before anything is posted, every incoming message validated, every outgoing one
-// checked against the protocol (the controller does that).
+// The labeling view's webview panel (viewType protolab.label), one per labelled folder. The page, the
+// handshake and the checks of every message in and out are panels/webviewHost.ts's, as for every
+// panel; what differs is this view's message set (the label* requests), answered by its own host
+// (controller.ts) rather than the other panels' handlers, and its state.
 //
 // Which folder a restored panel labels: the host puts it into the webview's state in `init`
 // (SavedState.labelFolder); the serializer gets that state back after a reload and accepts the folder
 // only if this workspace opened it for labeling before (workspaceState), so a webview cannot point the
 // host at a folder of its choosing.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { webviewHtml } from '../../webview/html';
-import { isLabelWebviewMessage } from '../../webview/labelProtocol';
-import { WEBVIEW_PROTOCOL_VERSION, type HostMessage, type InitMessage } from '../../webview/protocol';
+import { isLabelWebviewMessage, type LabelWebviewMessage } from '../../shared/webviewLabelProtocol';
+import type { HostMessage, InitMessage, WebviewRequest } from '../../shared/webviewProtocol';
 import { workspaceRoot } from '../config';
 import { describeError } from '../engineHost';
-import { receiveWebviewMessage } from '../panels/gate';
 import { defaultUiSettings } from '../panels/uiSettings';
+import { WebviewHost } from '../panels/webviewHost';
 import { webviewResourceRoots } from '../panels/webviewOptions';
 import type { Services } from '../services';
 import { LabelController } from './controller';
@@ -48,14 +45,11 @@ export class LabelPanel {
   static readonly all = new Map<string, LabelPanel>();
   private static readonly opening = new Map<string, Promise<LabelPanel>>();
   readonly controller: LabelController;
-  private ready = false;
-  private readonly queue: HostMessage[] = [];
+  /** the page, the handshake, the checks in and out (tests read its isReady / received / rejected / invalidPosts) */
+  readonly webview: WebviewHost<LabelWebviewMessage>;
   private readonly disposables: vscode.Disposable[] = [];
   private rescanTimer?: NodeJS.Timeout;
   private initSent = false;
-  /** messages that failed validation (tests read it; the log says why) */
-  rejected = 0;
-  received = 0;
 
   /** The folder's host; `post` is bound later (the folder is opened in the engine before any panel exists). */
   private static controllerFor(svc: Services, folder: string, opts: LabelPanelOptions, post: (m: HostMessage) => void): LabelController {
@@ -72,17 +66,15 @@ export class LabelPanel {
   private constructor(readonly folder: string, readonly panel: vscode.WebviewPanel, private readonly svc: Services, private readonly webviewState: unknown, controller?: LabelController) {
     const ctx = svc.ctx;
     this.controller = controller ?? LabelPanel.controllerFor(svc, folder, {}, (m) => this.post(m));
-    // the bundle and media only: images and masks reach this view as bytes, never as file URIs
-    panel.webview.options = { enableScripts: true, localResourceRoots: LabelPanel.roots(svc) };
-    const dist = vscode.Uri.joinPath(ctx.extensionUri, 'dist');
-    const nonce = crypto.randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(24, 'N');
-    panel.webview.html = webviewHtml({
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'main.js')).toString(),
-      cssUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'main.css')).toString(),
-      nonce, cspSource: panel.webview.cspSource, title: `Label ${path.basename(folder)}`,
+    this.webview = new WebviewHost<LabelWebviewMessage>({
+      // the bundle and media only: images and masks reach this view as bytes, never as file URIs
+      panel, extensionUri: ctx.extensionUri, title: `Label ${path.basename(folder)}`, resourceRoots: LabelPanel.roots(svc),
+      log: (line) => svc.host.log(`labeling webview ${line}`),
+      handles: (msg: WebviewRequest): msg is LabelWebviewMessage => isLabelWebviewMessage(msg),
+      request: (msg) => this.controller.handle(msg),
+      init: () => [this.initMessage()],
     });
     panel.title = `Label: ${path.basename(folder)}`;
-    panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'activity.svg');
     // files added or removed while labeling: list the folder again (state and hidden folders ignored)
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*'));
     const changed = (u: vscode.Uri) => {
@@ -93,8 +85,7 @@ export class LabelPanel {
     };
     this.disposables.push(
       watcher, watcher.onDidCreate(changed), watcher.onDidDelete(changed), watcher.onDidChange(changed),
-      panel.webview.onDidReceiveMessage((m) => void this.receive(m)),
-      panel.onDidDispose(() => this.dispose()),
+      this.webview, panel.onDidDispose(() => this.dispose()),
     );
     LabelPanel.all.set(folder, this);
     remember(ctx, folder);
@@ -102,11 +93,6 @@ export class LabelPanel {
 
   private static roots(svc: Services): vscode.Uri[] {
     return webviewResourceRoots(svc.ctx.extensionUri.fsPath, []).map((r) => vscode.Uri.file(r));
-  }
-
-  /** true once the webview said `ready` and got `init` */
-  get isReady(): boolean {
-    return this.ready;
   }
 
   /**
@@ -168,41 +154,12 @@ export class LabelPanel {
     return new LabelPanel(folder, panel, svc, state);
   }
 
+  /** Checked, and queued until the webview said `ready` (webviewHost.ts). */
   post(msg: HostMessage): void {
-    if (!this.ready) {
-      this.queue.push(msg);
-      return;
-    }
-    void this.panel.webview.postMessage(msg);
+    this.webview.post(msg);
   }
 
-  /** Through the one validating gate every ProtoLab webview message passes (panels/gate.ts). */
-  private async receive(raw: unknown): Promise<void> {
-    this.received++;
-    await receiveWebviewMessage(raw, {
-      log: (line) => this.svc.host.log(`labeling webview ${line}`),
-      rejected: (id, reason) => {
-        this.rejected++;
-        if (id !== undefined) void this.panel.webview.postMessage({ type: 'error', inReplyTo: id, message: `invalid message: ${reason}` } satisfies HostMessage);
-      },
-      ready: (msg) => {
-        if (msg.protocol !== WEBVIEW_PROTOCOL_VERSION) this.svc.host.log(`webview speaks protocol ${msg.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}: reload the window after updating ProtoLab`);
-        this.sendInit();
-      },
-      request: async (msg) => {
-        if (!isLabelWebviewMessage(msg)) {
-          this.post({ type: 'error', inReplyTo: msg.id, message: `the labeling view does not handle ${msg.type}` });
-          return;
-        }
-        await this.controller.handle(msg);
-      },
-      failed: (msg, e) => this.post({ type: 'error', inReplyTo: msg.id, message: describeError(e) }),
-    });
-  }
-
-  private sendInit(): void {
-    // the webview reloads (hidden → shown) and says ready again: a fresh queue each time
-    this.ready = false;
+  private initMessage(): InitMessage {
     // the state goes once: after a hide/show the webview's own (newer) state is what counts
     const saved = (this.webviewState && typeof this.webviewState === 'object' ? this.webviewState : { version: 1 }) as Record<string, unknown>;
     const init: InitMessage = {
@@ -210,9 +167,7 @@ export class LabelPanel {
       settings: defaultUiSettings(this.svc.ctx), trusted: vscode.workspace.isTrusted,
     };
     this.initSent = true;
-    this.ready = true;
-    void this.panel.webview.postMessage(init);
-    for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
+    return init;
   }
 
   dispose(): void {

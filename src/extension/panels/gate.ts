@@ -1,9 +1,9 @@
 // The one door from a webview into the extension host: every message is validated against the protocol
-// (webview/protocol.ts) before anything acts on it; a malformed one is logged (briefly: its size is the
+// (shared/webviewProtocol.ts) before anything acts on it; a malformed one is logged (briefly: its size is the
 // sender's choice) and dropped — with an error reply when it carried a usable request id — and never
 // reaches a handler. Nothing a webview sends makes this throw. Free of the `vscode` import, so the
 // hardening suite fuzzes it directly with a few hundred wrong messages.
-import { validateWebviewMessage, WebviewProtocolError, type WebviewMessage, type WebviewRequest } from '../../webview/protocol';
+import { validateWebviewMessage, WebviewProtocolError, type WebviewMessage, type WebviewRequest } from '../../shared/webviewProtocol';
 
 export interface GateHandlers {
   log(line: string): void;

@@ -1,8 +1,10 @@
-// Webview requests → engine calls. Each handler answers with exactly one reply carrying the request's
-// id (`episodes`, `episode`, `settings`, `ack` or `error`); long jobs ack first and then stream.
+// Webview requests → engine calls, for the episode / failure / report / compare / runs panels (the
+// labeling view's requests are label/controller.ts's). Each handler answers with exactly one reply
+// carrying the request's id (`episodes`, `episode`, `settings`, `ack` or `error`); long jobs ack first
+// and then stream.
 import * as vscode from 'vscode';
-import { isLabelWebviewMessage } from '../../webview/labelProtocol';
-import type { UiSettings, WebviewRequest } from '../../webview/protocol';
+import type { LabelWebviewMessage } from '../../shared/webviewLabelProtocol';
+import type { UiSettings, WebviewRequest } from '../../shared/webviewProtocol';
 import { episodeSet, modelFor, runEvaluation } from '../jobs';
 import { pickReports } from '../reports';
 import type { PanelPort, PanelServices } from './port';
@@ -19,13 +21,11 @@ function model(p: PanelPort) {
   return modelFor({ backbone: s.backbone ?? 'mobilenetv2', weights: s.weights, size: s.size }, s.checkpoint);
 }
 
+/** The message set of these panels: every webview request but the labeling view's. */
+export type PanelRequest = Exclude<WebviewRequest, LabelWebviewMessage>;
+
 /** Answer one validated webview request (gate.ts let it in) for panel `p`, with the extension's `svc`. */
-export async function handleRequest(p: PanelPort, svc: PanelServices, msg: WebviewRequest): Promise<void> {
-  if (isLabelWebviewMessage(msg)) {
-    // the labeling view's host side (engine wiring) lands with issue 9's panel; until then say so
-    p.post({ type: 'error', inReplyTo: msg.id, message: 'The labeling view is not connected to the engine in this build.' });
-    return;
-  }
+export async function handleRequest(p: PanelPort, svc: PanelServices, msg: PanelRequest): Promise<void> {
   const engine = svc.host.engine;
   switch (msg.type) {
     case 'listEpisodes': {

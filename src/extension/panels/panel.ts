@@ -1,21 +1,18 @@
 // One webview panel (episodes | failures | report | compare | runs), all served by the same bundle
-// (dist/webview/main.js) which picks its view from `init`. Strict CSP with a nonce (webview/html.ts),
-// local resources limited to the extension's dist/ and media/ and the configured dataset roots, a
-// `ready` handshake before anything is posted, and every incoming message validated.
-import * as crypto from 'crypto';
+// (dist/webview/main.js) which picks its view from `init`. The page, the handshake and the checks of
+// every message in and out are webviewHost.ts's (the same for the labeling panel); local resources are
+// the extension's dist/webview and media/ and the configured dataset roots. This view's messages are
+// the protocol's non-label requests (handlers.ts answers them).
 import * as vscode from 'vscode';
-import { webviewHtml } from '../../webview/html';
-import {
-  WEBVIEW_PROTOCOL_VERSION, validateHostMessage,
-  type HostMessage, type ReportBundle, type UiSettings, type ViewKind,
-} from '../../webview/protocol';
+import { isLabelWebviewMessage } from '../../shared/webviewLabelProtocol';
+import type { HostMessage, ReportBundle, UiSettings, ViewKind, WebviewRequest } from '../../shared/webviewProtocol';
 import { readSettings } from '../config';
 import { describeError } from '../engineHost';
 import type { Services } from '../services';
-import { receiveWebviewMessage } from './gate';
-import { handleRequest } from './handlers';
+import { handleRequest, type PanelRequest } from './handlers';
 import type { PanelPort } from './port';
 import { datasetChoices, defaultUiSettings } from './uiSettings';
+import { WebviewHost } from './webviewHost';
 import { webviewResourceRoots } from './webviewOptions';
 
 export const VIEW_TYPE: Record<ViewKind, string> = {
@@ -36,42 +33,29 @@ export interface PanelHostState {
 
 export class ProtoLabPanel implements PanelPort {
   static readonly all = new Set<ProtoLabPanel>();
-  private ready = false;
-  private readonly queue: HostMessage[] = [];
+  /** the page, the handshake, the checks in and out (tests read its isReady / received / rejected / invalidPosts) */
+  readonly webview: WebviewHost<PanelRequest>;
   settings: UiSettings;
   /** Reports shown here (slot a, b), re-sent on `ready` */
   reports: Array<ReportBundle & { path?: string }> = [];
   /** running jobs started from this panel, by the webview request id (for `cancel`) */
   readonly jobs = new Map<number, { cancel: () => Promise<boolean> }>();
   private readonly disposables: vscode.Disposable[] = [];
-  /** messages that failed validation (tests read it; the log says why) */
-  rejected = 0;
-  /** messages received from the webview, valid or not (diagnostics) */
-  received = 0;
 
   private constructor(readonly view: ViewKind, readonly panel: vscode.WebviewPanel, readonly svc: Services, private webviewState: unknown, host: PanelHostState) {
     this.settings = defaultUiSettings(svc.ctx, host.settings);
-    const dist = vscode.Uri.joinPath(svc.ctx.extensionUri, 'dist');
-    panel.webview.options = { enableScripts: true, localResourceRoots: ProtoLabPanel.resourceRoots(svc.ctx) };
-    const nonce = crypto.randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(24, 'N');
-    panel.webview.html = webviewHtml({
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'main.js')).toString(),
-      cssUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'main.css')).toString(),
-      nonce,
-      cspSource: panel.webview.cspSource,
-      title: TITLE[view],
+    this.webview = new WebviewHost<PanelRequest>({
+      panel, extensionUri: svc.ctx.extensionUri, title: TITLE[view], resourceRoots: ProtoLabPanel.resourceRoots(svc.ctx),
+      log: (line) => svc.host.log(`webview (${view}) ${line}`),
+      handles: (msg: WebviewRequest): msg is PanelRequest => !isLabelWebviewMessage(msg),
+      request: (msg) => handleRequest(this, this.svc, msg),
+      init: () => this.initMessages(),
+      afterInit: () => {
+        if (this.view === 'runs') void this.svc.postRuns(this);
+      },
     });
-    panel.iconPath = vscode.Uri.joinPath(svc.ctx.extensionUri, 'media', 'activity.svg');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m) => void this.receive(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    this.disposables.push(this.webview, panel.onDidDispose(() => this.dispose()));
     ProtoLabPanel.all.add(this);
-  }
-
-  /** true once the webview said `ready` and got `init` (integration tests wait for it) */
-  get isReady(): boolean {
-    return this.ready;
   }
 
   static resourceRoots(ctx: vscode.ExtensionContext): vscode.Uri[] {
@@ -125,43 +109,13 @@ export class ProtoLabPanel implements PanelPort {
     void this.svc.ctx.workspaceState.update(`protolab.panel.${this.view}`, state);
   }
 
-  /** Queue until the webview said `ready`; in development builds, check our own messages too. */
+  /** Checked, and queued until the webview said `ready` (webviewHost.ts). */
   post(msg: HostMessage): void {
-    try {
-      validateHostMessage(msg);
-    } catch (e) {
-      this.svc.host.log(`BUG: host message ${msg.type} fails the webview protocol: ${(e as Error).message}`);
-    }
-    if (!this.ready) {
-      this.queue.push(msg);
-      return;
-    }
-    void this.panel.webview.postMessage(msg);
+    this.webview.post(msg);
   }
 
-  /** Every message goes through the gate (gate.ts): validated, or logged and dropped. */
-  private async receive(raw: unknown): Promise<void> {
-    this.received++;
-    await receiveWebviewMessage(raw, {
-      log: (line) => this.svc.host.log(`webview (${this.view}) ${line}`),
-      rejected: (id, reason) => {
-        this.rejected++;
-        if (id !== undefined) void this.panel.webview.postMessage({ type: 'error', inReplyTo: id, message: `invalid message: ${reason}` } satisfies HostMessage);
-      },
-      ready: async (msg) => {
-        if (msg.protocol !== WEBVIEW_PROTOCOL_VERSION) {
-          this.svc.host.log(`webview speaks protocol ${msg.protocol}, host ${WEBVIEW_PROTOCOL_VERSION}: reload the window after updating ProtoLab`);
-        }
-        await this.sendInit();
-      },
-      request: (msg) => handleRequest(this, this.svc, msg),
-      failed: (msg, e) => this.post({ type: 'error', inReplyTo: msg.id, message: describeError(e) }),
-    });
-  }
-
-  private async sendInit(): Promise<void> {
-    // The webview reloads (hidden → shown) and says ready again: start a fresh queue each time.
-    this.ready = false;
+  /** The handshake: init (view, saved state, settings, datasets, checkpoints), then the reports shown here. */
+  private async initMessages(): Promise<HostMessage[]> {
     const scan = await this.svc.store.scan();
     const init: HostMessage = {
       type: 'init', view: this.view, state: this.webviewState, settings: this.settings,
@@ -170,19 +124,17 @@ export class ProtoLabPanel implements PanelPort {
       totalEpisodes: this.settings.episodes,
       trusted: vscode.workspace.isTrusted,
     };
+    let problem: HostMessage | undefined;
     const ds = this.svc.datasetFor(this.settings.dataset);
     if (ds && this.view === 'episodes') {
       try {
         init.datasetInfo = await this.svc.datasets.info(ds);
       } catch (e) {
-        this.queue.unshift({ type: 'error', message: describeError(e) });
+        problem = { type: 'error', message: describeError(e) };
       }
     }
-    this.ready = true;
-    void this.panel.webview.postMessage(init);
-    this.reports.forEach((r, i) => void this.panel.webview.postMessage({ type: 'evalResult', label: r.label, result: r.result, records: r.records, slot: i === 0 ? 'a' : 'b' } satisfies HostMessage));
-    for (const m of this.queue.splice(0)) void this.panel.webview.postMessage(m);
-    if (this.view === 'runs') void this.svc.postRuns(this);
+    const reports = this.reports.map((r, i): HostMessage => ({ type: 'evalResult', label: r.label, result: r.result, records: r.records, slot: i === 0 ? 'a' : 'b' }));
+    return [init, ...reports, ...(problem ? [problem] : [])];
   }
 
   dispose(): void {

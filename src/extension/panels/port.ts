@@ -2,8 +2,8 @@
 // rest of the extension: the types that let handlers.ts and services.ts work with a panel without
 // importing panel.ts (which imports them), so the panels have no import cycle (DESIGN.md "Conventions").
 import type * as vscode from 'vscode';
-import type { DatasetInfo } from '../../engine/protocol';
-import type { HostMessage, ReportBundle, TrainingParams, UiSettings, ViewKind } from '../../webview/protocol';
+import type { DatasetInfo } from '../../shared/engineProtocol';
+import type { HostMessage, ReportBundle, TrainingParams, UiSettings, ViewKind } from '../../shared/webviewProtocol';
 import type { DatasetSetting } from '../config';
 import type { EngineHost } from '../engineHost';
 

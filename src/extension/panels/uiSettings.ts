@@ -1,7 +1,7 @@
 // The settings bar's values for a panel: VS Code settings as defaults, the last values the user chose
 // (workspaceState) on top, a configured dataset picked when none is set.
 import * as vscode from 'vscode';
-import type { DatasetChoice, UiSettings } from '../../webview/protocol';
+import type { DatasetChoice, UiSettings } from '../../shared/webviewProtocol';
 import { readSettings, type DatasetSetting } from '../config';
 
 const KEY = 'protolab.ui.settings';

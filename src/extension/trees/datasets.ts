@@ -2,7 +2,7 @@
 // openDataset: class names + fold membership). Expanding a root indexes the dataset in the engine
 // process (COCO's first index can take a while: shown with progress on the view).
 import * as vscode from 'vscode';
-import type { DatasetInfo } from '../../engine/protocol';
+import type { DatasetInfo } from '../../shared/engineProtocol';
 import { readSettings, type DatasetSetting } from '../config';
 import type { EngineHost } from '../engineHost';
 import { describeError } from '../engineHost';

@@ -2,7 +2,7 @@
 // a training run appends metrics.jsonl every step) and by live training runs the extension started.
 import * as vscode from 'vscode';
 import { scanWorkspace, type ScanResult } from './scan';
-import type { RunState } from '../../webview/protocol';
+import type { RunState } from '../../shared/webviewProtocol';
 
 export interface LiveRun {
   runId: string;

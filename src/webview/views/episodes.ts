@@ -3,7 +3,7 @@
 import { className, type AppContext, type View } from '../context';
 import { clear, episodeOf, fmtIoU, h, meanDefined } from '../dom';
 import { EvalProgress } from '../evalProgress';
-import type { EpisodeSummary, EvalRecord, HostMessage, UiSettings } from '../protocol';
+import type { EpisodeSummary, EvalRecord, HostMessage, UiSettings } from '../../shared/webviewProtocol';
 import { settingsBar } from '../settingsBar';
 import { DEFAULT_VIEWER, OverlayViewer } from '../viewer';
 import { VirtualList } from '../virtualList';

@@ -5,7 +5,7 @@ import { onThemeChange, themePalette } from '../colors';
 import { buildConfusion, recordsInCell } from '../confusion';
 import { className, type AppContext, type View } from '../context';
 import { clear, episodeOf, fmtIoU, h, meanDefined, queryOf } from '../dom';
-import type { EvalRecord, HostMessage } from '../protocol';
+import type { EvalRecord, HostMessage } from '../../shared/webviewProtocol';
 import { DEFAULT_VIEWER, OverlayViewer } from '../viewer';
 import { VirtualList } from '../virtualList';
 

@@ -3,7 +3,7 @@
 import { onThemeChange, themePalette } from '../colors';
 import { className, type AppContext, type View } from '../context';
 import { clear, episodeOf, fmtIoU, h, meanDefined } from '../dom';
-import type { HostMessage, MeanStd, ReportBundle, ReportData, WeakReport } from '../protocol';
+import type { HostMessage, MeanStd, ReportBundle, ReportData, WeakReport } from '../../shared/webviewProtocol';
 
 const pct = (x: number | null | undefined): string => fmtIoU(x);
 const pm = (s: MeanStd | undefined, fallback: number): string => (s && s.n > 1 ? `${pct(s.mean)} ± ${pct(s.std)}` : pct(s?.mean ?? fallback));

@@ -7,7 +7,7 @@ import { lossCurve, valCurve } from '../charts';
 import { onThemeChange } from '../colors';
 import type { AppContext, View } from '../context';
 import { clear, h } from '../dom';
-import type { HostMessage, MetricsRow, RunInfo, TrainingParams } from '../protocol';
+import type { HostMessage, MetricsRow, RunInfo, TrainingParams } from '../../shared/webviewProtocol';
 
 type Field = HTMLElement & { value: string; checked?: boolean; disabled?: boolean };
 

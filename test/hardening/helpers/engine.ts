@@ -3,7 +3,7 @@
 // `engineCrashes` counts it, so "nothing crashes the engine process" is checked, not assumed.
 import * as path from 'path';
 import { EngineClient, EngineError, type RequestOf } from '../../../src/extension/engineClient';
-import type { RequestType, ResultOf } from '../../../src/engine/protocol';
+import type { RequestType, ResultOf } from '../../../src/shared/engineProtocol';
 import { tally } from './tally';
 
 export const SERVER = path.resolve(__dirname, '../../../src/engine/server.js');

@@ -2,8 +2,9 @@
 // very large photos): the same order and rules as the engine's rasteriser (later over earlier; erase
 // back to nothing; mask shapes set every pixel but 254), antialiased because it is only for the eye.
 // While a stroke is drawn only its new segment is added; undo, redo and restores redraw the list.
+import { MaskColours, maskCanvas } from '../../maskPainter';
 import { decodeIndexMask, type IndexMask } from '../../masks';
-import { UNLABELED, UNSURE, type LabelShape } from '../../labelProtocol';
+import { UNLABELED, UNSURE, type LabelShape } from '../../../shared/webviewLabelProtocol';
 import type { LabelColors } from './labelColors';
 
 /** Longest side of the layer canvas (a 6000 px photo is drawn at 2/3 scale, enough for the eye). */
@@ -25,8 +26,11 @@ export class AnnotationLayer {
   /** decoded mask shapes, coloured (cleared when colours change) */
   private maskCache = new WeakMap<LabelShape, HTMLCanvasElement>();
   private stripes: CanvasPattern | null = null;
+  /** a mask shape's pixels: every label in its colour (background and unsure are marks too), 254 clear */
+  private markColours: MaskColours;
 
   constructor(private colors: LabelColors) {
+    this.markColours = AnnotationLayer.marks(colors);
     const ctx = this.canvas.getContext('2d');
     if (!ctx) throw new Error('no 2D canvas');
     this.ctx = ctx;
@@ -40,8 +44,13 @@ export class AnnotationLayer {
     this.canvas.height = Math.max(1, Math.ceil(height * this.scale));
   }
 
+  private static marks(colors: LabelColors): MaskColours {
+    return new MaskColours((v) => (v === UNLABELED ? null : colors.of(v)));
+  }
+
   setColors(colors: LabelColors): void {
     this.colors = colors;
+    this.markColours = AnnotationLayer.marks(colors);
     this.maskCache = new WeakMap();
     this.stripes = null;
   }
@@ -188,28 +197,6 @@ export class AnnotationLayer {
 
   /** Index mask → coloured canvas: 254 transparent, every other value its label colour. */
   private paintMask(m: IndexMask): HTMLCanvasElement {
-    const cv = document.createElement('canvas');
-    cv.width = m.width;
-    cv.height = m.height;
-    const c = cv.getContext('2d');
-    if (!c) return cv;
-    const img = c.createImageData(m.width, m.height);
-    const d = img.data;
-    const cache = new Map<number, readonly number[]>();
-    for (let i = 0; i < m.data.length; i++) {
-      const v = m.data[i];
-      if (v === UNLABELED) continue;
-      let col = cache.get(v);
-      if (!col) {
-        col = this.colors.of(v);
-        cache.set(v, col);
-      }
-      d[4 * i] = col[0];
-      d[4 * i + 1] = col[1];
-      d[4 * i + 2] = col[2];
-      d[4 * i + 3] = 255;
-    }
-    c.putImageData(img, 0, 0);
-    return cv;
+    return maskCanvas(m, this.markColours);
   }
 }

@@ -3,7 +3,7 @@
 // fit-to-view), with the tool previews on top. Drawing is local and immediate: a stroke's segments go
 // onto the annotation layer as the pointer moves; the host is only told when the stroke ends.
 import { h } from '../../dom';
-import type { LabelShape } from '../../labelProtocol';
+import type { LabelShape } from '../../../shared/webviewLabelProtocol';
 import { AnnotationLayer } from './annotationLayer';
 import type { LabelColors } from './labelColors';
 import { PredictionLayer } from './predictionLayer';

@@ -2,7 +2,7 @@
 // can be added and renamed in place (double-click, F2 or the pencil); the whole list goes to the host,
 // which answers with the list in force.
 import { clear, h } from '../../dom';
-import { MAX_CLASS, UNSURE, type LabelClass } from '../../labelProtocol';
+import { MAX_CLASS, UNSURE, type LabelClass } from '../../../shared/webviewLabelProtocol';
 import { tooltip } from './keyboard';
 import type { LabelColors } from './labelColors';
 

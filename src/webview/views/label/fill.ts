@@ -3,7 +3,7 @@
 // inside the region and 254 ("leave it") everywhere else, as the labeling contract defines it.
 import { encode } from 'fast-png';
 import type { IndexMask } from '../../masks';
-import { UNLABELED } from '../../labelProtocol';
+import { UNLABELED } from '../../../shared/webviewLabelProtocol';
 import { toMask } from './predictionLayer';
 
 /** The region of `m` connected to mask pixel (sx, sy) with its label: 1 inside, 0 outside. */

@@ -4,7 +4,7 @@
 // hover). Keyboard: arrows move between tiles, Enter opens. In image-tags mode each tile has a field
 // for the image's class names.
 import { h } from '../../dom';
-import { LABEL_STATUSES, type LabelImageInfo, type LabelStatus } from '../../labelProtocol';
+import { LABEL_STATUSES, type LabelImageInfo, type LabelStatus } from '../../../shared/webviewLabelProtocol';
 import { VirtualList } from '../../virtualList';
 import type { ThumbCache } from './thumbs';
 

@@ -1,6 +1,6 @@
 // Progress of the background grid pass (the host re-segments every image after a change), with cancel.
 import { h } from '../../dom';
-import type { LabelGridProgress } from '../../labelProtocol';
+import type { LabelGridProgress } from '../../../shared/webviewLabelProtocol';
 
 export class GridProgress {
   readonly el = h('div', { class: 'grid-progress', hidden: true });

@@ -3,7 +3,7 @@
 // moves the last shape to `redo`, redo moves it back, a new edit clears `redo`. Both lists go to the
 // host with each change (labelSetShapes), which is how a reload gets undo/redo back exactly.
 // `generation` counts changes of this image (the host's reply names the generation it answers).
-import type { LabelShape } from '../../labelProtocol';
+import type { LabelShape } from '../../../shared/webviewLabelProtocol';
 
 export class ShapeHistory {
   private shapes: LabelShape[];

@@ -1,7 +1,7 @@
 // Under the open image: its name, status and confidence, what the last action said (a suggestion's
 // reason, an export's folder, an error), Use as support and Accept.
 import { h } from '../../dom';
-import type { LabelImageInfo } from '../../labelProtocol';
+import type { LabelImageInfo } from '../../../shared/webviewLabelProtocol';
 import { STATUS_TEXT } from './grid';
 import { tooltip } from './keyboard';
 

@@ -3,7 +3,7 @@
 // out, so it never collides with a class), unsure is the palette's neutral "ignore" colour drawn in
 // stripes by the annotation layer.
 import { parseColor, themePalette, type Palette, type Rgba } from '../../colors';
-import { UNSURE, type LabelClass } from '../../labelProtocol';
+import { UNSURE, type LabelClass } from '../../../shared/webviewLabelProtocol';
 
 export interface LabelColors {
   of(label: number): Rgba;

@@ -1,28 +1,28 @@
-// The labeling view (issue 9): the open image large with the drawing tools, every image of the folder
-// in a grid beside it. This file wires the parts together and speaks the label protocol
-// (labelProtocol.ts); the parts draw, keep history, lay out the grid.
+// The labeling view: the open image large with the drawing tools, every image of the folder in a grid
+// beside it. This file wires the parts together and speaks the label protocol
+// (shared/webviewLabelProtocol.ts); the parts draw, keep history, lay out the grid.
 //
 // The loop that must feel instant: a stroke is drawn locally as the pointer moves; when it ends the
 // whole shape list goes to the host (labelSetShapes, generation n); the host answers with the new
-// prediction for generation n, painted on arrival. Replies for an older generation than the latest
-// edit are dropped (the newest request wins), and nothing waits on the host to keep drawing.
+// prediction for generation n, painted on arrival. What is sent, retried and dropped is the edit
+// loop's (editLoop.ts, DOM-free, unit-tested); this file draws.
 import '../../../../media/label.css';
 import { onThemeChange, themePalette } from '../../colors';
 import type { AppContext, View } from '../../context';
 import { h } from '../../dom';
 import { decodeImage } from '../../masks';
-import type { HostMessage } from '../../protocol';
+import type { HostMessage } from '../../../shared/webviewProtocol';
 import {
   UNSURE, type ExportFormat, type LabelClass, type LabelImageMessage, type LabelMode, type LabelPredictionMessage,
   type LabelShape, type LabelStateMessage,
-} from '../../labelProtocol';
+} from '../../../shared/webviewLabelProtocol';
 import { AcceptAbove } from './acceptAbove';
 import { LabelCanvas } from './canvas';
 import { ClassList } from './classList';
 import { encodeRegion, regionAt } from './fill';
 import { ImageGrid } from './grid';
 import { GridProgress } from './gridProgress';
-import { ShapeHistory } from './history';
+import { EditLoop } from './editLoop';
 import { ImageBar } from './imageBar';
 import { helpOverlay, isTyping, matchShortcut, type Command } from './keyboard';
 import { labelColors, type LabelColors } from './labelColors';
@@ -68,17 +68,15 @@ export class LabelView implements View {
   private readonly topbar: TopBar;
   private readonly help: HTMLElement;
   private readonly meter: LatencyMeter;
-  private history: ShapeHistory | null = null;
+  private readonly edits: EditLoop;
   private classes: LabelClass[] = [];
   private openId: string | undefined;
   /** the open request in flight (a newer click wins) */
   private opening = 0;
   private mode: LabelMode = 'draw';
-  private dropped = 0;
   private paintedCount = 0;
   private saved: LabelSavedState;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lastFocus: HTMLElement | null = null;
   private openNote = '';
 
@@ -88,19 +86,26 @@ export class LabelView implements View {
     this.meter = new LatencyMeter((ms, own) => {
       this.ctx.host.request({ type: 'labelMetrics', strokeToPaintMs: ms, webviewMs: own }).reply.catch(() => undefined);
     });
-    this.canvas = new LabelCanvas(this.colors, {
-      commit: (s) => this.commit(s),
-      fill: (x, y) => this.fill(x, y),
-      shapes: () => this.history?.list ?? [],
-      transformChanged: (t) => {
-        if (this.openId) this.save({ transform: { ...t, imageId: this.openId } });
-      },
-    });
     this.toolbar = new Toolbar({
       tool: (t) => this.setTool(t),
       radius: (r) => this.setRadius(r),
       opacity: (o) => this.setOpacity(o),
       command: (c) => this.run(c),
+    });
+    this.edits = new EditLoop({
+      send: (edit) => this.ctx.host.request({ type: 'labelSetShapes', ...edit }).reply,
+      editEnded: (generation) => this.meter.editEnded(generation),
+      posted: (generation) => this.meter.posted(generation),
+      history: (canUndo, canRedo) => this.toolbar.setHistory(canUndo, canRedo),
+      failed: (message, retrying) => this.imageBar.say(`Not saved yet (${message}).${retrying ? ' Trying again…' : ' Your next change sends everything again.'}`, 'error'),
+    });
+    this.canvas = new LabelCanvas(this.colors, {
+      commit: (s) => this.commit(s),
+      fill: (x, y) => this.fill(x, y),
+      shapes: () => this.edits.history?.list ?? [],
+      transformChanged: (t) => {
+        if (this.openId) this.save({ transform: { ...t, imageId: this.openId } });
+      },
     });
     this.classList = new ClassList(this.colors, {
       select: (label) => this.setLabel(label),
@@ -262,7 +267,7 @@ export class LabelView implements View {
 
   /** Open an image (`note`: what to say under it once it is shown). */
   open(imageId: string, note = ''): void {
-    if (imageId === this.openId && this.history) {
+    if (imageId === this.openId && this.edits.history) {
       this.imageBar.say(note);
       return;
     }
@@ -296,7 +301,7 @@ export class LabelView implements View {
     }
     this.meter.reset();
     this.openId = m.imageId;
-    this.history = new ShapeHistory(m.imageId, m.shapes, m.redo, m.generation);
+    this.edits.open(m.imageId, m.shapes, m.redo, m.generation);
     const t = this.saved.transform?.imageId === m.imageId ? this.saved.transform : undefined;
     try {
       this.canvas.pred.set(m.mask, m.confidence);
@@ -310,24 +315,21 @@ export class LabelView implements View {
     this.imageBar.set(this.grid.get(m.imageId), m.mask ? m.confidence : undefined);
     this.imageBar.say(this.openNote);
     this.openNote = '';
-    this.toolbar.setHistory(this.history.canUndo, this.history.canRedo);
     this.save({ open: m.imageId });
   }
 
   // ---- edits --------------------------------------------------------------------------------------
 
   private commit(shape: LabelShape): void {
-    const hist = this.history;
-    if (!hist) return;
+    if (!this.edits.history) return;
     // strokes are on the layer already (drawn while moving); boxes and polygons appear now
     if (shape.kind === 'box' || shape.kind === 'polygon' || shape.kind === 'mask') this.canvas.ann.draw(shape);
-    hist.add(shape);
     this.canvas.requestDraw();
-    this.send();
+    this.edits.add(shape);
   }
 
   private fill(x: number, y: number): void {
-    const hist = this.history, mask = this.canvas.pred.mask;
+    const hist = this.edits.history, mask = this.canvas.pred.mask;
     if (!hist) return;
     if (!mask || this.canvas.pred.labelAt(x, y, this.canvas.width, this.canvas.height) === undefined) {
       this.imageBar.say('Nothing predicted here yet to fill from: draw a few strokes first.');
@@ -343,13 +345,12 @@ export class LabelView implements View {
     this.canvas.requestDraw();
     const { width, height } = this.canvas;
     requestAnimationFrame(() => setTimeout(() => {
-      if (hist !== this.history) return; // another image was opened meanwhile: its layer was redrawn
+      if (hist !== this.edits.history) return; // another image was opened meanwhile: its layer was redrawn
       const { png, area } = encodeRegion(r.preview, width, height);
       const shape: LabelShape = { kind: 'mask', png };
       this.canvas.ann.primeCanvas(shape, colored);
-      hist.add(shape);
+      this.edits.add(shape);
       this.canvas.renderShapes();
-      this.send();
       const name = r.label === 0 ? 'background' : this.classes.find((c) => c.id === r.label)?.name ?? `class ${r.label}`;
       this.imageBar.say(`Filled a ${name} region (${area.toLocaleString('en-US')} pixels).`);
     }, 0));
@@ -357,44 +358,17 @@ export class LabelView implements View {
 
   private undo(): void {
     this.canvas.tools.finish();
-    if (this.history?.undo() === undefined) return;
-    this.canvas.renderShapes();
-    this.send();
+    if (this.edits.undo()) this.canvas.renderShapes();
   }
 
   private redo(): void {
     this.canvas.tools.finish();
-    if (this.history?.redo() === undefined) return;
-    this.canvas.renderShapes();
-    this.send();
-  }
-
-  /** Send the open image's shapes (the latest generation) and wait for its prediction. */
-  private send(attempt = 0): void {
-    const hist = this.history;
-    if (!hist) return;
-    const generation = hist.generation;
-    if (attempt === 0) this.meter.editEnded(generation);
-    this.toolbar.setHistory(hist.canUndo, hist.canRedo);
-    clearTimeout(this.retryTimer);
-    const { reply } = this.ctx.host.request({ type: 'labelSetShapes', imageId: hist.imageId, generation, shapes: [...hist.list], redo: [...hist.redoList] });
-    if (attempt === 0) this.meter.posted(generation);
-    reply.catch((e: Error) => {
-      if (hist !== this.history || generation !== hist.generation) return; // a newer edit went out since
-      // the host holds what is saved: keep the shapes here and send them again
-      this.imageBar.say(`Not saved yet (${e.message}).${attempt < 3 ? ' Trying again…' : ' Your next change sends everything again.'}`, 'error');
-      if (attempt < 3) this.retryTimer = setTimeout(() => this.send(attempt + 1), 1000 * 2 ** attempt);
-    });
+    if (this.edits.redo()) this.canvas.renderShapes();
   }
 
   private prediction(m: LabelPredictionMessage): void {
     const received = performance.now();
-    const hist = this.history;
-    if (!hist || m.imageId !== hist.imageId) return;
-    if (m.generation < hist.generation) {
-      this.dropped++; // an answer to shapes the user has changed since: the newest request wins
-      return;
-    }
+    if (!this.edits.takes(m.imageId, m.generation)) return;
     try {
       this.canvas.pred.set(m.mask, m.confidence);
     } catch (e) {
@@ -404,7 +378,7 @@ export class LabelView implements View {
     this.canvas.draw();
     this.paintedCount++;
     this.meter.painted(m.generation, received);
-    this.imageBar.set(this.grid.get(hist.imageId), m.mask ? m.confidence : undefined);
+    this.imageBar.set(this.grid.get(m.imageId), m.mask ? m.confidence : undefined);
     if (m.note) this.imageBar.say(m.note);
     else if (this.imageBar.note.classList.contains('error')) this.imageBar.say('');
   }
@@ -574,11 +548,11 @@ export class LabelView implements View {
       stats: () => stats(lat()),
       ownStats: () => stats(this.meter.own.values()),
       ownLatencies: () => this.meter.own.values(),
-      dropped: () => this.dropped,
+      dropped: () => this.edits.dropped,
       painted: () => this.paintedCount,
-      generation: () => this.history?.generation ?? 0,
+      generation: () => this.edits.history?.generation ?? 0,
       openId: () => this.openId,
-      shapes: () => this.history?.list ?? [],
+      shapes: () => this.edits.history?.list ?? [],
       toClient: (x, y) => this.canvas.toClient(x, y),
       thumbRequests: () => this.thumbs.requests,
     };

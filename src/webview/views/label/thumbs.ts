@@ -2,8 +2,9 @@
 // for the ones it lacks (or holds at an older `rev`) once scrolling settles, in batches, and keeps a
 // bounded number decoded (least recently used go first). A thumbnail is the host's small image plus
 // the index mask of its prediction, coloured here with the theme's class colours.
+import { classColours, maskCanvas, type MaskColours } from '../../maskPainter';
 import { decodeImage, decodeIndexMask, type IndexMask } from '../../masks';
-import type { LabelThumb } from '../../labelProtocol';
+import type { LabelThumb } from '../../../shared/webviewLabelProtocol';
 import type { LabelColors } from './labelColors';
 
 export interface Thumb {
@@ -26,13 +27,17 @@ export class ThumbCache {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** batches asked for (tests read it through the debug hook) */
   requests = 0;
+  /** the engine's class masks: classes coloured, background and unsure clear (as the prediction layer) */
+  private maskColours: MaskColours;
 
   constructor(
     private readonly ask: (ids: string[]) => Promise<LabelThumb[]>,
     private readonly ready: (ids: string[]) => void,
-    private colors: LabelColors,
+    colors: LabelColors,
     private readonly capacity = 600,
-  ) {}
+  ) {
+    this.maskColours = classColours(colors.of);
+  }
 
   get(id: string): Thumb | undefined {
     const t = this.map.get(id);
@@ -44,7 +49,7 @@ export class ThumbCache {
   }
 
   setColors(colors: LabelColors): void {
-    this.colors = colors;
+    this.maskColours = classColours(colors.of);
     for (const t of this.map.values()) t.overlay = undefined;
   }
 
@@ -113,29 +118,12 @@ export class ThumbCache {
     c.imageSmoothingEnabled = true;
     c.drawImage(t.image, x, y, w, h);
     if (t.mask) {
-      t.overlay ??= this.paint(t.mask);
+      t.overlay ??= maskCanvas(t.mask, this.maskColours);
       c.globalAlpha = opacity;
       c.imageSmoothingEnabled = false;
       c.drawImage(t.overlay, x, y, w, h);
       c.globalAlpha = 1;
     }
     return true;
-  }
-
-  private paint(m: IndexMask): HTMLCanvasElement {
-    const cv = document.createElement('canvas');
-    cv.width = m.width;
-    cv.height = m.height;
-    const c = cv.getContext('2d');
-    if (!c) return cv;
-    const img = c.createImageData(m.width, m.height);
-    for (let i = 0; i < m.data.length; i++) {
-      const v = m.data[i];
-      if (v === 0 || v >= 254) continue;
-      const col = this.colors.of(v);
-      img.data.set([col[0], col[1], col[2], 255], 4 * i);
-    }
-    c.putImageData(img, 0, 0);
-    return cv;
   }
 }

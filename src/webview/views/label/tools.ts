@@ -2,7 +2,7 @@
 // keyboard drives a cursor in image pixels: Enter is the pen), so everything drawable with a mouse is
 // drawable from the keyboard. Shapes are in image pixels at full resolution (what the canvas shows is
 // converted back through the view transform), rounded to 1/100 px to keep messages small.
-import type { LabelShape } from '../../labelProtocol';
+import type { LabelShape } from '../../../shared/webviewLabelProtocol';
 import type { Command } from './keyboard';
 import type { ViewTransform } from './transform';
 

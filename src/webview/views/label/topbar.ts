@@ -2,7 +2,7 @@
 // (draw, or image tags only — per image, or one sub-folder per class), Suggest next, and Export (the
 // host asks for the folder; the webview only says which formats).
 import { h } from '../../dom';
-import type { ExportFormat, LabelMode, LabelOptions } from '../../labelProtocol';
+import type { ExportFormat, LabelMode, LabelOptions } from '../../../shared/webviewLabelProtocol';
 import { tooltip } from './keyboard';
 
 type Select = HTMLElement & { value: string; disabled: boolean };

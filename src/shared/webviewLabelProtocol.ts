@@ -1,5 +1,5 @@
-// Messages of the labeling view (issue 9) between the extension host and the webview, with validators
-// for both directions. protocol.ts adds these to its unions and hands every `label*` message to the
+// Messages of the labeling view between the extension host and the webview, with validators for both
+// directions. webviewProtocol.ts adds these to its unions and hands every `label*` message to the
 // validators here, so the rest of the protocol (ready handshake, request ids, `ack` / `error` replies)
 // is shared.
 //
@@ -19,28 +19,21 @@
 //
 // Coordinates are the image's pixels as the user sees it (EXIF orientation applied), full resolution
 // (`labelImage.width/height`), floats allowed; the displayed bytes may be a downscaled copy.
-// Shapes follow the labeling contract (src/engine/label/shapes.ts); labels 0 background, 1..253 a
-// class, 255 unsure; mask shapes are base64 index PNGs at the image's size where 254 leaves a pixel.
+// Shapes follow the labeling contract (src/engine/label/shapes.ts); the shapes, the raster codes
+// (0 background, 1..253 a class, 254 unlabeled, 255 unsure), statuses and modes are
+// labelVocabulary.ts's, re-exported here for the view.
 //
 // Imported by the extension host AND the browser bundle: no node, no DOM, no engine code.
-import { WebviewProtocolError } from './protocolError';
+import {
+  EXPORT_FORMATS, LABEL_MODES, LABEL_STATUSES, MAX_CLASS, UNSURE, isHexColor, isPaintLabel,
+  type ExportFormat, type LabelMode, type LabelShape, type LabelStatus,
+} from './labelVocabulary';
+import { WebviewProtocolError } from './protocolErrors';
+import { finite, isObj, validatorKit, type Obj } from './validate';
+
+export * from './labelVocabulary';
 
 type Bytes = Uint8Array | ArrayBuffer;
-
-export const UNLABELED = 254;
-export const UNSURE = 255;
-/** Largest class id (254 and 255 are taken). */
-export const MAX_CLASS = 253;
-
-export type LabelShape =
-  | { kind: 'stroke'; label: number; radius: number; points: number[] }
-  | { kind: 'erase'; radius: number; points: number[] }
-  | { kind: 'box'; label: number; x0: number; y0: number; x1: number; y1: number }
-  | { kind: 'polygon'; label: number; points: number[] }
-  | { kind: 'mask'; png: string };
-
-export type LabelStatus = 'unlabeled' | 'predicted' | 'accepted' | 'drawn' | 'broken';
-export const LABEL_STATUSES: readonly LabelStatus[] = ['unlabeled', 'predicted', 'accepted', 'drawn', 'broken'];
 
 export interface LabelClass {
   /** 1..253, stable for the life of the labeling state (names can change) */
@@ -79,10 +72,6 @@ export interface LabelOptions {
   /** '' or absent: the backbone's weights, no checkpoint */
   checkpoint?: string;
 }
-
-export type LabelMode = 'draw' | 'tags';
-export type ExportFormat = 'voc' | 'coco';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['voc', 'coco'];
 
 /** The background grid pass (re-segmenting every image after a change). */
 export interface LabelGridProgress { pass: number; done: number; total: number; note?: string }
@@ -230,55 +219,22 @@ export const LIMITS = {
   metrics: 1000,
 } as const;
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const need = (cond: boolean, what: string): void => {
-  if (!cond) throw new WebviewProtocolError(what);
-};
-const isInt = (x: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): boolean => Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
-const int = (o: Obj, k: string, where: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
-  need(isInt(o[k], min, max), `${where}${k} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}]`);
-  return o[k] as number;
-};
-const optInt = (o: Obj, k: string, where: string, min = 0): void => {
-  if (o[k] !== undefined) int(o, k, where, min);
-};
-const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const unit = (o: Obj, k: string, where: string): void => need(finite(o[k]) && (o[k] as number) >= 0 && (o[k] as number) <= 1, `${where}${k} must be a number in [0, 1]`);
-const optUnit = (o: Obj, k: string, where: string): void => {
-  if (o[k] !== undefined) unit(o, k, where);
-};
-const str = (o: Obj, k: string, where: string, max: number = LIMITS.idLength): string => {
-  need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= max, `${where}${k} must be a non-empty string of at most ${max} characters`);
-  return o[k] as string;
-};
-const optStr = (o: Obj, k: string, where: string, max: number = LIMITS.idLength): void => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= max), `${where}${k} must be a string of at most ${max} characters`);
-const bool = (o: Obj, k: string, where: string): void => need(typeof o[k] === 'boolean', `${where}${k} must be a boolean`);
-const optBool = (o: Obj, k: string, where: string): void => need(o[k] === undefined || typeof o[k] === 'boolean', `${where}${k} must be a boolean`);
-const arr = (o: Obj, k: string, where: string, max: number): unknown[] => {
-  need(Array.isArray(o[k]), `${where}${k} must be an array`);
-  need((o[k] as unknown[]).length <= max, `${where}${k} has more than ${max} items`);
-  return o[k] as unknown[];
-};
-const isBytes = (x: unknown): boolean => x instanceof Uint8Array || x instanceof ArrayBuffer;
-const bytes = (o: Obj, k: string, where: string): void => {
-  need(isBytes(o[k]), `${where}${k} must be binary (Uint8Array), not ${Array.isArray(o[k]) ? 'a JSON array' : typeof o[k]}`);
+const v = validatorKit((what) => new WebviewProtocolError(what), { maxInt: Number.MAX_SAFE_INTEGER });
+const { need, int, optInt, unit, optUnit, str, optStr, bool, optBool, arr, oneOf } = v;
+/** Binary and not empty. */
+const bytes = (o: Obj, k: string, where = ''): void => {
+  v.at(where).bytes(o, k);
   need(((o[k] as Uint8Array).byteLength ?? 0) > 0, `${where}${k} is empty`);
 };
-const optBytes = (o: Obj, k: string, where: string): void => {
+const optBytes = (o: Obj, k: string, where = ''): void => {
   if (o[k] !== undefined) bytes(o, k, where);
 };
-const oneOf = (o: Obj, k: string, xs: readonly string[], where: string): void => need(xs.includes(o[k] as string), `${where}${k} must be one of ${xs.join('|')}`);
-const ids = (o: Obj, k: string, where: string, max: number = LIMITS.ids): void => {
-  arr(o, k, where, max).forEach((x, i) => need(typeof x === 'string' && x.length > 0 && x.length <= LIMITS.idLength, `${where}${k}[${i}] must be a non-empty string`));
-};
+const ids = (o: Obj, k: string, max: number = LIMITS.ids): void => void v.ids(o, k, max);
 
-/** A label a shape may paint with: background, a class, or unsure. */
-export const isPaintLabel = (x: unknown): boolean => isInt(x, 0, MAX_CLASS) || x === UNSURE;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function checkPoints(s: Obj, where: string, minPairs: number): void {
-  const p = arr(s, 'points', where, LIMITS.points);
+  const p = v.at(where).arr(s, 'points', LIMITS.points);
   need(p.length % 2 === 0, `${where}points must hold x,y pairs (even length), got ${p.length}`);
   need(p.length >= 2 * minPairs, `${where}points must hold at least ${minPairs} point${minPairs > 1 ? 's' : ''}`);
   for (let i = 0; i < p.length; i++) need(finite(p[i]) && Math.abs(p[i] as number) <= LIMITS.coord, `${where}points[${i}] must be a finite coordinate`);
@@ -319,19 +275,19 @@ export function validateShape(x: unknown, where = 'shape.'): LabelShape {
 }
 
 function checkShapes(o: Obj, k: string): void {
-  arr(o, k, '', LIMITS.shapes).forEach((s, i) => validateShape(s, `${k}[${i}].`));
+  arr(o, k, LIMITS.shapes).forEach((s, i) => validateShape(s, `${k}[${i}].`));
 }
 
 function checkClasses(o: Obj, k: string): void {
   const seenIds = new Set<number>(), seenNames = new Set<string>();
-  arr(o, k, '', MAX_CLASS).forEach((c, i) => {
+  arr(o, k, MAX_CLASS).forEach((c, i) => {
     const w = `${k}[${i}].`;
     need(isObj(c), `${k}[${i}] must be an object`);
     const cl = c as Obj;
-    const id = int(cl, 'id', w, 1, MAX_CLASS);
-    const name = str(cl, 'name', w, LIMITS.nameLength);
+    const id = v.at(w).int(cl, 'id', 1, MAX_CLASS);
+    const name = v.at(w).str(cl, 'name', LIMITS.nameLength);
     need(name.trim() === name, `${w}name must not start or end with spaces`);
-    if (cl.color !== undefined) need(typeof cl.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(cl.color), `${w}color must be #rrggbb`);
+    if (cl.color !== undefined) need(isHexColor(cl.color), `${w}color must be #rrggbb`);
     need(!seenIds.has(id), `${w}id ${id} is used twice`);
     need(!seenNames.has(name.toLowerCase()), `${w}name ${JSON.stringify(name)} is used twice`);
     seenIds.add(id);
@@ -340,43 +296,43 @@ function checkClasses(o: Obj, k: string): void {
 }
 
 function checkTags(o: Obj, k: string, where: string): void {
-  arr(o, k, where, LIMITS.tags).forEach((t, i) => need(typeof t === 'string' && t.trim().length > 0 && t.length <= LIMITS.nameLength, `${where}${k}[${i}] must be a non-empty class name`));
+  v.at(where).arr(o, k, LIMITS.tags).forEach((t, i) => need(typeof t === 'string' && t.trim().length > 0 && t.length <= LIMITS.nameLength, `${where}${k}[${i}] must be a non-empty class name`));
 }
 
 function checkThreshold(o: Obj): void {
-  unit(o, 'threshold', '');
+  unit(o, 'threshold');
 }
 
 /** Check a label* message the webview posted (the extension host's side). */
 export function validateLabelWebviewMessage(x: unknown): LabelWebviewMessage {
   need(isObj(x), 'a webview message must be an object');
   const m = x as Obj;
-  int(m, 'id', '');
+  int(m, 'id');
   switch (m.type) {
     case 'labelSync':
     case 'labelSuggest':
       break;
     case 'labelOpenImage':
-      str(m, 'imageId', '');
+      str(m, 'imageId');
       break;
     case 'labelSetShapes':
-      str(m, 'imageId', '');
-      int(m, 'generation', '', 1);
+      str(m, 'imageId');
+      int(m, 'generation', 1);
       checkShapes(m, 'shapes');
       checkShapes(m, 'redo');
       break;
     case 'labelThumbs':
-      ids(m, 'imageIds', '');
+      ids(m, 'imageIds');
       break;
     case 'labelSetClasses':
       checkClasses(m, 'classes');
       break;
     case 'labelUseAsSupport':
-      str(m, 'imageId', '');
-      bool(m, 'support', '');
+      str(m, 'imageId');
+      bool(m, 'support');
       break;
     case 'labelAccept':
-      ids(m, 'imageIds', '');
+      ids(m, 'imageIds');
       need((m.imageIds as unknown[]).length > 0, 'imageIds must not be empty');
       break;
     case 'labelCountAbove':
@@ -384,34 +340,34 @@ export function validateLabelWebviewMessage(x: unknown): LabelWebviewMessage {
       checkThreshold(m);
       break;
     case 'labelExport': {
-      const f = arr(m, 'formats', '', EXPORT_FORMATS.length);
+      const f = arr(m, 'formats', EXPORT_FORMATS.length);
       need(f.length > 0 && f.every((x) => EXPORT_FORMATS.includes(x as ExportFormat)) && new Set(f).size === f.length, `formats must be distinct values of ${EXPORT_FORMATS.join('|')}`);
       break;
     }
     case 'labelSetOptions':
-      optStr(m, 'method', '');
-      optStr(m, 'backbone', '');
-      optStr(m, 'checkpoint', '');
+      optStr(m, 'method');
+      optStr(m, 'backbone');
+      optStr(m, 'checkpoint');
       need(m.method !== undefined || m.backbone !== undefined || m.checkpoint !== undefined, 'labelSetOptions must change method, backbone or checkpoint');
       break;
     case 'labelSetMode':
-      oneOf(m, 'mode', ['draw', 'tags'], '');
-      bool(m, 'folderTags', '');
+      oneOf(m, 'mode', LABEL_MODES);
+      bool(m, 'folderTags');
       break;
     case 'labelSetTags':
-      str(m, 'imageId', '');
+      str(m, 'imageId');
       checkTags(m, 'tags', '');
       break;
     case 'labelCancelGrid':
-      int(m, 'pass', '');
+      int(m, 'pass');
       break;
     case 'labelMetrics': {
-      const ms = arr(m, 'strokeToPaintMs', '', LIMITS.metrics);
-      ms.forEach((v, i) => need(finite(v) && (v as number) >= 0, `strokeToPaintMs[${i}] must be a number ≥ 0`));
+      const ms = arr(m, 'strokeToPaintMs', LIMITS.metrics);
+      ms.forEach((x, i) => need(finite(x) && (x as number) >= 0, `strokeToPaintMs[${i}] must be a number ≥ 0`));
       if (m.webviewMs !== undefined) {
-        const own = arr(m, 'webviewMs', '', LIMITS.metrics);
+        const own = arr(m, 'webviewMs', LIMITS.metrics);
         need(own.length === ms.length, 'webviewMs must have one value per strokeToPaintMs value');
-        own.forEach((v, i) => need(finite(v) && (v as number) >= 0, `webviewMs[${i}] must be a number ≥ 0`));
+        own.forEach((x, i) => need(finite(x) && (x as number) >= 0, `webviewMs[${i}] must be a number ≥ 0`));
       }
       break;
     }
@@ -424,19 +380,19 @@ export function validateLabelWebviewMessage(x: unknown): LabelWebviewMessage {
 function checkImageInfo(x: unknown, where: string): void {
   need(isObj(x), `${where} must be an object`);
   const o = x as Obj, w = `${where}.`;
-  str(o, 'id', w);
-  str(o, 'name', w);
-  oneOf(o, 'status', LABEL_STATUSES, w);
-  if (o.confidence !== undefined && o.confidence !== null) unit(o, 'confidence', w);
-  optStr(o, 'reason', w, 10000);
-  optBool(o, 'support', w);
-  optBool(o, 'pseudo', w);
+  v.at(w).str(o, 'id');
+  v.at(w).str(o, 'name');
+  v.at(w).oneOf(o, 'status', LABEL_STATUSES);
+  if (o.confidence !== undefined && o.confidence !== null) v.at(w).unit(o, 'confidence');
+  v.at(w).optStr(o, 'reason', 10000);
+  v.at(w).optBool(o, 'support');
+  v.at(w).optBool(o, 'pseudo');
   if (o.tags !== undefined) checkTags(o, 'tags', w);
-  optInt(o, 'rev', w);
+  v.at(w).optInt(o, 'rev');
 }
 
 function checkChoices(o: Obj, k: string, where: string): void {
-  arr(o, k, where, 10000).forEach((c, i) => {
+  v.at(where).arr(o, k, 10000).forEach((c, i) => {
     need(isObj(c), `${where}${k}[${i}] must be {id, label}`);
     need(typeof (c as Obj).id === 'string' && typeof (c as Obj).label === 'string', `${where}${k}[${i}] must be {id, label}`);
   });
@@ -448,17 +404,18 @@ function checkOptions(x: unknown): void {
   checkChoices(o, 'methods', 'options.');
   checkChoices(o, 'backbones', 'options.');
   checkChoices(o, 'checkpoints', 'options.');
-  str(o, 'method', 'options.');
-  str(o, 'backbone', 'options.');
-  optStr(o, 'checkpoint', 'options.');
+  const at = v.at('options.');
+  at.str(o, 'method');
+  at.str(o, 'backbone');
+  at.optStr(o, 'checkpoint');
 }
 
 function checkProgress(o: Obj, where: string): void {
-  int(o, 'pass', where);
-  const done = int(o, 'done', where);
-  const total = int(o, 'total', where);
+  v.at(where).int(o, 'pass');
+  const done = v.at(where).int(o, 'done');
+  const total = v.at(where).int(o, 'total');
   need(done <= total, `${where}done must be ≤ total`);
-  optStr(o, 'note', where, 10000);
+  v.at(where).optStr(o, 'note', 10000);
 }
 
 /** Check a label* message the host posted (the webview's side). */
@@ -467,19 +424,19 @@ export function validateLabelHostMessage(x: unknown): LabelHostMessage {
   const m = x as Obj;
   switch (m.type) {
     case 'labelState': {
-      optInt(m, 'inReplyTo', '');
+      optInt(m, 'inReplyTo');
       checkClasses(m, 'classes');
       const seen = new Set<string>();
-      arr(m, 'images', '', 10_000_000).forEach((im, i) => {
+      arr(m, 'images', 10_000_000).forEach((im, i) => {
         checkImageInfo(im, `images[${i}]`);
         const id = (im as Obj).id as string;
         need(!seen.has(id), `images[${i}].id ${JSON.stringify(id)} is used twice`);
         seen.add(id);
       });
       checkOptions(m.options);
-      oneOf(m, 'mode', ['draw', 'tags'], '');
-      bool(m, 'folderTags', '');
-      optStr(m, 'open', '');
+      oneOf(m, 'mode', LABEL_MODES);
+      bool(m, 'folderTags');
+      optStr(m, 'open');
       if (m.progress !== undefined) {
         need(isObj(m.progress), 'progress must be an object');
         checkProgress(m.progress as Obj, 'progress.');
@@ -487,71 +444,71 @@ export function validateLabelHostMessage(x: unknown): LabelHostMessage {
       break;
     }
     case 'labelImage':
-      optInt(m, 'inReplyTo', '');
-      str(m, 'imageId', '');
-      int(m, 'width', '', 1, 1 << 16);
-      int(m, 'height', '', 1, 1 << 16);
-      bytes(m, 'image', '');
+      optInt(m, 'inReplyTo');
+      str(m, 'imageId');
+      int(m, 'width', 1, 1 << 16);
+      int(m, 'height', 1, 1 << 16);
+      bytes(m, 'image');
       checkShapes(m, 'shapes');
       checkShapes(m, 'redo');
-      int(m, 'generation', '');
-      optBytes(m, 'mask', '');
-      optUnit(m, 'confidence', '');
+      int(m, 'generation');
+      optBytes(m, 'mask');
+      optUnit(m, 'confidence');
       break;
     case 'labelPrediction':
-      optInt(m, 'inReplyTo', '');
-      str(m, 'imageId', '');
-      int(m, 'generation', '');
-      optBytes(m, 'mask', '');
-      optUnit(m, 'confidence', '');
-      optStr(m, 'note', '', 10000);
+      optInt(m, 'inReplyTo');
+      str(m, 'imageId');
+      int(m, 'generation');
+      optBytes(m, 'mask');
+      optUnit(m, 'confidence');
+      optStr(m, 'note', 10000);
       break;
     case 'labelThumbs':
-      optInt(m, 'inReplyTo', '');
-      arr(m, 'thumbs', '', LIMITS.ids).forEach((t, i) => {
+      optInt(m, 'inReplyTo');
+      arr(m, 'thumbs', LIMITS.ids).forEach((t, i) => {
         const w = `thumbs[${i}].`;
         need(isObj(t), `thumbs[${i}] must be an object`);
         const o = t as Obj;
-        str(o, 'imageId', w);
-        optInt(o, 'rev', w);
+        v.at(w).str(o, 'imageId');
+        v.at(w).optInt(o, 'rev');
         bytes(o, 'image', w);
         optBytes(o, 'mask', w);
       });
       break;
     case 'labelImages':
-      arr(m, 'images', '', 10_000_000).forEach((im, i) => checkImageInfo(im, `images[${i}]`));
-      if (m.removed !== undefined) ids(m, 'removed', '', 10_000_000);
+      arr(m, 'images', 10_000_000).forEach((im, i) => checkImageInfo(im, `images[${i}]`));
+      if (m.removed !== undefined) ids(m, 'removed', 10_000_000);
       break;
     case 'labelClasses':
-      optInt(m, 'inReplyTo', '');
+      optInt(m, 'inReplyTo');
       checkClasses(m, 'classes');
       break;
     case 'labelOptions':
-      optInt(m, 'inReplyTo', '');
+      optInt(m, 'inReplyTo');
       checkOptions(m.options);
       break;
     case 'labelSuggestion':
-      int(m, 'inReplyTo', '');
-      optStr(m, 'imageId', '');
-      str(m, 'reason', '', 10000);
+      int(m, 'inReplyTo');
+      optStr(m, 'imageId');
+      str(m, 'reason', 10000);
       break;
     case 'labelCount':
-      int(m, 'inReplyTo', '');
+      int(m, 'inReplyTo');
       checkThreshold(m);
-      int(m, 'count', '');
-      bool(m, 'accepted', '');
+      int(m, 'count');
+      bool(m, 'accepted');
       break;
     case 'labelExported': {
-      int(m, 'inReplyTo', '');
-      str(m, 'folder', '', 100000);
-      int(m, 'images', '');
-      const f = arr(m, 'formats', '', EXPORT_FORMATS.length);
+      int(m, 'inReplyTo');
+      str(m, 'folder', 100000);
+      int(m, 'images');
+      const f = arr(m, 'formats', EXPORT_FORMATS.length);
       need(f.every((x) => EXPORT_FORMATS.includes(x as ExportFormat)), `formats must be values of ${EXPORT_FORMATS.join('|')}`);
       break;
     }
     case 'labelGridProgress':
       checkProgress(m, '');
-      optBool(m, 'cancelled', '');
+      optBool(m, 'cancelled');
       break;
     default:
       throw new WebviewProtocolError(`unknown host message type ${JSON.stringify(m.type)}`);

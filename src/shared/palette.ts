@@ -1,5 +1,7 @@
 // The PASCAL VOC colormap (VOCdevkit's labelcolormap / bitget construction): index i's colour spreads
-// i's bits over R, G, B from the most significant bit down. 255 (ignore) is (224, 224, 192).
+// i's bits over R, G, B from the most significant bit down. 255 (ignore) is (224, 224, 192). Shared:
+// the engine writes and reads VOC masks with it (image/png.ts), the webview reads RGB exports of the
+// same masks back to indices (webview/masks.ts).
 
 export type Rgb = [number, number, number];
 

@@ -4,11 +4,15 @@
 // engine answers with events (`inReplyTo` = that id) while it works and exactly one `result` or
 // `error` at the end. `cancel` names the id of the request to stop.
 //
-// Nothing here imports the engine: the extension imports this file alone. The labeling requests
-// (one LabelService per open folder) are in protocolLabel.ts.
-import { checkLabelChange, checkLabelRequest, isLabelRequestType, type LabelChange, type LabelRequest, type LabelResultOf } from './protocolLabel';
+// Shared by the engine (server.ts validates every request) and the extension host (EngineClient
+// validates every reply): no DOM, no node, nothing of the engine. The labeling requests (one
+// LabelService per open folder) are in engineLabelProtocol.ts.
+import { checkLabelChange, checkLabelRequest, isLabelRequestType, type LabelChange, type LabelRequest, type LabelResultOf } from './engineLabelProtocol';
+import { ProtocolError } from './protocolErrors';
+import { isObj, validatorKit, type Obj } from './validate';
 
-export * from './protocolLabel';
+export * from './engineLabelProtocol';
+export { ProtocolError };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -173,29 +177,9 @@ export interface ResultOf extends LabelResultOf {
 
 // ---- validation: every incoming message is checked before use -------------------------------------
 
-export class ProtocolError extends Error {}
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const need = (cond: boolean, what: string): void => {
-  if (!cond) throw new ProtocolError(what);
-};
 // Upper bounds too: a request is data from another process, and `count: 1e9` must be an error reply, not
 // an allocation that takes the engine down.
-const int = (o: Obj, k: string, min = 0, max = 2 ** 31 - 1): number => {
-  need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
-  return o[k] as number;
-};
-/** Paths and ids: far below what a request may carry, far above any real path. */
-const MAX_STR = 4096;
-const str = (o: Obj, k: string): string => {
-  need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= MAX_STR, `${k} must be a non-empty string of at most ${MAX_STR} characters`);
-  return o[k] as string;
-};
-const optStr = (o: Obj, k: string): void => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= MAX_STR), `${k} must be a string of at most ${MAX_STR} characters`);
-const optNum = (o: Obj, k: string, min: number): void =>
-  need(o[k] === undefined || (typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= min), `${k} must be a finite number ≥ ${min}`);
-const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
+const { need, int, str, optStr, optNum, oneOf, optBool } = validatorKit((what) => new ProtocolError(what));
 
 function checkDatasetRef(o: unknown, where: string): void {
   need(isObj(o), `${where} must be an object`);
@@ -278,7 +262,7 @@ export function validateRequest(x: unknown): Request {
       if (p.supervision !== undefined) oneOf(p, 'supervision', ['masks', 'image-labels']);
       optNum(p, 'par', 0);
       optNum(p, 'lr', Number.MIN_VALUE);
-      need(p.freezeBackbone === undefined || typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
+      optBool(p, 'freezeBackbone');
       for (const k of ['init', 'weights', 'out', 'resume']) optStr(p, k);
       need(p.backbone === undefined || p.backbone === 'vgg16' || p.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
       if (p.size !== undefined) int(p, 'size', 32, 4096);
@@ -294,7 +278,7 @@ export function validateRequest(x: unknown): Request {
       break;
     default:
       if (isLabelRequestType(r.type)) {
-        checkLabelRequest(r, need);
+        checkLabelRequest(r);
         break;
       }
       throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
@@ -314,7 +298,7 @@ export function validateReply(x: unknown): Reply {
   } else if (r.type === 'event') {
     need(isObj(r.event), 'event must be an object');
     oneOf(r.event as Obj, 'kind', ['progress', 'log', 'episode', 'metrics', 'checkpoint', 'label']);
-    if ((r.event as Obj).kind === 'label') checkLabelChange(r.event as Obj, need);
+    if ((r.event as Obj).kind === 'label') checkLabelChange(r.event as Obj);
   } else throw new ProtocolError(`unknown reply type ${JSON.stringify(r.type)}`);
   return x as Reply;
 }

@@ -1,18 +1,16 @@
-// The labeling part of the engine protocol (protocol.ts adds these to its unions): the requests the
-// labeling workbench sends for one folder, their results, and the events of a folder's watch stream.
-// One LabelService per open folder lives in the engine process (server/label.ts); every request names
-// the folder it is about (an absolute path). Masks and images travel as Uint8Array (PNG / JPEG bytes).
+// The labeling part of the engine protocol (engineProtocol.ts adds these to its unions): the requests
+// the labeling workbench sends for one folder, their results, and the events of a folder's watch
+// stream. One LabelService per open folder lives in the engine process (server/label.ts); every request
+// names the folder it is about (an absolute path). Masks and images travel as Uint8Array (PNG / JPEG
+// bytes). The words (statuses, modes, classes, backbones) are labelVocabulary.ts's.
 //
 // Shapes are checked here only as far as the envelope goes (an array, bounded); the service validates
 // each shape against the image (label/shapes.ts) and answers a bad one with a usage error naming it.
 //
-// Types only and small validators: the extension imports this file; it imports nothing of the engine.
-
-export type LabelImageStatus = 'unlabeled' | 'predicted' | 'accepted' | 'drawn' | 'broken';
-export type LabelMode = 'draw' | 'tags';
-export type LabelBackbone = 'vgg16' | 'mobilenetv2';
-
-export interface LabelClassDef { name: string; color: string }
+// Types only and small validators: no DOM, no node, nothing of the engine.
+import { LABEL_BACKBONES, LABEL_MODES, isHexColor, type LabelBackbone, type LabelClassDef, type LabelMode, type LabelShape, type LabelStatus } from './labelVocabulary';
+import { ProtocolError } from './protocolErrors';
+import { isObj, validatorKit, type Obj } from './validate';
 
 /** What model segments the folder: method (label/methods.ts), backbone, weights or a checkpoint, working size. */
 export interface LabelModelChoice {
@@ -28,7 +26,7 @@ export interface LabelModelChoice {
 /** One image as the engine reports it (label/service.ts ImageSummary). */
 export interface LabelImageSummary {
   id: string;
-  status: LabelImageStatus;
+  status: LabelStatus;
   width?: number;
   height?: number;
   support: boolean;
@@ -141,18 +139,19 @@ export interface LabelResultOf {
     summary: LabelImageSummary; width: number; height: number;
     /** JPEG bytes of the oriented image, longest side ≤ maxSide */
     bytes: Uint8Array;
-    shapes: unknown[]; redo: unknown[];
+    /** the image's shapes and redo stack (the engine validated them when they were stored) */
+    shapes: LabelShape[]; redo: LabelShape[];
     /** the last prediction, if any (current: made by today's supports) */
     prediction?: LabelPredictionPayload & { current: boolean };
   };
   labelThumbs: { thumbs: Array<{ id: string; image: Uint8Array; mask?: Uint8Array }> };
   labelSetShapes: {
-    status: LabelImageStatus; generation: number; superseded: boolean; prediction?: LabelPredictionPayload; support: boolean;
+    status: LabelStatus; generation: number; superseded: boolean; prediction?: LabelPredictionPayload; support: boolean;
     /** where the engine's time went (ms, this process's clock): storing + predicting, and the mask PNG;
      *  total is from the request's dispatch to the reply (the rest of it is queueing behind other work) */
     timing?: { totalMs: number; predictMs: number; encodeMs: number };
   };
-  labelPredict: { status: LabelImageStatus; generation: number; prediction?: LabelPredictionPayload };
+  labelPredict: { status: LabelStatus; generation: number; prediction?: LabelPredictionPayload };
   labelGrid: { generation: number; completed: boolean; predicted: number; skipped: number; broken: number; stopped?: string };
   labelSuggest: { suggestions: Array<{ id: string; score: number; confidence: number; reason: string }>; why?: string };
   labelAccept: { accepted: string[] };
@@ -166,8 +165,7 @@ export interface LabelResultOf {
 
 // ---- validation -----------------------------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const v = validatorKit((what) => new ProtocolError(what));
 
 /** Bounds that keep a malformed message from costing the engine much. */
 export const LABEL_LIMITS = { ids: 100000, shapes: 20000, classes: 253, name: 200, path: 4096, tags: 100 } as const;
@@ -179,44 +177,27 @@ export const LABEL_REQUEST_TYPES: readonly LabelRequestType[] = [
 
 export const isLabelRequestType = (t: unknown): t is LabelRequestType => LABEL_REQUEST_TYPES.includes(t as LabelRequestType);
 
-/**
- * Check a label request's fields (after the envelope: object, integer id). `need(cond, what)` throws the
- * caller's ProtocolError, so both files report errors the same way.
- */
-export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) => void): void {
-  const str = (o: Obj, k: string, max: number = LABEL_LIMITS.path) => need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= max, `${k} must be a non-empty string of at most ${max} characters`);
-  const optStr = (o: Obj, k: string, max: number = LABEL_LIMITS.path) => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= max), `${k} must be a string`);
-  const int = (o: Obj, k: string, min: number, max: number) => need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
-  const optInt = (o: Obj, k: string, min: number, max: number) => {
-    if (o[k] !== undefined) int(o, k, min, max);
-  };
-  const bool = (o: Obj, k: string) => need(typeof o[k] === 'boolean', `${k} must be true or false`);
-  const arr = (o: Obj, k: string, max: number): unknown[] => {
-    need(Array.isArray(o[k]), `${k} must be an array`);
-    need((o[k] as unknown[]).length <= max, `${k} has more than ${max} items`);
-    return o[k] as unknown[];
-  };
-  const ids = (o: Obj, k: string) => arr(o, k, LABEL_LIMITS.ids).forEach((x, i) => need(typeof x === 'string' && x.length > 0 && x.length <= LABEL_LIMITS.path, `${k}[${i}] must be an image id`));
-  const classDef = (c: unknown, where: string) => {
-    need(isObj(c), `${where} must be {name, color}`);
-    const o = c as Obj;
-    need(typeof o.name === 'string' && o.name.trim().length > 0 && (o.name as string).length <= LABEL_LIMITS.name, `${where}.name must be a non-empty name`);
-    need(typeof o.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(o.color as string), `${where}.color must be #rrggbb`);
-  };
+/** Check a label request's fields (after the envelope: object, integer id); throws ProtocolError. */
+export function checkLabelRequest(r: Obj): void {
+  const { need, str, optStr, int, optInt, bool, optBool, arr, ids } = v;
+  const classList = (k: string) => arr(r, k, LABEL_LIMITS.classes).forEach((c, i) => {
+    if (typeof c === 'string') need(c.trim().length > 0 && c.length <= LABEL_LIMITS.name, `${k}[${i}] must be a non-empty name`);
+    else {
+      need(isObj(c), `${k}[${i}] must be {name, color}`);
+      const o = c as Obj;
+      need(typeof o.name === 'string' && o.name.trim().length > 0 && (o.name as string).length <= LABEL_LIMITS.name, `${k}[${i}].name must be a non-empty name`);
+      need(isHexColor(o.color), `${k}[${i}].color must be #rrggbb`);
+    }
+  });
   str(r, 'folder');
   switch (r.type) {
     case 'labelOpen': {
-      if (r.classes !== undefined) {
-        arr(r, 'classes', LABEL_LIMITS.classes).forEach((c, i) => {
-          if (typeof c === 'string') need(c.trim().length > 0 && c.length <= LABEL_LIMITS.name, `classes[${i}] must be a non-empty name`);
-          else classDef(c, `classes[${i}]`);
-        });
-      }
+      if (r.classes !== undefined) classList('classes');
       if (r.spec !== undefined) {
         need(isObj(r.spec), 'spec must be an object');
         const s = r.spec as Obj;
         optStr(s, 'method', LABEL_LIMITS.name);
-        need(s.backbone === undefined || s.backbone === 'vgg16' || s.backbone === 'mobilenetv2', 'spec.backbone must be vgg16|mobilenetv2');
+        need(s.backbone === undefined || LABEL_BACKBONES.includes(s.backbone as LabelBackbone), 'spec.backbone must be vgg16|mobilenetv2');
         optStr(s, 'weights');
         optStr(s, 'checkpoint');
         optInt(s, 'size', 32, 2048);
@@ -233,14 +214,14 @@ export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) =>
       optInt(r, 'count', 1, 1000);
       break;
     case 'labelList':
-      if (r.images !== undefined) ids(r, 'images');
+      if (r.images !== undefined) ids(r, 'images', LABEL_LIMITS.ids);
       break;
     case 'labelImage':
       str(r, 'image');
       optInt(r, 'maxSide', 16, 16384);
       break;
     case 'labelThumbs':
-      ids(r, 'images');
+      ids(r, 'images', LABEL_LIMITS.ids);
       optInt(r, 'side', 8, 1024);
       break;
     case 'labelSetShapes':
@@ -248,16 +229,16 @@ export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) =>
       arr(r, 'shapes', LABEL_LIMITS.shapes);
       if (r.redo !== undefined) arr(r, 'redo', LABEL_LIMITS.shapes);
       int(r, 'seq', 0, Number.MAX_SAFE_INTEGER);
-      need(r.autoSupport === undefined || typeof r.autoSupport === 'boolean', 'autoSupport must be true or false');
+      optBool(r, 'autoSupport');
       break;
     case 'labelPredict':
       str(r, 'image');
       break;
     case 'labelGrid':
-      if (r.order !== undefined) ids(r, 'order');
+      if (r.order !== undefined) ids(r, 'order', LABEL_LIMITS.ids);
       break;
     case 'labelAccept':
-      ids(r, 'images');
+      ids(r, 'images', LABEL_LIMITS.ids);
       break;
     case 'labelAcceptAbove':
       need(typeof r.threshold === 'number' && r.threshold >= 0 && r.threshold <= 1, 'threshold must be a number in [0, 1]');
@@ -268,13 +249,10 @@ export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) =>
       bool(r, 'on');
       break;
     case 'labelSetClasses':
-      arr(r, 'classes', LABEL_LIMITS.classes).forEach((c, i) => {
-        if (typeof c === 'string') need(c.trim().length > 0 && c.length <= LABEL_LIMITS.name, `classes[${i}] must be a non-empty name`);
-        else classDef(c, `classes[${i}]`);
-      });
+      classList('classes');
       break;
     case 'labelSetMode':
-      need(r.mode === 'draw' || r.mode === 'tags', 'mode must be draw|tags');
+      need(LABEL_MODES.includes(r.mode as LabelMode), 'mode must be draw|tags');
       bool(r, 'folderTags');
       break;
     case 'labelTags': {
@@ -292,7 +270,7 @@ export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) =>
       const f = arr(r, 'formats', 2);
       need(f.length > 0 && f.every((x) => x === 'voc' || x === 'coco') && new Set(f).size === f.length, 'formats must be distinct values of voc|coco');
       need(r.include === undefined || r.include === 'all' || r.include === 'accepted', 'include must be all|accepted');
-      need(r.force === undefined || typeof r.force === 'boolean', 'force must be true or false');
+      optBool(r, 'force');
       need(r.cocoMode === undefined || r.cocoMode === 'instance' || r.cocoMode === 'class', 'cocoMode must be instance|class');
       need(r.images === undefined || r.images === 'link' || r.images === 'copy', 'images must be link|copy');
       need(r.valFraction === undefined || (typeof r.valFraction === 'number' && r.valFraction >= 0 && r.valFraction < 1), 'valFraction must be in [0, 1)');
@@ -303,8 +281,9 @@ export function checkLabelRequest(r: Obj, need: (cond: boolean, what: string) =>
   }
 }
 
-/** Check a `label` event's payload (the host's side). */
-export function checkLabelChange(e: Obj, need: (cond: boolean, what: string) => void): void {
+/** Check a `label` event's payload (the host's side); throws ProtocolError. */
+export function checkLabelChange(e: Obj): void {
+  const { need } = v;
   need(typeof e.folder === 'string', 'label event without folder');
   need(isObj(e.change), 'label event without change');
   const c = e.change as Obj;

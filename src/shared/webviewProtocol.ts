@@ -9,15 +9,16 @@
 //
 // Both sides validate every incoming message with validateHostMessage / validateWebviewMessage, which
 // throw WebviewProtocolError naming what is wrong. This file is imported by the extension host AND the
-// browser bundle, so it imports types only (no node, no DOM, no engine code at run time).
+// browser bundle: no node, no DOM, no engine code (the engine's types come from engineProtocol.ts).
 import type {
-  AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention,
-} from '../engine/protocol';
+  AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSetRef, EpisodeSummary, EpisodeView, ListName, SplitConvention,
+} from './engineProtocol';
 import {
   isLabelHostType, isLabelWebviewType, validateLabelHostMessage, validateLabelWebviewMessage,
   type LabelHostMessage, type LabelWebviewMessage,
-} from './labelProtocol';
-import { WebviewProtocolError } from './protocolError';
+} from './webviewLabelProtocol';
+import { WebviewProtocolError } from './protocolErrors';
+import { isObj, validatorKit, type Obj } from './validate';
 
 export type { AnnotationKind, BackboneId, DatasetInfo, DatasetKind, EpisodeSummary, EpisodeView, ListName, SplitConvention };
 export { WebviewProtocolError };
@@ -29,17 +30,12 @@ export const VIEW_KINDS: readonly ViewKind[] = ['episodes', 'failures', 'report'
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
-/** The knobs the settings bar edits; the host fills in defaults from the VS Code settings. */
-export interface UiSettings {
+/** The knobs the settings bar edits (the episode set's split, fold, ways, shots, seed and list among
+ *  them); the host fills in defaults from the VS Code settings. */
+export interface UiSettings extends Pick<EpisodeSetRef, 'split' | 'fold' | 'ways' | 'shots' | 'seed' | 'list'> {
   /** dataset root (a configured one; the host knows its kind) */
   dataset?: string;
   datasetKind?: DatasetKind;
-  split: SplitConvention;
-  fold: number;
-  ways: number;
-  shots: number;
-  seed: number;
-  list: ListName;
   size: number;
   backbone?: BackboneId;
   /** checkpoint used for predictions and eval (none: backbone + weights) */
@@ -160,7 +156,7 @@ export type WebviewMessage =
   | { type: 'resumeTraining'; id: number; runId: string }
   | { type: 'cancelTraining'; id: number; runId: string }
   | { type: 'setSettings'; id: number; settings: Partial<UiSettings> }
-  /** the labeling view's messages (labelProtocol.ts) */
+  /** the labeling view's messages (webviewLabelProtocol.ts) */
   | LabelWebviewMessage;
 
 export type WebviewMessageType = WebviewMessage['type'];
@@ -201,39 +197,20 @@ export type HostMessage =
   | { type: 'runMetrics'; runId: string; rows: MetricsRow[]; reset?: boolean }
   | { type: 'runStatus'; run: RunInfo }
   | { type: 'error'; inReplyTo?: number; message: string }
-  /** the labeling view's messages (labelProtocol.ts) */
+  /** the labeling view's messages (webviewLabelProtocol.ts) */
   | LabelHostMessage;
 
 export type HostMessageType = HostMessage['type'];
 
 // ---- validation -----------------------------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const need = (cond: boolean, what: string): void => {
-  if (!cond) throw new WebviewProtocolError(what);
-};
 // Bounds above as well as below: a message is data from a webview, and `count: 1e12` or a 100 MB string
 // must be refused here rather than reach the engine or the workspace state.
-const MAX_INT = 2 ** 31 - 1;
-const int = (o: Obj, k: string, min = 0, max = MAX_INT): number => {
-  need(Number.isInteger(o[k]) && (o[k] as number) >= min && (o[k] as number) <= max, `${k} must be an integer in [${min}, ${max}]`);
-  return o[k] as number;
-};
-/** Paths, ids and names: far above any real one, far below what would hurt. */
-const MAX_STR = 4096;
-const optInt = (o: Obj, k: string, min = 0): void => {
-  if (o[k] !== undefined) int(o, k, min);
-};
-const num = (o: Obj, k: string): void => need(typeof o[k] === 'number' && Number.isFinite(o[k]), `${k} must be a finite number`);
-const optNum = (o: Obj, k: string): void => {
+const kit = validatorKit((what) => new WebviewProtocolError(what));
+const { need, int, optInt, num, str, optStr, optBool, onlyKeys, oneOf, arr, obj } = kit;
+/** Absent, null (NaN through JSON) or a finite number. */
+const optNumOrNull = (o: Obj, k: string): void => {
   if (o[k] !== undefined && o[k] !== null) num(o, k);
-};
-const str = (o: Obj, k: string): void => need(typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= MAX_STR, `${k} must be a non-empty string of at most ${MAX_STR} characters`);
-const optStr = (o: Obj, k: string): void => need(o[k] === undefined || (typeof o[k] === 'string' && (o[k] as string).length <= MAX_STR), `${k} must be a string of at most ${MAX_STR} characters`);
-/** No field but these (a webview message is checked whole: nothing unread rides along into state). */
-const onlyKeys = (o: Obj, allowed: readonly string[], where: string): void => {
-  for (const k of Object.keys(o)) need(allowed.includes(k), `${where} has an unknown field ${JSON.stringify(k.slice(0, 40))}`);
 };
 const SETTINGS_KEYS = ['dataset', 'datasetKind', 'split', 'fold', 'ways', 'shots', 'seed', 'list', 'size', 'backbone', 'checkpoint', 'weights', 'annotation', 'episodes', 'runs'] as const;
 const TRAINING_KEYS = ['method', 'fold', 'ways', 'shots', 'steps', 'lr', 'par', 'freezeBackbone', 'init', 'supervision'] as const;
@@ -243,21 +220,6 @@ const REQUEST_KEYS: Record<string, readonly string[]> = {
   openReport: ['path', 'compare'], startTraining: ['params'], pauseTraining: ['runId'], resumeTraining: ['runId'], cancelTraining: ['runId'],
   setSettings: ['settings'],
 };
-const oneOf = (o: Obj, k: string, xs: readonly string[]): void => need(xs.includes(o[k] as string), `${k} must be one of ${xs.join('|')}`);
-const arr = (o: Obj, k: string): unknown[] => {
-  need(Array.isArray(o[k]), `${k} must be an array`);
-  return o[k] as unknown[];
-};
-const obj = (o: Obj, k: string): Obj => {
-  need(isObj(o[k]), `${k} must be an object`);
-  return o[k] as Obj;
-};
-const isBytes = (x: unknown): boolean => x instanceof Uint8Array || x instanceof ArrayBuffer;
-const bytes = (o: Obj, k: string, where: string): void => need(isBytes(o[k]), `${where}.${k} must be binary (Uint8Array), not ${Array.isArray(o[k]) ? 'a JSON array' : typeof o[k]}`);
-const optBytes = (o: Obj, k: string, where: string): void => {
-  if (o[k] !== undefined) bytes(o, k, where);
-};
-
 const SPLITS = ['panet', 'fwb'] as const;
 const LISTS = ['train', 'val', 'trainaug'] as const;
 const ANNOTATIONS = ['dense', 'scribble', 'box', 'pseudo'] as const;
@@ -338,7 +300,7 @@ export function validateWebviewMessage(x: unknown): WebviewMessage {
       break;
     case 'openReport':
       optStr(m, 'path');
-      need(m.compare === undefined || typeof m.compare === 'boolean', 'compare must be a boolean');
+      optBool(m, 'compare');
       break;
     case 'startTraining':
       checkTraining(m.params);
@@ -364,9 +326,10 @@ function checkImage(o: unknown, where: string): Obj {
   str(p, 'imageId');
   int(p, 'width', 1);
   int(p, 'height', 1);
-  bytes(p, 'image', where);
-  bytes(p, 'gt', where);
-  optBytes(p, 'pseudo', where);
+  const at = kit.at(`${where}.`);
+  at.bytes(p, 'image');
+  at.bytes(p, 'gt');
+  at.optBytes(p, 'pseudo');
   return p;
 }
 
@@ -379,11 +342,11 @@ function checkEpisodeView(o: unknown): void {
   need(arr(v, 'classNames').every((c) => typeof c === 'string'), 'classNames must be strings');
   arr(v, 'supports').forEach((way, w) => {
     need(Array.isArray(way), `supports[${w}] must be an array`);
-    (way as unknown[]).forEach((s, k) => bytes(checkImage(s, `supports[${w}][${k}]`), 'annotation', `supports[${w}][${k}]`));
+    (way as unknown[]).forEach((s, k) => kit.at(`supports[${w}][${k}].`).bytes(checkImage(s, `supports[${w}][${k}]`), 'annotation'));
   });
   arr(v, 'queries').forEach((q, i) => {
     const p = checkImage(q, `queries[${i}]`);
-    bytes(p, 'pred', `queries[${i}]`);
+    kit.at(`queries[${i}].`).bytes(p, 'pred');
     need(Array.isArray(p.classIoU), `queries[${i}].classIoU must be an array`);
   });
 }
@@ -479,7 +442,7 @@ export function validateHostMessage(x: unknown): HostMessage {
         const row = r as Obj;
         int(row, 'step');
         num(row, 'loss');
-        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms', 'divergedLoss']) optNum(row, k);
+        for (const k of ['seg', 'par', 'meta', 'lr', 'valMiou', 'ms', 'divergedLoss']) optNumOrNull(row, k);
         optStr(row, 'diverged');
       });
       break;
