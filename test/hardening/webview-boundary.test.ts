@@ -5,12 +5,15 @@
 // dropped: nothing throws past the gate, nothing reaches a handler, and the well-formed controls do.
 // Also: no import cycle in src/ (the panels' cycle is broken), and the webview's localResourceRoots.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Rng } from '../../src/engine/prng';
 import { receiveWebviewMessage } from '../../src/extension/panels/gate';
 import { webviewResourceRoots } from '../../src/extension/panels/webviewOptions';
 import { validateWebviewMessage, WebviewProtocolError } from '../../src/shared/webviewProtocol';
 import { cycles, importGraph } from './helpers/importCycles';
+import { layerOf, layerViolations } from './helpers/layers';
 import { tally } from './helpers/tally';
 
 type Msg = Record<string, unknown>;
@@ -172,6 +175,35 @@ describe('webview boundary: every message validated before it is acted on', func
     const root = path.resolve(__dirname, '../../../src');
     const found = cycles(importGraph(root)).map((c) => c.map((f) => path.relative(root, f)));
     assert.deepStrictEqual(found, []);
+  });
+
+  it('no import goes up the layers (DESIGN.md): shared < ground floor … < commands/server < extension/webview, which import only shared/', () => {
+    const root = path.resolve(__dirname, '../../../src');
+    assert.deepStrictEqual(layerViolations(importGraph(root), root), []);
+  });
+
+  it('the layer rule catches a planted upward import (a tree made for the test)', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-layers-'));
+    try {
+      const put = (rel: string, text: string) => {
+        fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        fs.writeFileSync(path.join(root, rel), text);
+      };
+      put('shared/palette.ts', 'export const P = 1;\n');
+      put('engine/errors.ts', "import { P } from '../shared/palette';\nexport const E = P;\n");
+      put('engine/eval/metrics.ts', "import { E } from '../errors';\nexport const M = E;\n");
+      put('engine/nets/vgg16.ts', "import { M } from '../eval/metrics';\nexport const V = M;\n"); // nets -> eval: up
+      put('webview/masks.ts', "import { P } from '../shared/palette';\nimport { E } from '../engine/errors';\nexport const W = P + E;\n"); // webview -> engine
+      put('extension/panel.ts', "import { W } from '../webview/masks';\nexport const X = W;\n"); // extension -> webview
+      assert.deepStrictEqual(layerViolations(importGraph(root), root), [
+        'engine/nets/vgg16.ts -> engine/eval/metrics.ts',
+        'extension/panel.ts -> webview/masks.ts',
+        'webview/masks.ts -> engine/errors.ts',
+      ]);
+      assert.throws(() => layerOf('engine/newroom/x.ts'), /belongs to no layer/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('localResourceRoots: the bundle, the media and the configured datasets, nothing else', () => {
