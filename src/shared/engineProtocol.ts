@@ -63,13 +63,19 @@ export interface DatasetInfo {
   folds: { panet: number[][]; fwb: number[][] };
 }
 
+/** One episode of an EpisodeSpec (the engine's Episode adds the way each query was drawn for). */
 export interface EpisodeSummary {
+  /** Stable within an EpisodeSpec: `r<run>e<index>`. */
   id: string;
   run: number;
   index: number;
+  /** Episode classes (ordinals), way j = classes[j] (episode label j+1). */
   classes: number[];
+  /** supports[j][k] = image id of shot k of way j. */
   supports: string[][];
+  /** Query image ids. */
   queries: string[];
+  /** Short content hash of the draw (classes, supports, queries): detects a changed dataset index. */
   key: string;
 }
 

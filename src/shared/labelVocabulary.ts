@@ -18,11 +18,11 @@ export const MAX_CLASS = 253;
  * unsure; a mask shape is a base64 index PNG at the image's size where 254 leaves a pixel.
  */
 export type LabelShape =
-  | { kind: 'stroke'; label: number; radius: number; points: number[] }
-  | { kind: 'erase'; radius: number; points: number[] }
-  | { kind: 'box'; label: number; x0: number; y0: number; x1: number; y1: number }
-  | { kind: 'polygon'; label: number; points: number[] }
-  | { kind: 'mask'; png: string };
+  | { kind: 'stroke'; label: number; radius: number; points: number[] }   // x0,y0,x1,y1,…: a round brush of this radius swept along the polyline (1 point = a dot)
+  | { kind: 'erase'; radius: number; points: number[] }                  // back to UNLABELED along the polyline
+  | { kind: 'box'; label: number; x0: number; y0: number; x1: number; y1: number } // fills the rectangle
+  | { kind: 'polygon'; label: number; points: number[] }                 // fills the polygon (even-odd), ≥ 3 points
+  | { kind: 'mask'; png: string };  // base64 PNG, single-channel index, image size: 0..K and 255 set the pixel, 254 leaves it
 
 /** A label a shape may paint with: background, a class, or unsure. */
 export const isPaintLabel = (x: unknown): boolean => Number.isInteger(x) && (((x as number) >= 0 && (x as number) <= MAX_CLASS) || x === UNSURE);

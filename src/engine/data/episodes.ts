@@ -6,6 +6,7 @@
 // is the same whether or not episodes 0..i-1 were generated: the UI can jump straight to episode 5000,
 // and the id `r<run>e<index>` names it for good (together with the EpisodeSpec that produced it).
 import { createHash } from 'crypto';
+import type { EpisodeSummary } from '../../shared/engineProtocol';
 import { DataError, UsageError } from '../errors';
 import { Rng } from '../prng';
 import type { DataProblem, ImageClasses, ListName } from './dataset';
@@ -25,20 +26,11 @@ export interface EpisodeSpec {
   minPixels: number;
 }
 
-export interface Episode {
-  /** Stable within an EpisodeSpec: `r<run>e<index>`. */
-  id: string;
-  run: number;
-  index: number;
-  /** Episode classes (ordinals), way j = classes[j] (episode label j+1). */
-  classes: number[];
-  /** supports[j][k] = image id of shot k of way j. */
-  supports: string[][];
-  /** Query image ids; query q was drawn for way queryWay[q]. */
-  queries: string[];
+/** An episode as it travels to the extension (shared/engineProtocol.ts), plus which way each query was
+ *  drawn for. */
+export interface Episode extends EpisodeSummary {
+  /** Query q was drawn for way queryWay[q]. */
   queryWay: number[];
-  /** Short content hash of the draw (classes, supports, queries): detects a changed dataset index. */
-  key: string;
 }
 
 /** For each class, the ids of images containing it (in index order, so the draw is stable). */

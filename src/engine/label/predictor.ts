@@ -1,8 +1,8 @@
 import type { FeatureEntry } from '../features/featureCache';
 import type { RawImage } from '../types';
 
-/** Raster value for "no evidence" in annotation rasters (0 bg, 1..K classes, 255 unsure). */
-export const UNLABELED = 254;
+/** Raster value for "no evidence" in annotation rasters (0 bg, 1..K classes, 255 unsure): shared/labelVocabulary.ts. */
+export { UNLABELED } from '../../shared/labelVocabulary';
 
 /** Turns an image at the working size into feature maps (one or more levels, any strides). Cached by the caller under `key`. */
 export interface LabelEncoder {

@@ -19,20 +19,15 @@
 import { createHash } from 'crypto';
 import { decodeIndexPng, encodeIndexPng } from '../image/png';
 import type { IndexMask } from '../types';
-import { UNLABELED } from './predictor';
+import { MAX_CLASS, UNLABELED, UNSURE, type LabelShape } from '../../shared/labelVocabulary';
 import { LruMap } from '../features/lruMap';
 
-export type Shape =
-  | { kind: 'stroke'; label: number; radius: number; points: number[] }   // x0,y0,x1,y1,…: a round brush of this radius swept along the polyline (1 point = a dot)
-  | { kind: 'erase'; radius: number; points: number[] }                  // back to UNLABELED along the polyline
-  | { kind: 'box'; label: number; x0: number; y0: number; x1: number; y1: number } // fills the rectangle
-  | { kind: 'polygon'; label: number; points: number[] }                 // fills the polygon (even-odd), ≥ 3 points
-  | { kind: 'mask'; png: string };  // base64 PNG, single-channel index, image size: 0..K and 255 set the pixel, 254 leaves it
-
-/** Raster value for "unsure": ignored in training and scoring, exported as 255. */
-export const UNSURE = 255;
+/** The shapes, the raster codes and the class limit are the labeling vocabulary that the engine, the
+ *  extension host and the webview share (shared/labelVocabulary.ts). */
+export type Shape = LabelShape;
+export { UNSURE };
 /** K ≤ 253: 254 is UNLABELED and 255 UNSURE in the same 8-bit raster. */
-export const MAX_CLASSES = 253;
+export const MAX_CLASSES = MAX_CLASS;
 /** Coordinates per polyline/polygon at most (a stroke of 500k points is a bug or an attack, not a drawing). */
 const MAX_COORDS = 1_000_000;
 

@@ -16,6 +16,7 @@ import * as path from 'path';
 import { DataError } from '../errors';
 import { writeFileAtomic } from '../fsutil';
 import { VOC_COLORMAP } from '../../shared/palette';
+import { LABEL_STATUSES, type LabelClassDef, type LabelMode, type LabelStatus } from '../../shared/labelVocabulary';
 import { MAX_CLASSES, validateShapes, type Shape } from './shapes';
 import { migrateState } from './stateMigrate';
 
@@ -25,17 +26,15 @@ export const MASKS_DIR = 'masks';
 /** The folder's lock (../lock.ts): one writer per labeling folder. */
 export const LOCK_FILE = 'lock';
 
-export type ImageStatus = 'unlabeled' | 'predicted' | 'accepted' | 'drawn' | 'broken';
-export const IMAGE_STATUSES: readonly ImageStatus[] = ['unlabeled', 'predicted', 'accepted', 'drawn', 'broken'];
+/** An image's status, a class and the folder's mode are the labeling vocabulary the engine, the host and
+ *  the webview share (shared/labelVocabulary.ts). */
+export type ImageStatus = LabelStatus;
+export const IMAGE_STATUSES = LABEL_STATUSES;
 
 /** Where an image's shapes came from: drawn by a person, a pseudo mask from image tags, or an accepted prediction turned into a support. */
 export type ShapesOrigin = 'human' | 'pseudo' | 'accepted-prediction';
 
-export interface ClassDef {
-  name: string;
-  /** '#rrggbb' */
-  color: string;
-}
+export type ClassDef = LabelClassDef;
 
 export interface PredictionRecord {
   /** masks/<file>: S×S index PNG of the prediction with the image's own marks painted over it. */
@@ -89,7 +88,7 @@ export interface OrphanRecord extends ImageRecord {
   missingSince: string;
 }
 
-export type LabelMode = 'draw' | 'tags';
+export type { LabelMode };
 
 export interface LabelSettings {
   method?: string;
