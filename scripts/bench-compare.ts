@@ -1,5 +1,5 @@
 // `npm run bench:compare`: ProtoLab and PyTorch PANet on the same machine, in the same run, on the same
-// data, weights and episodes (issue 10 §1).
+// data, weights and episodes.
 //   1. Debian's python3-torch is installed with apt-get when missing (root only; else it says how).
 //   2. One set of random VGG-16 weights (ProtoLab's seeded init) is written as a torchvision-layout
 //      safetensors file; ProtoLab loads it with --weights, the PyTorch script reads it by hand.

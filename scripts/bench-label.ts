@@ -1,4 +1,4 @@
-// `npm run bench:label`: the labeling engine's numbers (issue 8), measured on this machine.
+// `npm run bench:label`: the labeling engine's numbers, measured on this machine.
 //  1. first pass: a folder of ≥ 200 generated photos (the sample set's JPEGs), one annotated support,
 //     the whole grid segmented cold (decode + encode + predict every image): images/s;
 //  2. re-segmentation latency from cached features: a user adds strokes one by one to one image

@@ -1,4 +1,4 @@
-// `node out/scripts/bench-train.js`: the training issue's "done" numbers on the built-in sample set, sized
+// `node out/scripts/bench-train.js`: the training numbers on the built-in sample set, sized
 // for a 2-core CPU (VGG-16 from random init at a small input size, short runs):
 //  1. PANet untrained vs trained end to end (PAR on, λ = 1; and w/o PAR, λ = 0): novel-fold (fold 0)
 //     1-way 1-shot mIoU on the SAME validation episodes (seeded), with the trivial baselines;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:hardening`: the reliability suite (issue 11) — a generated bad-input corpus through the
+// `npm run test:hardening`: the reliability suite — a generated bad-input corpus through the
 // CLI and the engine process, injected faults (SIGKILL, disk full, read-only folders, concurrent
 // writers), cancels at random points, fuzzed webview messages and the CSP in chromium. Runs the compiled
 // out/test/hardening/**/*.test.js and test/hardening/*.test.cjs (chromium), then prints what was tried

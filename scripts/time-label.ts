@@ -1,5 +1,5 @@
 // Re-segmentation latency of the labeling predictors: refit + predict + refine for one image from
-// cached features, as after each stroke of a labeling session (issue 8: < 50 ms p95 at 417² with
+// cached features, as after each stroke of a labeling session (target: < 50 ms p95 at 417² with
 // MobileNetV2 on a 2-core machine).
 //
 //   node out/scripts/time-label.js [--variants quality,panet] [--size 417] [--iterations 40] [--photos DIR]…

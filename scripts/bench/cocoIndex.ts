@@ -1,6 +1,6 @@
 // `npm run bench -- --only coco-index`: the first open of a COCO annotation file of realistic size
 // (parse + index build + cache write) against the second open (the cached index, data/coco/index.ts),
-// each in a fresh process, as a user meets them. Target (issue 10): the second open ≥ 5× faster.
+// each in a fresh process, as a user meets them. Target: the second open ≥ 5× faster.
 // The file is generated in the real on-disk format (annotations/instances_val2014.json, COCO's 80
 // categories and their gapped ids, polygons, crowd regions as uncompressed and compressed RLE) into a
 // temp folder that is removed afterwards.

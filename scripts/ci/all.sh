@@ -43,7 +43,7 @@ if ! t "npm run build" npm run --silent build > "$LOGS/build.log" 2>&1; then
   tail -40 "$LOGS/build.log"; echo '{"suite":"build","passed":0,"failed":1,"skipped":0}' > "$COUNTS/build.json"; RC=1
 fi
 run_suite unit node scripts/run-tests.cjs
-# the reliability suite (issue 11): bad-input corpus, faults, cancels, webview boundary; prints what it tried
+# the reliability suite: bad-input corpus, faults, cancels, webview boundary; prints what it tried
 run_suite hardening node scripts/test-hardening.cjs
 if [ -f scripts/test-webview.cjs ]; then run_suite webview node scripts/test-webview.cjs --no-build
 else echo '{"suite":"webview","passed":0,"failed":1,"skipped":0}' > "$COUNTS/webview.json"; echo "webview: scripts/test-webview.cjs is missing" >&2; RC=1; fi

@@ -1,4 +1,4 @@
-// The webview's Content-Security-Policy proven in chromium (issue 11 §5): the real HTML shell
+// The webview's Content-Security-Policy proven in chromium: the real HTML shell
 // (src/extension/panels/html.ts, the same nonce-based CSP the panels use) served with hostile content injected into
 // its body. Inline scripts without the nonce, inline handlers, javascript: URLs, eval, remote scripts,
 // images, styles, frames, objects, fetch/XHR/WebSocket/EventSource, workers and form posts must all be

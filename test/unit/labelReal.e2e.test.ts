@@ -1,4 +1,4 @@
-// `protolab label` on real photos (issue 8's "done when"): Debian's labelme-examples VOC photos
+// `protolab label` on real photos (the labeling engine's acceptance test): Debian's labelme-examples VOC photos
 // (scripts/fetch-labelme.sh; skipped without them unless CI=true). One person photo annotated with its
 // labelme mask, the other two labelled by the CLI with the default method; the export opens as a VOC
 // dataset and the other person photo's mask finds the person well above the all-foreground IoU.

@@ -1,4 +1,4 @@
-// Every platform's .vsix (issue 15): scripts/ci/package.sh --target T for linux-x64, linux-arm64,
+// Every platform's .vsix: scripts/ci/package.sh --target T for linux-x64, linux-arm64,
 // darwin-x64, darwin-arm64 and win32-x64, each opened and every file's header read:
 //  - each native binary (whatever its name) is of that platform's format and architecture
 //    (ELF x86-64 / aarch64, Mach-O x86-64 / arm64 or universal with that slice, PE x86-64);

@@ -1,4 +1,4 @@
-// A stand-in for the labeling host (issue 9's extension side + engine), for the webview tests. Bundled by
+// A stand-in for the labeling host (the extension side + engine), for the webview tests. Bundled by
 // harness.cjs with esbuild and loaded after fake-host.js: it takes over the label* messages the webview
 // posts, checks EVERY one against the protocol's validator (failures are collected in
 // __labelHost.invalid; tests assert it stays empty), keeps the state a real host would (shapes, redo,

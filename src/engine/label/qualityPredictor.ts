@@ -1,4 +1,4 @@
-// The labeling predictor that aims at masks a user accepts (issue 8, "Masks worth accepting"), behind
+// The labeling predictor that aims at masks a user accepts ("masks worth accepting"), behind
 // the Predictor seam of predictor.ts. Defaults in quality/config.ts; each part can be switched off, and
 // scripts/eval-photos.ts measures them (README, "Segmenting your own photos"):
 //   1. evidence: per-level L2-normalised MobileNetV2 features (strides 16 + 32 by default), scored on

@@ -8,7 +8,7 @@
 //   area       = the share of the image the final masks claim.
 //
 // Why: the failure few-shot labeling shows most is a mask spilling over background the supports never
-// showed (issue 8); a refinement or self-support that has to move the mask a lot, or a mask claiming most
+// showed; a refinement or self-support that has to move the mask a lot, or a mask claiming most
 // of the image, is that failure's signature. Measured with the default predictor (node
 // out/scripts/eval-photos.js --sample DIR --sample-episodes 8 --json OUT, Pearson r with the IoU):
 //

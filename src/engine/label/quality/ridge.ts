@@ -8,7 +8,7 @@
 //
 // The dual (R3) solves an n×n system, n = labelled cells kept (≤ a few hundred), instead of the
 // D×D primal (D = 1856 for MobileNetV2's strides 16 + 32). Features are per-level L2-normalised
-// (levels.ts), which is what made the issue's trial work (λ ≈ 0.01 there).
+// (levels.ts), which is what made the first trial of ridge work (λ ≈ 0.01 there).
 //
 // Z is never formed: with R = X Xᵀ (the raw Gram), m = X x̄ and c = x̄·x̄,
 //   (Z Zᵀ)_ij = r_i r_j (R_ij − m_i − m_j + c),  r = diag(Ω̂^½),   W = Xᵀ(r∘A) − x̄ (1ᵀ(r∘A)),  A = (Z Zᵀ + λI)⁻¹ V,
