@@ -16,8 +16,10 @@
 // `timing`), relay → page. The relay legs are measured across two clocks (chromium's and node's
 // performance.timeOrigin + now(); same machine): approximate.
 //
-// Usage: npm run bench:label-editor [-- --strokes 40 --warmup 3 --verbose --profile]
-// (--verbose: one line per stroke; --profile: CPU profiles of the page, the host process and the engine, top self time)
+// Usage: npm run bench:label-editor [-- --strokes 40 --warmup 3 --verbose --profile --screenshot FILE]
+// (--verbose: one line per stroke; --profile: CPU profiles of the page, the host process and the engine, top self time;
+// --screenshot: the view as the user sees it after the last stroke, as a PNG — the README's picture is
+// `-- --strokes 4 --warmup 0 --screenshot media/readme/labeling.png`)
 // Last line: one JSON object {strokes, p50_ms, p95_ms, max_ms, breakdown_p50_ms: {...}, ...}.
 'use strict';
 const fs = require('fs');
@@ -37,6 +39,7 @@ const STROKES = Number(arg('strokes', '40'));
 const WARMUP = Number(arg('warmup', '3'));
 const VERBOSE = process.argv.includes('--verbose');
 const PROFILE = process.argv.includes('--profile');
+const SCREENSHOT = arg('screenshot', '') && path.resolve(arg('screenshot', ''));
 
 const built = (rel) => require(path.join(root, 'out', rel));
 const { EngineClient } = built('src/extension/engineClient.js');
@@ -321,6 +324,11 @@ async function main() {
     }
     await page.waitForTimeout(500); // the last stroke's thumbnail refresh
     measuring = false;
+    if (SCREENSHOT) {
+      await page.waitForTimeout(3000); // the grid pass after the last stroke repaints the other tiles
+      await page.screenshot({ path: SCREENSHOT });
+      console.error(`screenshot: ${SCREENSHOT}`);
+    }
     if (prof) await prof.stop();
     const lat = (await page.evaluate(() => window.__protolabLabel.latencies())).slice(-STROKES);
     const own = (await page.evaluate(() => window.__protolabLabel.ownLatencies())).slice(-STROKES);
