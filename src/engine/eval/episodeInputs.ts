@@ -1,8 +1,7 @@
 // Loads what one episode needs at the network input size: backbone features (through the feature cache)
 // and masks resized with nearest neighbour (as PANet's test transform), both memoised per image.
-// The per-image steps (the image and mask at the input size, one image through the backbone, a class's
-// pseudo mask) are functions of their own: training feeds its steps with the same ones (train/stepInputs.ts).
-import * as tf from '@tensorflow/tfjs-core';
+// The per-image steps (the image and mask at the input size, a class's pseudo mask) are functions of their
+// own: training feeds its steps with the same ones (train/stepInputs.ts).
 import type { SegDataset } from '../data/dataset';
 import type { Backbone } from '../nets/backbone';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
@@ -11,6 +10,7 @@ import { pseudoImageKey, type PseudoMaskSource } from '../fewshot/weak/pseudoSou
 import { DataError } from '../errors';
 import type { IndexMask } from '../types';
 import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from '../features/featureCache';
+import { tfjsFeatures } from '../features/frozenEncoder';
 import { LruMap } from '../features/lruMap';
 
 export interface EpisodeInputsOptions {
@@ -61,7 +61,7 @@ export class EpisodeInputs {
     return this.features.get(key, async () => {
       const px = await inputImage(this.ds, id, this.opts.size);
       const t0 = performance.now();
-      const e = await (this.opts.encode ? this.opts.encode(px, this.opts.size) : backboneFeatures(this.backbone, px, this.opts.size));
+      const e = await (this.opts.encode ? this.opts.encode(px, this.opts.size) : tfjsFeatures(this.backbone, px, this.opts.size));
       this.backboneMs += performance.now() - t0;
       return e;
     });
@@ -108,16 +108,6 @@ export async function inputImage(ds: SegDataset, id: string, size: number): Prom
 /** An image's mask at the network input size, nearest neighbour (PANet's test transform). */
 export async function inputMask(ds: SegDataset, id: string, size: number): Promise<IndexMask> {
   return resizeMaskNearest(await ds.loadMask(id), size, size);
-}
-
-/** One input-size image (size×size×3) through the backbone in this process: its features [h, w, C]. */
-export async function backboneFeatures(backbone: Backbone, px: Float32Array, size: number): Promise<FeatureEntry> {
-  const out = tf.tidy(() => backbone.features(tf.tensor4d(px, [1, size, size, 3])));
-  try {
-    return { shape: [out.shape[1], out.shape[2], out.shape[3]], data: (await out.data()) as Float32Array };
-  } finally {
-    out.dispose();
-  }
 }
 
 /** The pseudo mask of class `label` in an image as the network sees it: `px()` gives the image at

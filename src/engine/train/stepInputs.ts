@@ -10,13 +10,14 @@
 //    frozen backbone, from the feature cache as constants;
 //  - and the TrainEpisode the method's loss takes.
 // A step's inputs depend on nothing but s, so a resumed run is fed exactly what the interrupted one was.
-// Loading an image, its mask, its features and its pseudo masks is the same computation evaluation
-// does (eval/episodeInputs.ts), and shared with it.
+// Loading an image, its mask and its pseudo masks is the same computation evaluation does, and shared
+// with it (eval/episodeInputs.ts); one image through a frozen backbone is features/frozenEncoder.ts's.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
-import { backboneFeatures, inputImage, inputMask, pseudoMaskAt } from '../eval/episodeInputs';
+import { inputImage, inputMask, pseudoMaskAt } from '../eval/episodeInputs';
 import { featureKey, fileContentHash, type FeatureCache, type FeatureEntry } from '../features/featureCache';
+import { tfjsFeatures } from '../features/frozenEncoder';
 import { LruMap } from '../features/lruMap';
 import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
 import { toEpisodeLabels } from '../fewshot/panet';
@@ -157,7 +158,7 @@ export class StepInputs {
       weightsHash: this.backbone.weightsHash,
       variant: im.flip ? 'hflip' : '',
     });
-    return this.features.get(key, () => backboneFeatures(this.backbone, im.px, this.config.size));
+    return this.features.get(key, () => tfjsFeatures(this.backbone, im.px, this.config.size));
   }
 
   /** Backbone features of every image, [1, h, w, C] each, differentiable in the backbone's parameters. */
