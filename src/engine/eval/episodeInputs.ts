@@ -1,6 +1,7 @@
 // Loads what one episode needs at the network input size: backbone features (through the feature cache)
 // and masks resized with nearest neighbour (as PANet's test transform), both memoised per image.
-import * as tf from '@tensorflow/tfjs-core';
+// The per-image steps (the image and mask at the input size, a class's pseudo mask) are functions of their
+// own: training feeds its steps with the same ones (train/stepInputs.ts).
 import type { SegDataset } from '../data/dataset';
 import type { Backbone } from '../nets/backbone';
 import { resizeMaskNearest, resizeRgb } from '../image/resize';
@@ -9,6 +10,7 @@ import { pseudoImageKey, type PseudoMaskSource } from '../fewshot/weak/pseudoSou
 import { DataError } from '../errors';
 import type { IndexMask } from '../types';
 import { FeatureCache, FeatureEntry, featureKey, fileContentHash } from '../features/featureCache';
+import { tfjsFeatures } from '../features/frozenEncoder';
 import { LruMap } from '../features/lruMap';
 
 export interface EpisodeInputsOptions {
@@ -57,22 +59,11 @@ export class EpisodeInputs {
   async featuresOf(id: string): Promise<FeatureEntry> {
     const key = await this.featureKeyOf(id);
     return this.features.get(key, async () => {
-      const img = await this.ds.loadImage(id);
-      const px = await resizeRgb(img, this.opts.size, this.opts.size);
+      const px = await inputImage(this.ds, id, this.opts.size);
       const t0 = performance.now();
-      if (this.opts.encode) {
-        const e = await this.opts.encode(px, this.opts.size);
-        this.backboneMs += performance.now() - t0;
-        return e;
-      }
-      const out = tf.tidy(() => this.backbone.features(tf.tensor4d(px, [1, this.opts.size, this.opts.size, 3])));
-      try {
-        const data = (await out.data()) as Float32Array;
-        this.backboneMs += performance.now() - t0;
-        return { shape: [out.shape[1], out.shape[2], out.shape[3]], data };
-      } finally {
-        out.dispose();
-      }
+      const e = await (this.opts.encode ? this.opts.encode(px, this.opts.size) : tfjsFeatures(this.backbone, px, this.opts.size));
+      this.backboneMs += performance.now() - t0;
+      return e;
     });
   }
 
@@ -82,7 +73,7 @@ export class EpisodeInputs {
   }
 
   maskOf(id: string): Promise<IndexMask> {
-    return this.memo(`m:${id}`, async () => resizeMaskNearest(await this.ds.loadMask(id), this.opts.size, this.opts.size)) as Promise<IndexMask>;
+    return this.memo(`m:${id}`, () => inputMask(this.ds, id, this.opts.size)) as Promise<IndexMask>;
   }
 
   /** The pseudo mask of image `id` for class `cls` (its image-level label), at the input size. */
@@ -91,11 +82,7 @@ export class EpisodeInputs {
     if (!src) throw new Error('EpisodeInputs: pseudo masks asked for, but no PseudoMaskSource was given');
     const label = this.ds.classNames[cls];
     if (!label) throw new DataError(this.ds.imagePath(id), `class ${cls} has no name, so it has no image-level label`);
-    const n = this.opts.size;
-    return src.mask(pseudoImageKey(this.ds.imagePath(id), n), async () => {
-      const px = await resizeRgb(await this.ds.loadImage(id), n, n);
-      return { width: n, height: n, data: Uint8Array.from(px) };
-    }, label);
+    return pseudoMaskAt(src, this.ds.imagePath(id), this.opts.size, label, () => inputImage(this.ds, id, this.opts.size));
   }
 
   instancesOf(id: string): Promise<IndexMask | null> {
@@ -111,4 +98,22 @@ export class EpisodeInputs {
     this.masks.set(key, v, v ? v.data.byteLength : 0);
     return v;
   }
+}
+
+/** An image at the network input size (size×size×3, 0..255). */
+export async function inputImage(ds: SegDataset, id: string, size: number): Promise<Float32Array> {
+  return resizeRgb(await ds.loadImage(id), size, size);
+}
+
+/** An image's mask at the network input size, nearest neighbour (PANet's test transform). */
+export async function inputMask(ds: SegDataset, id: string, size: number): Promise<IndexMask> {
+  return resizeMaskNearest(await ds.loadMask(id), size, size);
+}
+
+/** The pseudo mask of class `label` in an image as the network sees it: `px()` gives the image at
+ *  size×size (mirrored when `flipped`); the source memoises it per (file, size, flip, label). */
+export function pseudoMaskAt(
+  src: PseudoMaskSource, file: string, size: number, label: string, px: () => Promise<Float32Array>, flipped = false,
+): Promise<PseudoMask> {
+  return src.mask(pseudoImageKey(file, size, flipped), async () => ({ width: size, height: size, data: Uint8Array.from(await px()) }), label);
 }

@@ -11,44 +11,41 @@
 //   suggestNext()       which image to look at next, with the reason
 //   accept / acceptAbove / setSupport / fullMask / exportSource
 //
-// The model = the supports (images flagged `support`, with their annotation rasters) fitted by the
-// method's predictor. Its key (modelKey) hashes the encoder, the predictor's settings, K and every
-// support's annotation; a prediction records the key it was made with, so a changed support set shows
-// which predictions are stale, also across sessions. `generation` counts model changes in this
-// process; events carry it so a client can drop results of an older generation.
+// The model = the supports fitted by the method's predictor; its key (modelKey, segmenter.ts) says
+// which predictions are stale. `generation` counts model changes in this process; events carry it so
+// a client can drop results of an older generation.
 //
 // Masks at full size: S×S probabilities upsampled bilinearly row by row (upsample.ts) and the image's
 // own marks painted over them at full resolution: what a person marked is never overruled.
 //
-// This file is the façade and the segmenter (features, rasters, the fitted model, one image's
-// prediction); its other parts live beside it: store.ts (saving state.json and the mask PNGs),
-// gridPass.ts (the progressive pass), previews.ts (stored predictions and thumbnail masks) and
-// events.ts (the events and results it hands out).
-import { createHash } from 'crypto';
+// This file is the façade: opening and closing, the state, and each request routed to its part, which
+// lives beside it: segmenter.ts (features, rasters, the fitted model, one image's prediction),
+// store.ts (saving state.json and the mask PNGs), gridPass.ts (the progressive pass), previews.ts
+// (stored predictions and thumbnail masks) and events.ts (the events and results it hands out).
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError, UsageError } from '../errors';
-import { probePhoto, readPhotoAt } from '../image/photo';
+import { probePhoto } from '../image/photo';
 import { decodeIndexPng, encodeIndexPng } from '../image/png';
-import type { IndexMask, RawImage } from '../types';
+import type { IndexMask } from '../types';
 import { exportLabels, type ExportOptions, type ExportResult } from './export';
 import type { ExportItem, ExportSource } from './exportSource';
 import { LabelFeatureStore } from './featureStore';
 import { acquireLock, type FileLock } from '../lock';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
-import { UNLABELED, type FittedModel, type LabelImage, type LabelSupport, type Prediction } from './predictor';
+import { UNLABELED, type Prediction } from './predictor';
 import { listPhotos, mergeScan, type ScanChanges } from './scan';
-import { hasEvidence, maskShape, MAX_CLASSES, paintShapes, rasterizeShapes, sameShape, validateShapes, type Shape } from './shapes';
+import { hasEvidence, maskShape, MAX_CLASSES, rasterizeShapes, validateShapes, type Shape } from './shapes';
 import {
   defaultColor, emptyState, loadState, LOCK_FILE, readMask, storeMask, validateClasses,
   type ClassDef, type ImageRecord, type ImageStatus, type LabelMode, type LabelSettings, type LabelStateData, type ShapesOrigin,
 } from './state';
 import { upsampleArgmax } from './upsample';
 import { rankSuggestions, type Suggestion } from './suggest';
-import { LruMap } from '../features/lruMap';
 import type { GridRun, ImageSummary, LabelEvent, PredictResult } from './events';
 import { gridPass } from './gridPass';
 import { storedPrediction, thumbMask, type PreviewParts, type StoredPrediction } from './previews';
+import { Segmenter } from './segmenter';
 import { LabelStore, PENDING } from './store';
 
 export type { Suggestion } from './suggest';
@@ -81,13 +78,6 @@ export interface LabelServiceOptions {
   saveDelayMs?: number;
 }
 
-const RGB_KEEP = 24;
-const PRED_KEEP = 6;
-
-function sha(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 16);
-}
-
 /** A record with `undefined` keys removed (the state round trip is exact only without them). */
 function clean(r: ImageRecord): ImageRecord {
   for (const k of Object.keys(r) as (keyof ImageRecord)[]) if (r[k] === undefined) delete r[k];
@@ -97,16 +87,9 @@ function clean(r: ImageRecord): ImageRecord {
 export class LabelService {
   private store!: LabelStore;
   private lock?: FileLock;
-  private features!: LabelFeatureStore;
-  private readonly rgbMemo = new LruMap<string, Promise<RawImage>>({ maxEntries: RGB_KEEP });
-  private readonly predMemo = new LruMap<string, { key: string; pred: Prediction }>({ maxEntries: PRED_KEEP });
-  private readonly rasterMemo = new WeakMap<Shape[], { key: string; raster: Uint8Array }>();
-  private readonly lastRaster = new LruMap<string, { key: string; shapes: Shape[]; raster: Uint8Array }>({ maxEntries: RGB_KEEP });
-  /** Predictions whose S×S PNG is not written yet (encoded at the next save, off the stroke path). */
-  private readonly shapesHash = new WeakMap<Shape[], string>();
-  private readonly meanFeature = new Map<string, Float32Array>();
+  private segmenter!: Segmenter;
+  /** Annotations stored per image in this process: a prediction asked for at an older count is dropped (newest wins). */
   private readonly seq = new Map<string, number>();
-  private fittedCache?: { key: string; model: Promise<FittedModel | undefined> };
   private gridToken = 0;
   private closed = false;
   private ownsModel = false;
@@ -146,7 +129,17 @@ export class LabelService {
         ...(mode ? { mode } : {}), ...(folderTags !== undefined ? { folderTags } : {}),
       };
       const featureDir = opts.featureDir === null ? undefined : path.resolve(opts.featureDir ?? path.join(stateDir, 'features'));
-      svc.features = new LabelFeatureStore(model.encoder, opts.featureBytes ?? 512 * 1024 * 1024, featureDir);
+      svc.segmenter = new Segmenter(model, new LabelFeatureStore(model.encoder, opts.featureBytes ?? 512 * 1024 * 1024, featureDir), {
+        images: () => svc.data.images,
+        record: (id) => svc.rec(id),
+        file: (id) => svc.file(id),
+        probe: (id) => svc.probe(id),
+        classes: () => svc.K(),
+        supportIds: () => svc.supportIds(),
+        superseded: (id, seq) => (svc.seq.get(id) ?? 0) !== seq || svc.closed,
+        failed: (id, e) => svc.noteFailure(id, e),
+        predicted: (id, r, key, pred, labels, fresh) => svc.recordPrediction(id, r, key, pred, labels, fresh),
+      });
       svc.lastKey = svc.modelKey(); // generation 0 = the model the saved state describes
       await svc.rescan();
       return svc;
@@ -317,7 +310,7 @@ export class LabelService {
   /** The raw prediction (S×S probabilities included), current model. */
   async prediction(id: string): Promise<Prediction | undefined> {
     await this.predictOne(id, this.seq.get(id) ?? 0);
-    return this.predMemo.peek(id)?.pred;
+    return this.segmenter.lastPrediction(id);
   }
 
   /** Use an image's current mask as a support (on) or stop using it (off). A predicted image's mask
@@ -332,7 +325,7 @@ export class LabelService {
       r.origin = 'accepted-prediction';
       r.accepted = { mask: storeMask(this.stateDir, png), at: new Date().toISOString(), ...(r.prediction ? { confidence: r.prediction.confidence, model: r.prediction.model } : {}) };
       r.status = 'accepted';
-    } else if (on && !hasEvidence(this.rasterS(r))) {
+    } else if (on && !hasEvidence(this.segmenter.raster(r))) {
       throw new UsageError(`${id} has no annotation and no prediction to use as a support`);
     }
     r.support = on;
@@ -382,7 +375,7 @@ export class LabelService {
     const human = rasterizeShapes(r.shapes, W, H);
     if (r.status === 'drawn') return { width: W, height: H, data: human.map((v) => (v === UNLABELED ? 0 : v)) };
     await this.predictOne(id, this.seq.get(id) ?? 0);
-    const p = this.predMemo.peek(id)?.pred;
+    const p = this.segmenter.lastPrediction(id);
     if (!p) throw new UsageError(`${id} has no prediction (no support marks any pixel yet)`);
     const data = upsampleArgmax(p.probs, p.size, p.size, p.classes + 1, H, W);
     for (let i = 0; i < data.length; i++) if (human[i] !== UNLABELED) data[i] = human[i];
@@ -411,10 +404,10 @@ export class LabelService {
       record: (id) => this.data.images[id],
       ids: () => this.ids(),
       modelKey: () => this.modelKey(),
-      fitted: () => this.fitted(),
+      fitted: () => this.segmenter.fitted(),
       encodeAhead: this.model.encodeConcurrency ?? 1,
-      decode: (id) => this.rgb(id),
-      encode: (id) => this.labelImage(id),
+      decode: (id) => this.segmenter.rgb(id),
+      encode: (id) => this.segmenter.labelImage(id),
       predict: (id) => this.predictOne(id, this.seq.get(id) ?? 0),
       emit: (e) => this.emit(e),
       onProgress: opts.onProgress,
@@ -441,7 +434,7 @@ export class LabelService {
   }
 
   private previewParts(): PreviewParts {
-    return { store: this.store, size: this.size, modelKey: () => this.modelKey(), raster: (r) => this.rasterS(r) };
+    return { store: this.store, size: this.size, modelKey: () => this.modelKey(), raster: (r) => this.segmenter.raster(r) };
   }
 
   // ---- suggest next ----
@@ -450,16 +443,16 @@ export class LabelService {
   suggestNext(n = 5): Suggestion[] {
     const key = this.modelKey();
     const supports = this.supportIds().flatMap((id) => {
-      const m = this.meanFeature.get(this.data.images[id].hash);
+      const m = this.segmenter.meanFeature.get(this.data.images[id].hash);
       return m ? [{ id, mean: m }] : [];
     });
     const candidates = this.ids().flatMap((id) => {
       const r = this.data.images[id];
-      const m = this.meanFeature.get(r.hash);
+      const m = this.segmenter.meanFeature.get(r.hash);
       if (r.status !== 'predicted' || !r.prediction || r.prediction.model !== key || !m) return [];
       return [{ id, confidence: r.prediction.confidence, mean: m }];
     });
-    return rankSuggestions(candidates, supports, [...this.meanFeature.values()], n);
+    return rankSuggestions(candidates, supports, [...this.segmenter.meanFeature.values()], n);
   }
 
   // ---- export ----
@@ -469,7 +462,7 @@ export class LabelService {
     const items: ExportItem[] = [];
     const skipped: ExportSource['skipped'] = [];
     const key = this.modelKey();
-    const canPredict = this.supportIds().some((id) => hasEvidence(this.rasterS(this.data.images[id])));
+    const canPredict = this.supportIds().some((id) => hasEvidence(this.segmenter.raster(this.data.images[id])));
     for (const id of this.ids()) {
       const r = this.data.images[id];
       if (r.status === 'broken') {
@@ -482,7 +475,7 @@ export class LabelService {
       else if (include === 'accepted') {
         skipped.push({ id, status: r.status, reason: 'not accepted' });
         continue;
-      } else if (canPredict || hasEvidence(this.rasterS(r))) kind = 'prediction';
+      } else if (canPredict || hasEvidence(this.segmenter.raster(r))) kind = 'prediction';
       else {
         skipped.push({ id, status: r.status, reason: 'no annotation anywhere to predict from' });
         continue;
@@ -525,9 +518,7 @@ export class LabelService {
       this.flush();
       this.store.collectGarbage();
     } finally {
-      const fitted = this.fittedCache?.model;
-      this.fittedCache = undefined;
-      await fitted?.then((m) => m?.dispose()).catch(() => undefined);
+      await this.segmenter.dispose();
       if (this.ownsModel) this.model.dispose();
       this.lock?.release();
     }
@@ -602,52 +593,10 @@ export class LabelService {
     }
   }
 
-  private rgb(id: string): Promise<RawImage> {
-    const r = this.data.images[id];
-    const k = `${r.hash}`;
-    const hit = this.rgbMemo.get(k);
-    if (hit) return hit;
-    const S = this.size;
-    const p = readPhotoAt(this.file(id), S, S);
-    p.catch(() => this.rgbMemo.delete(k));
-    this.rgbMemo.set(k, p);
-    return p;
-  }
-
-  private async labelImage(id: string): Promise<LabelImage> {
-    const r = this.data.images[id];
-    const rgb = await this.rgb(id);
-    const features = await this.features.get(r.hash, async () => rgb);
-    if (!this.meanFeature.has(r.hash)) this.meanFeature.set(r.hash, meanOf(features[features.length - 1]));
-    return { id, rgb, features };
-  }
-
-  /** The annotation raster at S×S (memoised per shapes array). When the shapes extend the ones last
-   *  rasterised for this image (a stroke added), only the new shapes are painted. */
-  private rasterS(r: ImageRecord): Uint8Array {
-    const S = this.size;
-    const W = r.width ?? S, H = r.height ?? S;
-    const k = `${W}x${H}@${S}`;
-    const hit = this.rasterMemo.get(r.shapes);
-    if (hit && hit.key === k) return hit.raster;
-    const grid = { width: S, height: S };
-    const last = this.lastRaster.peek(r.hash);
-    let raster: Uint8Array;
-    if (last && last.key === k && last.shapes.length <= r.shapes.length && last.shapes.every((s, i) => sameShape(s, r.shapes[i]))) {
-      raster = last.raster.slice();
-      paintShapes(raster, r.shapes.slice(last.shapes.length), W, H, grid);
-    } else {
-      raster = rasterizeShapes(r.shapes, W, H, grid);
-    }
-    this.rasterMemo.set(r.shapes, { key: k, raster });
-    this.lastRaster.set(r.hash, { key: k, shapes: r.shapes, raster });
-    return raster;
-  }
-
   /** 'drawn' when the annotation leaves no cell of the working grid unlabeled (checked at S×S: a
    *  full-resolution check would rasterise a 24 MP canvas after every stroke), else predicted/unlabeled. */
   private statusAfterEdit(r: ImageRecord): ImageStatus {
-    if (r.shapes.length && !this.rasterS(r).includes(UNLABELED)) return 'drawn';
+    if (r.shapes.length && !this.segmenter.raster(r).includes(UNLABELED)) return 'drawn';
     return r.prediction ? 'predicted' : 'unlabeled';
   }
 
@@ -662,21 +611,14 @@ export class LabelService {
     let mx = 0;
     for (const r of Object.values(this.data.images)) {
       if (!r.shapes.length || r.width === undefined) continue;
-      for (const v of this.rasterS(r)) if (v <= MAX_CLASSES && v > mx) mx = v;
+      for (const v of this.segmenter.raster(r)) if (v <= MAX_CLASSES && v > mx) mx = v;
     }
     return mx;
   }
 
-  private hashShapes(shapes: Shape[]): string {
-    let h = this.shapesHash.get(shapes);
-    if (!h) this.shapesHash.set(shapes, (h = sha(JSON.stringify(shapes))));
-    return h;
-  }
-
-  /** Which model the supports make now (see the header). */
+  /** Which model the supports make now (segmenter.ts). */
   modelKey(): string {
-    const sup = this.supportIds().map((id) => `${id}:${this.data.images[id].hash}:${this.hashShapes(this.data.images[id].shapes)}`);
-    return sha(JSON.stringify([this.model.info.encoderKey, this.model.predictor.id, this.model.predictor.describe(), this.K(), sup]));
+    return this.segmenter.modelKey();
   }
 
   private lastKey?: string;
@@ -689,70 +631,15 @@ export class LabelService {
     this.emit({ type: 'generation', generation: this.generation, modelKey: k });
   }
 
-  /** The fitted model of the current supports; undefined when no support marks a pixel. */
-  private fitted(): Promise<FittedModel | undefined> {
-    const key = this.modelKey();
-    if (this.fittedCache?.key === key) return this.fittedCache.model;
-    const old = this.fittedCache?.model;
-    const model = (async () => {
-      const supports: LabelSupport[] = [];
-      for (const id of this.supportIds()) {
-        const r = this.data.images[id];
-        await this.probe(id);
-        if (r.status === 'broken') continue;
-        const labels = this.rasterS(r);
-        if (!hasEvidence(labels)) continue;
-        supports.push({ image: await this.labelImage(id), labels });
-      }
-      return supports.length ? this.model.predictor.fit(supports, this.K()) : undefined;
-    })();
-    model.catch(() => {
-      if (this.fittedCache?.model === model) this.fittedCache = undefined;
-    });
-    this.fittedCache = { key, model };
-    // disposed on the next macrotask: a prediction that already awaited the old model uses it
-    // synchronously right after its await, so it runs first
-    old?.then((m) => setImmediate(() => m?.dispose())).catch(() => undefined);
-    return model;
+  /** One image's current prediction (segmenter.ts), recorded by recordPrediction. */
+  private predictOne(id: string, mySeq: number): Promise<PredictResult | undefined> {
+    return this.segmenter.predict(id, mySeq);
   }
 
-  private async predictOne(id: string, mySeq: number): Promise<PredictResult | undefined> {
-    const r = this.rec(id);
-    await this.probe(id);
-    if (r.status === 'broken') throw new DataError(this.file(id), r.reason ?? 'broken');
-    if (this.K() === 0) throw new UsageError('no classes defined: name at least one class');
-    const key = this.modelKey();
-    const memo = this.predMemo.peek(id);
-    const shapesKey = `${key}:${this.hashShapes(r.shapes)}`;
-    let pred: Prediction;
-    if (memo && memo.key === shapesKey) {
-      pred = memo.pred;
-    } else {
-      let img: LabelImage;
-      try {
-        img = await this.labelImage(id);
-      } catch (e) {
-        this.noteFailure(id, e);
-      }
-      const own = this.rasterS(r);
-      let fitted = await this.fitted();
-      if ((this.seq.get(id) ?? 0) !== mySeq || this.closed) return undefined; // a newer annotation of this image won
-      let temporary: FittedModel | undefined;
-      if (!fitted) {
-        if (!hasEvidence(own)) return undefined; // nothing annotated anywhere
-        fitted = temporary = this.model.predictor.fit([{ image: img, labels: own }], this.K());
-      }
-      try {
-        pred = fitted.predict(img, r.support || temporary ? undefined : own);
-      } finally {
-        temporary?.dispose();
-      }
-      this.predMemo.set(id, { key: shapesKey, pred });
-    }
-    const own = this.rasterS(r);
-    const labels = new Uint8Array(pred.labels.length);
-    for (let i = 0; i < labels.length; i++) labels[i] = own[i] !== UNLABELED ? own[i] : pred.labels[i];
-    if (!(memo && memo.key === shapesKey) || r.prediction?.model !== key) {
+  /** A prediction made by the segmenter: a new one is stored (its PNG written with the next save) and
+   *  announced; what the caller gets back. */
+  private recordPrediction(id: string, r: ImageRecord, key: string, pred: Prediction, labels: Uint8Array, fresh: boolean): PredictResult {
+    if (fresh || r.prediction?.model !== key) {
       // the PNG is written with the next save (flushMasks): encoding it here would cost every stroke
       this.store.putPending(id, labels, pred.size);
       r.prediction = { mask: PENDING, size: pred.size, confidence: pred.confidence, model: key, at: new Date().toISOString() };
@@ -763,14 +650,6 @@ export class LabelService {
     this.emit({ type: 'prediction', id, generation: this.generation, confidence: pred.confidence, status: r.status });
     return { id, generation: this.generation, size: pred.size, labels, confidence: pred.confidence, status: r.status };
   }
-}
-
-function meanOf(f: { shape: [number, number, number]; data: Float32Array }): Float32Array {
-  const [h, w, c] = f.shape;
-  const m = new Float32Array(c);
-  for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) m[k] += f.data[i * c + k];
-  for (let k = 0; k < c; k++) m[k] /= h * w;
-  return m;
 }
 
 /** Class names or definitions → definitions; a name keeps the colour it had in `current`, else the palette's. */

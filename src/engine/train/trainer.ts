@@ -18,147 +18,38 @@
 //    class; each query's labels come from the pseudo masks of the episode classes it is labelled with
 //    (pseudoLabels.ts). Both are made from the image as the network sees it (resized, flipped).
 //    Validation is weakly supervised as well.
+// The configuration lives in config.ts, what a step is fed (episode, images, targets, features) in
+// stepInputs.ts; this file is the loop: steps, checkpoints, divergence, validation, resume.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { DatasetKind, ListName, SegDataset } from '../data/dataset';
-import { EpisodeSampler, type Episode } from '../data/episodes';
-import { baseClasses, type SplitConvention } from '../data/splits';
+import type { SegDataset } from '../data/dataset';
+import { baseClasses } from '../data/splits';
 import { DataError, TrainingDivergedError, UsageError } from '../errors';
 import { isStorageError } from '../storageError';
 import { evaluate, type EvalSettings } from '../eval/evaluate';
-import { FeatureCache, featureKey, fileContentHash, type FeatureEntry } from '../features/featureCache';
-import { denseAnnotation, type SupportAnnotation } from '../fewshot/annotations';
-import { pseudoEpisodeLabels } from '../fewshot/weak/pseudoLabels';
-import { createPseudoMaskSource, pseudoImageKey, WEAK_DEFAULTS, type PseudoMaskSource, type WeakConfig } from '../fewshot/weak/pseudoSource';
-import { toEpisodeLabels } from '../fewshot/panet';
-import { createMethod, isMethodId, METHODS, storedMethodConfig, type MethodId } from '../fewshot/registry';
-import type { TrainableMethod, TrainEpisode } from '../fewshot/trainable';
+import { FeatureCache } from '../features/featureCache';
+import { createPseudoMaskSource, WEAK_DEFAULTS, type PseudoMaskSource } from '../fewshot/weak/pseudoSource';
+import { createMethod, METHODS, storedMethodConfig } from '../fewshot/registry';
+import type { TrainableMethod } from '../fewshot/trainable';
 import { ensureGradients } from '../gradients';
-import { resizeMaskNearest, resizeRgb } from '../image/resize';
-import { createBackbone, type Backbone, type BackboneId } from '../nets/backbone';
+import { createBackbone, type Backbone } from '../nets/backbone';
 import { BACKBONE_PREFIX } from '../nets/weights';
-import { Rng } from '../prng';
-import type { IndexMask } from '../types';
 import {
   HEAD_PREFIX, OPTIM_PREFIX, readTrainMeta, restoreVariables, tensorNames, TRAIN_CHECKPOINT_VERSION, writeTrainCheckpoint,
   type DataFingerprint, type TrainCheckpointMeta,
 } from './checkpoint';
+import { TRAIN_DEFAULTS, type TrainConfig } from './config';
 import { DivergenceGuard } from './divergence';
 import { MetricsLog, type TrainRow, type ValRow } from './log';
 import { checkpointPath, CONFIG_FILE, isRunDir, LATEST_FILE, latestCheckpoint, listCheckpoints, LOCK_FILE, METRICS_FILE, readJson, removeTempFiles, writeJson, writeLatest } from './runDir';
 import { acquireLock, type FileLock } from '../lock';
 import { lrAt } from './schedule';
 import { SgdMomentum } from './optimizer';
-import { LruMap } from '../features/lruMap';
+import { StepInputs } from './stepInputs';
 
-export interface TrainConfig {
-  method: MethodId;
-  /** The method's own settings (PANet: { par: λ }); completed by the method's defaults at start. */
-  methodConfig: Record<string, unknown>;
-  dataset: DatasetKind;
-  split: SplitConvention;
-  fold: number;
-  ways: number;
-  shots: number;
-  queriesPerClass: number;
-  /** Training list (VOC: trainaug when present, else train; COCO: train). */
-  list: ListName;
-  minPixels: number;
-  steps: number;
-  /** Seed of the episode stream, the flips and the method's per-step randomness. */
-  seed: number;
-  size: number;
-  lr: number;
-  /** Steps at which the rate is multiplied by lrGamma (PANet: 10000, 20000). */
-  lrSteps: number[];
-  lrGamma: number;
-  momentum: number;
-  weightDecay: number;
-  flip: boolean;
-  /** Train only the method's own parameters on cached features. Default: what the method's paper does. */
-  freezeBackbone: boolean;
-  backbone: BackboneId;
-  /** Backbone weights file (torchvision/timm/PANet VGG-16, or a ProtoLab checkpoint's backbone). */
-  weights?: string;
-  /** A ProtoLab training checkpoint to start from (backbone + head when the method matches). */
-  init?: string;
-  /** Seed of random initialisation (backbone without weights; the method's own parameters). */
-  initSeed: number;
-  /** 'image-labels': weak supervision from pseudo masks (see the header); 'masks': dense masks. */
-  supervision: 'masks' | 'image-labels';
-  /** The pseudo-mask pipeline (supervision 'image-labels'). */
-  weak?: WeakConfig;
-  /**
-   * Stop when a loss exceeds this many times its level (divergence.ts); a non-finite loss always stops.
-   * 0 = only non-finite losses stop. Runs from before this setting existed get the default on resume.
-   */
-  divergeFactor: number;
-  /** 0 = only at the end (and on cancel). */
-  checkpointEvery: number;
-  /** 0 = no periodic validation. */
-  valEvery: number;
-  valEpisodes: number;
-  valList: ListName;
-  valSeed: number;
-}
-
-/** PANet's published settings; everything else a caller must say (fold, ways, shots, …). */
-export const TRAIN_DEFAULTS = {
-  method: 'panet',
-  methodConfig: {},
-  split: 'panet',
-  queriesPerClass: 1,
-  minPixels: 1,
-  steps: 30000,
-  seed: 1234,
-  size: 417,
-  lr: 1e-3,
-  lrSteps: [10000, 20000],
-  lrGamma: 0.1,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  flip: true,
-  backbone: 'vgg16',
-  initSeed: 1,
-  supervision: 'masks',
-  divergeFactor: 10,
-  checkpointEvery: 1000,
-  valEvery: 1000,
-  valEpisodes: 100,
-  valList: 'val',
-  valSeed: 1234,
-} as const satisfies Partial<TrainConfig>;
-
-export type TrainConfigInput = Partial<TrainConfig> & Pick<TrainConfig, 'dataset' | 'fold' | 'ways' | 'shots'>;
-
-/** Fill defaults; the list defaults to trainaug where the dataset has it (VOC), else train. */
-export function resolveTrainConfig(input: TrainConfigInput, ds: SegDataset): TrainConfig {
-  const lists = ds.lists();
-  const list: ListName = input.list ?? (lists.includes('trainaug') ? 'trainaug' : 'train');
-  const method = input.method ?? TRAIN_DEFAULTS.method;
-  const cfg: TrainConfig = {
-    ...TRAIN_DEFAULTS,
-    lrSteps: [...TRAIN_DEFAULTS.lrSteps],
-    methodConfig: {},
-    // each method's paper says whether the backbone trains (the pixel-level meta-learner: frozen)
-    freezeBackbone: isMethodId(method) ? METHODS[method].frozenBackbone : false,
-    ...stripUndefined(input),
-    list,
-  } as TrainConfig;
-  if (!lists.includes(cfg.list)) throw new UsageError(`the dataset has no '${cfg.list}' list (it has ${lists.join(', ')})`);
-  if (!(cfg.steps >= 1)) throw new UsageError('--steps must be at least 1');
-  if (!(cfg.lr > 0)) throw new UsageError('--lr must be > 0');
-  if (!(cfg.divergeFactor >= 0)) throw new UsageError('--diverge-factor must be ≥ 0 (0: stop only on a non-finite loss)');
-  if (cfg.weights && cfg.init) throw new UsageError('give --init CKPT or --weights FILE, not both');
-  if (cfg.supervision === 'image-labels') cfg.weak = { ...WEAK_DEFAULTS, ...(cfg.weak ?? {}) };
-  else if (cfg.weak) throw new UsageError('weak-supervision settings given, but supervision is by masks');
-  return cfg;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
+export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from './config';
+export { flipImage } from './stepInputs';
 
 export interface StepRecord extends TrainRow {}
 export interface ValRecord extends ValRow {}
@@ -189,25 +80,13 @@ export interface TrainOutcome {
   checkpoint?: string;
 }
 
-interface StepImage {
-  id: string;
-  flip: boolean;
-  /** size×size×3, 0..255, flipped when `flip` */
-  px: Float32Array;
-  mask: IndexMask;
-}
-
-/** Bytes of resized training images (and masks) kept in memory between steps. */
-const IMAGE_BYTES = 512 * 1024 * 1024;
-
 export class Trainer {
   private stepsDone = 0;
   private lastCheckpointStep = -1;
-  private readonly sampler: EpisodeSampler;
+  private readonly inputs: StepInputs;
   private readonly optimizer: SgdMomentum;
   /** Trained parameters by checkpoint key ('backbone.x' / 'head.x'). */
   private readonly trained: Record<string, tf.Variable>;
-  private readonly images = new LruMap<string, { px: Float32Array; mask: IndexMask }>({ maxBytes: IMAGE_BYTES });
   private readonly features: FeatureCache;
   private readonly metrics?: MetricsLog;
   private readonly guard: DivergenceGuard;
@@ -227,25 +106,12 @@ export class Trainer {
     /** The pseudo-mask source this trainer made itself, and so frees. */
     private readonly ownPseudo?: { dispose(): void },
   ) {
-    this.sampler = new EpisodeSampler(
-      {
-        fold: config.fold, classes: data.classes, ways: config.ways, shots: config.shots, queriesPerClass: config.queriesPerClass,
-        seed: config.seed, list: config.list, minPixels: config.minPixels,
-      },
-      index,
-      ds.indexProblems?.(config.list),
-    );
-    // What the reader left out, and classes too rare for a way, are said once (they never silently shrink the task).
-    for (const p of ds.indexProblems?.(config.list) ?? []) opts.log?.(`input problem, left out: ${p.file}: ${p.problem}`);
-    if (this.sampler.leftOut.length) {
-      opts.log?.(`class(es) with too few ${config.list} images for ${config.shots}-shot episodes, never drawn: ` +
-        this.sampler.leftOut.map((c) => `${c.cls} ${ds.classNames[c.cls] ?? ''} (${c.images} of ${c.needed})`).join(', '));
-    }
+    this.features = new FeatureCache(opts.featureBytes ?? 1024 ** 3);
+    this.inputs = new StepInputs(ds, config, backbone, data.classes, index, this.features, opts.log);
     this.trained = {};
     if (!config.freezeBackbone) for (const [n, v] of Object.entries(backbone.params ?? {})) this.trained[BACKBONE_PREFIX + n] = v;
     for (const [n, v] of Object.entries(method.params)) this.trained[HEAD_PREFIX + n] = v;
     this.optimizer = new SgdMomentum(this.trained, { momentum: config.momentum, weightDecay: config.weightDecay });
-    this.features = new FeatureCache(opts.featureBytes ?? 1024 ** 3);
     if (opts.runDir) this.metrics = new MetricsLog(path.join(opts.runDir, METRICS_FILE));
     this.guard = new DivergenceGuard(config.divergeFactor ?? TRAIN_DEFAULTS.divergeFactor);
   }
@@ -394,65 +260,15 @@ export class Trainer {
   // -------------------------------------------------------------------------------------------
   // one step
 
-  /** The images of step s's episode at the input size, flipped per the step's RNG. */
-  private async stepInputs(s: number): Promise<{ ep: Episode; images: StepImage[]; rng: Rng }> {
-    const ep = this.sampler.episode(0, s);
-    const rng = new Rng(this.config.seed).fork(`train-step:${s}`);
-    const flipRng = rng.fork('flip');
-    const ids = [...ep.supports.flat(), ...ep.queries];
-    const flips = ids.map(() => this.config.flip && flipRng.next() < 0.5);
-    const images = await Promise.all(ids.map(async (id, i) => {
-      const im = await this.resized(id);
-      return flips[i] ? { id, flip: true, ...flipImage(im.px, im.mask, this.config.size) } : { id, flip: false, ...im };
-    }));
-    return { ep, images, rng: rng.fork('method') };
-  }
-
-  private async resized(id: string): Promise<{ px: Float32Array; mask: IndexMask }> {
-    const hit = this.images.get(id);
-    if (hit) return hit;
-    const n = this.config.size;
-    const [img, mask] = await Promise.all([this.ds.loadImage(id), this.ds.loadMask(id)]);
-    const entry = { px: await resizeRgb(img, n, n), mask: resizeMaskNearest(mask, n, n) };
-    this.images.set(id, entry, entry.px.byteLength + entry.mask.data.byteLength);
-    return entry;
-  }
-
-  /** Frozen-backbone features of one (possibly flipped) image, through the feature cache. */
-  private async frozenFeatures(im: StepImage): Promise<FeatureEntry> {
-    const key = featureKey({
-      imageHash: await fileContentHash(this.ds.imagePath(im.id)).catch(() => `id:${im.id}`),
-      size: this.config.size,
-      backbone: this.backbone.id,
-      weightsHash: this.backbone.weightsHash,
-      variant: im.flip ? 'hflip' : '',
-    });
-    return this.features.get(key, async () => {
-      const out = tf.tidy(() => this.backbone.features(tf.tensor4d(im.px, [1, this.config.size, this.config.size, 3])));
-      try {
-        return { shape: [out.shape[1], out.shape[2], out.shape[3]], data: (await out.data()) as Float32Array };
-      } finally {
-        out.dispose();
-      }
-    });
-  }
-
   /** One SGD update on episode `step`. Leaves no tensor behind. */
   async trainStep(): Promise<StepRecord> {
     const s = this.stepsDone;
     const t0 = performance.now();
-    const { ep, images, rng } = await this.stepInputs(s).catch((e: unknown) => {
+    const step = await this.inputs.episode(s).catch((e: unknown) => {
       throw e instanceof DataError && !isStorageError(e) ? new SkippedStep(s + 1, e) : e;
     });
-    const n = this.config.size;
-    const classes = ep.classes;
-    const nSupport = ep.supports.flat().length;
-    const { annotations, labels } = this.pseudo
-      ? await this.weakTargets(ep, images, this.pseudo)
-      : {
-        annotations: ep.supports.map((way, j) => way.map((_, k) => denseAnnotation(images[this.supportIndex(ep, j, k)].mask, classes[j], classes))),
-        labels: ep.queries.map((_, q) => toEpisodeLabels(images[nSupport + q].mask, classes)),
-      };
+    const { ep, images } = step;
+    const targets = await this.inputs.targets(ep, images, this.pseudo);
     const lr = lrAt(s, { lr: this.config.lr, milestones: this.config.lrSteps, gamma: this.config.lrGamma });
 
     const constants: tf.Tensor[] = [];
@@ -462,22 +278,14 @@ export class Trainer {
     try {
       let frozen: tf.Tensor4D[] | undefined;
       if (this.config.freezeBackbone) {
-        const entries = await Promise.all(images.map((im) => this.frozenFeatures(im)));
-        frozen = entries.map((e) => tf.tensor4d(e.data, [1, ...e.shape]));
+        frozen = await this.inputs.frozen(images);
         constants.push(...frozen);
       }
       const vars = Object.values(this.trained);
       ({ value, grads } = tf.variableGrads(() => {
         // End to end: all images of the episode through the backbone as one batch, inside the tape.
-        const feats = frozen ?? this.encode(images);
-        const episode: TrainEpisode = {
-          classes,
-          support: ep.supports.map((way, j) => way.map((_, k) => ({ feat: feats[this.supportIndex(ep, j, k)], annotation: annotations[j][k] }))),
-          query: labels.map((l, q) => ({ feat: feats[nSupport + q], labels: l })),
-          outSize: [n, n],
-          rng,
-        };
-        const out = this.method.loss(episode);
+        const feats = frozen ?? this.inputs.encode(images);
+        const out = this.method.loss(this.inputs.trainEpisode(step, feats, targets));
         for (const [k, v] of Object.entries(out.parts)) kept[k] = tf.keep(v);
         return out.total;
       }, vars));
@@ -531,49 +339,6 @@ export class Trainer {
       });
     }
     return new TrainingDivergedError(step, loss, `${reason} (episode ${episode})`, lastGood);
-  }
-
-  /**
-   * Weak supervision: support annotations and query labels from pseudo masks of the images as the network
-   * sees them. The image-level labels of a query are the episode classes present in it (its label set).
-   */
-  private async weakTargets(ep: Episode, images: StepImage[], src: PseudoMaskSource): Promise<{ annotations: SupportAnnotation[][]; labels: Uint8Array[] }> {
-    const n = this.config.size;
-    const pm = (im: StepImage, cls: number) => src.mask(
-      pseudoImageKey(this.ds.imagePath(im.id), n, im.flip),
-      async () => ({ width: n, height: n, data: Uint8Array.from(im.px) }),
-      this.ds.classNames[cls],
-    );
-    const annotations: SupportAnnotation[][] = [];
-    for (let j = 0; j < ep.supports.length; j++) {
-      const way: SupportAnnotation[] = [];
-      for (let k = 0; k < ep.supports[j].length; k++) way.push((await pm(images[this.supportIndex(ep, j, k)], ep.classes[j])).annotation);
-      annotations.push(way);
-    }
-    const nSupport = ep.supports.flat().length, threshold = src.describe().threshold;
-    const labels: Uint8Array[] = [];
-    for (let q = 0; q < ep.queries.length; q++) {
-      const im = images[nSupport + q];
-      const present = new Set(im.mask.data);
-      const masks = await Promise.all(ep.classes.map((c) => (present.has(c) ? pm(im, c) : Promise.resolve(null))));
-      labels.push(pseudoEpisodeLabels(masks, n * n, threshold));
-    }
-    return { annotations, labels };
-  }
-
-  private supportIndex(ep: Episode, way: number, shot: number): number {
-    let i = 0;
-    for (let j = 0; j < way; j++) i += ep.supports[j].length;
-    return i + shot;
-  }
-
-  /** Backbone features of every image, [1, h, w, C] each, differentiable in the backbone's parameters. */
-  private encode(images: StepImage[]): tf.Tensor4D[] {
-    const n = this.config.size;
-    const px = new Float32Array(images.length * n * n * 3);
-    images.forEach((im, i) => px.set(im.px, i * n * n * 3));
-    const f = this.backbone.features(tf.tensor4d(px, [images.length, n, n, 3]));
-    return images.map((_, i) => tf.slice(f, [i, 0, 0, 0], [1, -1, -1, -1]));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -674,7 +439,7 @@ export class Trainer {
     this.method.dispose();
     this.backbone.dispose();
     this.features.clear();
-    this.images.clear();
+    this.inputs.clear();
     this.ownPseudo?.dispose();
   }
 }
@@ -701,22 +466,4 @@ async function globalNorm(grads: tf.Tensor[]): Promise<number> {
   } finally {
     t.dispose();
   }
-}
-
-/** Mirror an image (HWC) and its mask left–right. */
-export function flipImage(px: Float32Array, mask: IndexMask, size: number): { px: Float32Array; mask: IndexMask } {
-  const out = new Float32Array(px.length);
-  const m = new Uint8Array(mask.data.length);
-  const w = mask.width, h = mask.height;
-  if (w !== size || h !== size) throw new Error(`flipImage: mask is ${w}×${h}, expected ${size}×${size}`);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const src = y * w + x, dst = y * w + (w - 1 - x);
-      m[dst] = mask.data[src];
-      out[3 * dst] = px[3 * src];
-      out[3 * dst + 1] = px[3 * src + 1];
-      out[3 * dst + 2] = px[3 * src + 2];
-    }
-  }
-  return { px: out, mask: { width: w, height: h, data: m } };
 }
