@@ -11,7 +11,7 @@
 //      ProtoLab drew; episodes/s by wall clock, image decoding included, model loading excluded on
 //      both sides. Pixel agreement of the two predictions over all those episodes.
 //   5. The last line is one JSON object (speedup, speedup_5shot, encoder_ratio, agreement, settings,
-//      machine). README "Performance" is made from it.
+//      machine). docs/benchmarks.md quotes it.
 // Flags: --size 224 --threads 2 --episodes 300 --episodes-5shot 100 --runs 5 --data DIR (a VOC root;
 // default: the built-in sample, written once under --work) --work DIR (default test-output/bench-compare)
 // --engines onnx,tfjs (encoder timings) --eval-engine onnx|tfjs --onnx-workers N --skip-install
@@ -279,7 +279,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-/** The README table, made from the result (so the README quotes the script, not a hand copy). */
+/** The benchmarks table, made from the result (so docs/benchmarks.md quotes the script, not a hand copy). */
 function markdown(r: {
   speedup: number; speedup_5shot: number; agreement: number; encoder_ms: Record<string, { min: number; median: number }>;
   encoder_ratio: Record<string, number>; end_to_end: EndToEnd[]; machine: { cpu: string; cores: number; load_average_start: number; load_average_end: number };
