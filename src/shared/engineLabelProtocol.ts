@@ -241,7 +241,7 @@ export function checkLabelRequest(r: Obj): void {
       ids(r, 'images', LABEL_LIMITS.ids);
       break;
     case 'labelAcceptAbove':
-      need(typeof r.threshold === 'number' && r.threshold >= 0 && r.threshold <= 1, 'threshold must be a number in [0, 1]');
+      v.unit(r, 'threshold');
       bool(r, 'dryRun');
       break;
     case 'labelSetSupport':

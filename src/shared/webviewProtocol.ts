@@ -266,7 +266,7 @@ function checkTraining(o: unknown): void {
   need((p.lr as number) > 0 && (p.lr as number) <= 100, 'lr must be in (0, 100]');
   num(p, 'par');
   need((p.par as number) >= 0 && (p.par as number) <= 1e6, 'par must be in [0, 1e6]');
-  need(typeof p.freezeBackbone === 'boolean', 'freezeBackbone must be a boolean');
+  kit.bool(p, 'freezeBackbone');
   optStr(p, 'init');
   if (p.supervision !== undefined) oneOf(p, 'supervision', SUPERVISIONS);
 }
