@@ -89,7 +89,7 @@ export function readSettings(): Settings {
     ways: clampInt(c.get('defaults.ways'), 1, 1, 20),
     shots: clampInt(c.get('defaults.shots'), 1, 1, 100),
     seed: clampInt(c.get('defaults.seed'), 1234, 0, 2 ** 31 - 1),
-    backbone: c.get('defaults.backbone') === 'vgg16' ? 'vgg16' : 'mobilenetv2',
+    backbone: ((b) => (b === 'vgg16' || b === 'nanodet' || b === 'centernet' ? b : 'mobilenetv2'))(c.get('defaults.backbone')),
     weights: weights ? resolvePath(weights) : undefined,
     split: c.get('defaults.split') === 'fwb' ? 'fwb' : 'panet',
     annotation: ((a) => (a === 'scribble' || a === 'box' || a === 'pseudo' ? a : 'dense'))(c.get('defaults.annotation')),

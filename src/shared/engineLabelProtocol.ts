@@ -197,7 +197,7 @@ export function checkLabelRequest(r: Obj): void {
         need(isObj(r.spec), 'spec must be an object');
         const s = r.spec as Obj;
         optStr(s, 'method', LABEL_LIMITS.name);
-        need(s.backbone === undefined || LABEL_BACKBONES.includes(s.backbone as LabelBackbone), 'spec.backbone must be vgg16|mobilenetv2');
+        need(s.backbone === undefined || LABEL_BACKBONES.includes(s.backbone as LabelBackbone), `spec.backbone must be ${LABEL_BACKBONES.join('|')}`);
         optStr(s, 'weights');
         optStr(s, 'checkpoint');
         optInt(s, 'size', 32, 2048);

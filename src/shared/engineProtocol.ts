@@ -22,7 +22,9 @@ export type SplitConvention = 'panet' | 'fwb';
 export const ANNOTATION_KINDS: readonly AnnotationKind[] = ['dense', 'scribble', 'box', 'pseudo'];
 /** 'pseudo': weak supervision — supports known by their image-level label only, annotated by pseudo masks. */
 export type AnnotationKind = 'dense' | 'scribble' | 'box' | 'pseudo';
-export type BackboneId = 'vgg16' | 'mobilenetv2';
+/** nanodet, centernet: COCO-trained detector backbones, frozen (centernet: installed by the user). */
+export type BackboneId = 'vgg16' | 'mobilenetv2' | 'nanodet' | 'centernet';
+export const BACKBONE_IDS: readonly BackboneId[] = ['vgg16', 'mobilenetv2', 'nanodet', 'centernet'];
 
 /** Where a dataset is and how to read it (the CLI's --data/--dataset/--images/--crowd). */
 export interface DatasetRef {
@@ -211,7 +213,7 @@ function checkEpisodeSet(o: unknown): void {
 function checkModel(o: unknown): void {
   need(isObj(o), 'model must be an object');
   const m = o as Obj;
-  need(m.backbone === undefined || m.backbone === 'vgg16' || m.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
+  need(m.backbone === undefined || BACKBONE_IDS.includes(m.backbone as BackboneId), `backbone must be ${BACKBONE_IDS.join('|')}`);
   optStr(m, 'weights');
   optStr(m, 'checkpoint');
   int(m, 'size', 16, 4096);
@@ -270,7 +272,7 @@ export function validateRequest(x: unknown): Request {
       optNum(p, 'lr', Number.MIN_VALUE);
       optBool(p, 'freezeBackbone');
       for (const k of ['init', 'weights', 'out', 'resume']) optStr(p, k);
-      need(p.backbone === undefined || p.backbone === 'vgg16' || p.backbone === 'mobilenetv2', 'backbone must be vgg16|mobilenetv2');
+      need(p.backbone === undefined || BACKBONE_IDS.includes(p.backbone as BackboneId), `backbone must be ${BACKBONE_IDS.join('|')}`);
       if (p.size !== undefined) int(p, 'size', 32, 4096);
       if (p.checkpointEvery !== undefined) int(p, 'checkpointEvery');
       if (p.valEvery !== undefined) int(p, 'valEvery');

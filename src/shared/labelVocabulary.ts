@@ -34,8 +34,10 @@ export const LABEL_STATUSES: readonly LabelStatus[] = ['unlabeled', 'predicted',
 export type LabelMode = 'draw' | 'tags';
 export const LABEL_MODES: readonly LabelMode[] = ['draw', 'tags'];
 
-export type LabelBackbone = 'vgg16' | 'mobilenetv2';
-export const LABEL_BACKBONES: readonly LabelBackbone[] = ['vgg16', 'mobilenetv2'];
+/** Backbones a labeling model may use, the default first. nanodet and centernet are COCO-trained detector
+ *  backbones (centernet: installed by the user, never bundled). */
+export type LabelBackbone = 'mobilenetv2' | 'vgg16' | 'nanodet' | 'centernet';
+export const LABEL_BACKBONES: readonly LabelBackbone[] = ['mobilenetv2', 'vgg16', 'nanodet', 'centernet'];
 
 export type ExportFormat = 'voc' | 'coco';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['voc', 'coco'];

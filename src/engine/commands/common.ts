@@ -7,7 +7,7 @@ import { WEAK_DEFAULTS, type WeakConfig } from '../fewshot/weak/pseudoSource';
 import type { SegDataset } from '../data/dataset';
 import { openDataset } from '../data/open';
 import { selectBackend, type BackendChoice } from '../backend';
-import { createBackbone, type Backbone, type CreateBackboneOptions } from '../nets/backbone';
+import { BACKBONE_IDS, createBackbone, type Backbone, type BackboneId, type CreateBackboneOptions } from '../nets/backbone';
 import { createEncoder, INFERENCE_CHOICES, type Encoder } from '../features/frozenEncoder';
 import { engineCacheDir } from '../data/cachedir';
 import { DEFAULT_MAX_PIXELS, parsePixelCount, setMaxImagePixels } from '../image/limits';
@@ -74,15 +74,15 @@ export async function backendFromFlags(v: Values): Promise<BackendChoice> {
   });
 }
 
-export function backboneOptionsFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2'): CreateBackboneOptions {
+export function backboneOptionsFromFlags(v: Values, dflt: BackboneId): CreateBackboneOptions {
   return {
-    id: oneOf(v, 'backbone', ['vgg16', 'mobilenetv2'] as const, dflt),
+    id: oneOf(v, 'backbone', BACKBONE_IDS, dflt),
     weights: v.weights === undefined ? undefined : path.resolve(v.weights as string),
     seed: int(v, 'init-seed', 1),
   };
 }
 
-export function backboneFromFlags(v: Values, dflt: 'vgg16' | 'mobilenetv2'): Promise<Backbone> {
+export function backboneFromFlags(v: Values, dflt: BackboneId): Promise<Backbone> {
   return createBackbone(backboneOptionsFromFlags(v, dflt));
 }
 

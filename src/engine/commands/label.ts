@@ -11,6 +11,7 @@ import { createPseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { readIndexPng } from '../image/png';
 import { exportLabels, type ExportFormat } from '../label/export';
 import { defaultLabelWorkers, LABEL_METHODS, labelMethod } from '../label/methods';
+import { LABEL_BACKBONES } from '../../shared/labelVocabulary';
 import { UNLABELED } from '../label/predictor';
 import { applyPseudoMask } from '../label/pseudo';
 import { LabelService } from '../label/service';
@@ -20,7 +21,7 @@ import { IGNORE, type IndexMask } from '../types';
 import { applyLimitFlags, backendFromFlags, limitHelp, limitOptions, weakConfigFromFlags, weakOptions } from './common';
 
 export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [--support …] | --tags FILE) --out DIR
-    [--format voc,coco] [--classes NAME,…] [--method ${LABEL_METHODS.map((m) => m.id).join('|')}] [--backbone mobilenetv2|vgg16]
+    [--format voc,coco] [--classes NAME,…] [--method ${LABEL_METHODS.map((m) => m.id).join('|')}] [--backbone ${LABEL_BACKBONES.join('|')}]
     [--weights FILE] [--size 417] [--coco-mode instance|class] [--link-images] [--val-fraction 0.2]
     [--state DIR] [--cache-dir DIR] [--force] [--backend tensorflow|webgpu|wasm|cpu] [--workers N]
   Segments every image below DIR from the annotated ones and exports OUT as a VOC folder (JPEGImages/,
@@ -39,6 +40,10 @@ export const labelHelp = `protolab label --images DIR (--support IMG=MASK.png [-
   --state DIR keeps the labeling state there (to continue in the workbench); default: a temporary one.
   Features are cached in --cache-dir (default DIR/.protolab/label/features): a second run is fast.
   --workers N: encoder threads on wasm/cpu (default: cores, ≤ 4).
+  --backbone: nanodet and centernet are COCO-trained detector backbones (frozen, quality method, strides
+    from the method's levels). nanodet ships with ProtoLab (Apache-2.0); centernet's weights have no clear
+    licence and are never bundled: npm install @vladmandic/human@3.3.6 in a folder and set
+    PROTOLAB_CENTERNET_DIR to it.
   A file that cannot be read is listed as broken and skipped; the rest goes on.
 ${limitHelp}`;
 
@@ -89,7 +94,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
   const valFraction = num(v, 'val-fraction', 0.2);
   if (!(valFraction >= 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be in [0, 1) (got ${valFraction})`);
   const cocoMode = oneOf(v, 'coco-mode', ['instance', 'class'] as const, 'instance');
-  const backbone = oneOf(v, 'backbone', ['mobilenetv2', 'vgg16'] as const, 'mobilenetv2');
+  const backbone = oneOf(v, 'backbone', LABEL_BACKBONES, 'mobilenetv2');
   let names = typeof v.classes === 'string' ? v.classes.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
 
   // What the annotations say, before any model is loaded (errors first, cheaply).

@@ -4,6 +4,7 @@ import { int, oneOf, type Options } from '../cli/args';
 import { UsageError } from '../errors';
 import { QUALITY_DEFAULTS, type QualityConfig } from '../label/quality/config';
 import { parseLevels } from '../label/quality/mobileNetLabelEncoder';
+import { isGraphBackboneId } from '../nets/graphModels';
 
 export const qualityOptions: Options = {
   predictor: { type: 'string' },
@@ -19,7 +20,7 @@ const QUALITY_FLAGS = ['levels', 'refine', 'classifier', 'prototypes', 'self-sup
 export function qualityHelp(dflt: 'panet' | 'quality'): string {
   return `  --predictor panet|quality (default ${dflt}): panet = PANet's mean prototypes at the backbone's stride,
     logits upsampled; quality = the labeling predictor (src/engine/label/qualityPredictor.ts), tuned by:
-    --levels 16,32 (mobilenetv2 feature strides among 4, 8, 16, 32; default ${QUALITY_DEFAULTS.levels.join(',')})
+    --levels 16,32 (mobilenetv2, nanodet, centernet feature strides among 4, 8, 16, 32; default ${QUALITY_DEFAULTS.levels.join(',')})
     --refine crf|guided|none (default ${QUALITY_DEFAULTS.refine}: bilateral-grid dense CRF; guided = guided filter)
     --classifier auto|prototype|ridge (default ${QUALITY_DEFAULTS.classifier}) --prototypes BG[,FG] (k-means prototypes per class, default ${QUALITY_DEFAULTS.prototypes.join(',')})
     --self-support ROUNDS (default ${QUALITY_DEFAULTS.selfSupport.rounds}: re-fit once on the query's confident pixels)`;
@@ -39,10 +40,10 @@ export function qualityConfigFromFlags(v: Values, dflt: 'panet' | 'quality', bac
     return undefined;
   }
   let levels = QUALITY_DEFAULTS.levels;
-  if (backbone === 'mobilenetv2') {
+  if (backbone === 'mobilenetv2' || isGraphBackboneId(backbone)) {
     if (typeof v.levels === 'string') levels = parseLevels(v.levels);
   } else {
-    if (v.levels !== undefined) throw new UsageError(`--levels applies to the mobilenetv2 backbone; ${backbone} has one feature level (stride ${backboneStride})`);
+    if (v.levels !== undefined) throw new UsageError(`--levels applies to the mobilenetv2, nanodet and centernet backbones; ${backbone} has one feature level (stride ${backboneStride})`);
     levels = [backboneStride];
   }
   let prototypes = QUALITY_DEFAULTS.prototypes;

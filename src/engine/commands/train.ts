@@ -6,6 +6,7 @@ import { onInterrupt } from '../cli/interrupt';
 import { fmtSecs, progressBar } from '../cli/progress';
 import { UsageError } from '../errors';
 import { METHOD_IDS } from '../fewshot/registry';
+import { BACKBONE_IDS } from '../nets/backbone';
 import { CONFIG_FILE, defaultRunDir, readJson, resolveCheckpoint } from '../train/runDir';
 import { resolveTrainConfig, Trainer, type TrainConfig, type TrainConfigInput } from '../train/trainer';
 import { backendFromFlags, datasetOptions, limitHelp, episodeOptions, modelOptions, openDatasetFromFlags, weakConfigFromFlags, weakHelp, weakOptions } from './common';
@@ -13,7 +14,7 @@ import { backendFromFlags, datasetOptions, limitHelp, episodeOptions, modelOptio
 export const trainHelp = `protolab train --data DIR --dataset voc|coco --fold F --ways N --shots K --steps S
     [--method panet|metasegnet|pixelmeta] [--par 1] [--freeze-backbone|--train-backbone] [--init CKPT|--weights FILE]
     [--out RUNDIR] [--resume RUNDIR] [--lr 1e-3] [--lr-steps 10000,20000] [--lr-gamma 0.1]
-    [--momentum 0.9] [--weight-decay 5e-4] [--no-flip] [--size 417] [--backbone vgg16|mobilenetv2]
+    [--momentum 0.9] [--weight-decay 5e-4] [--no-flip] [--size 417] [--backbone ${BACKBONE_IDS.join('|')}]
     [--split panet|fwb] [--list trainaug|train] [--seed 1234] [--init-seed 1] [--checkpoint-every 1000]
     [--diverge-factor 10]
     [--val-every 1000] [--val-episodes 100] [--backend tensorflow|webgpu|wasm|cpu] [--cache-mb 1024]
@@ -105,7 +106,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       weightDecay: num(v, 'weight-decay', 5e-4),
       flip: v['no-flip'] !== true,
       freezeBackbone: freezeFlag(v),
-      backbone: oneOf(v, 'backbone', ['vgg16', 'mobilenetv2'] as const, 'vgg16'),
+      backbone: oneOf(v, 'backbone', BACKBONE_IDS, 'vgg16'),
       weights: v.weights === undefined ? undefined : path.resolve(String(v.weights)),
       init: v.init === undefined ? undefined : resolveCheckpoint(String(v.init)),
       initSeed: int(v, 'init-seed', 1),

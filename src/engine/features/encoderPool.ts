@@ -29,10 +29,11 @@ export class EncoderPool {
     }
   }
 
-  /** n tfjs workers, each with its own backend instance and copy of the backbone; `taps` (mobilenetv2):
-   *  the layers each encode returns, packed into one entry (levels.ts packLevels). */
-  static create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu', taps?: string[]): Promise<EncoderPool> {
-    return EncoderPool.start(n, 'encoderWorker.js', { backbone, backend, ...(taps ? { taps } : {}) } satisfies EncoderWorkerData);
+  /** n tfjs workers, each with its own backend instance and copy of the backbone; `taps` (mobilenetv2)
+   *  or `levels` (graph backbones: output strides): what each encode returns, packed into one entry
+   *  (levels.ts packLevels). */
+  static create(n: number, backbone: CreateBackboneOptions, backend: 'wasm' | 'cpu', taps?: string[], levels?: number[]): Promise<EncoderPool> {
+    return EncoderPool.start(n, 'encoderWorker.js', { backbone, backend, ...(taps ? { taps } : {}), ...(levels ? { levels } : {}) } satisfies EncoderWorkerData);
   }
 
   /** n onnxruntime workers, each with a session on the same model file. */

@@ -13,6 +13,8 @@ import { backboneEncoder, pooledBackboneEncoder } from './tfjsLabelEncoder';
 import type { LabelEncoder, Predictor } from './predictor';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
 import { MobileNetLabelEncoder } from './quality/mobileNetLabelEncoder';
+import { GraphLabelEncoder } from './quality/graphLabelEncoder';
+import { isGraphBackboneId } from '../nets/graphModels';
 import { variantByName } from './quality/variants';
 import { QualityPredictor } from './qualityPredictor';
 
@@ -133,6 +135,14 @@ const quality: LabelMethod = {
       concurrency = pool?.size ?? 1;
       weightsHash = enc.weightsHash;
       weightsSource = 'nsfwjs MobileNetV2 (embedded)';
+    } else if (isGraphBackboneId(spec.backbone)) {
+      // a detector backbone run as a graph model, tapped at config.levels (strides), pooled likewise
+      const enc = await GraphLabelEncoder.create(spec.backbone, spec.size, config.levels);
+      const on = poolBackend(spec);
+      const pool = on ? await enc.startPool(spec.workers!, on).catch((e) => (enc.dispose(), Promise.reject(e))) : undefined;
+      encoder = pool ? enc.pooled(pool) : enc;
+      concurrency = pool?.size ?? 1;
+      ({ weightsHash, weightsSource } = enc);
     } else {
       // one level, the backbone's own stride (VGG-16: 8), encoded as the baseline encodes it
       const one = await backboneLabelEncoder(spec);

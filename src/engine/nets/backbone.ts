@@ -1,6 +1,8 @@
-// Backbone registry: one interface over PANet's VGG-16 (paper backbone; random init or user weights)
-// and nsfwjs's MobileNetV2 (the out-of-the-box labeling backbone). Every result records id,
-// weightsHash and weightsSource so numbers can be traced to the exact weights.
+// Backbone registry: one interface over PANet's VGG-16 (paper backbone; random init or user weights),
+// nsfwjs's MobileNetV2 (the out-of-the-box labeling backbone) and the COCO-trained detector backbones
+// run as graph models (graphModels.ts: NanoDet, bundled; CenterNet, user-installed), which are frozen:
+// inference only. Every result records id, weightsHash and weightsSource so numbers can be traced to
+// the exact weights.
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors';
@@ -9,8 +11,13 @@ import { Vgg16, vgg16OutSize, type Vgg16Arrays } from './vgg16';
 import { mobilenetOnnx, MOBILENET_GRAPH_VERSION } from './onnx/mobilenetGraph';
 import { vgg16Onnx, VGG16_GRAPH_VERSION } from './onnx/vgg16Graph';
 import { loadVgg16Arrays, weightsHashOfBytes, weightsHashOfFile } from './weights';
+import { sameSide } from './graphBackbone';
+import { isGraphBackboneId, loadGraphBackbone } from './graphModels';
 
-export type BackboneId = 'vgg16' | 'mobilenetv2';
+import { BACKBONE_IDS, type BackboneId } from '../../shared/engineProtocol';
+
+// the ids are the protocol's (host and engine name backbones the same way)
+export { BACKBONE_IDS, type BackboneId };
 
 export interface Backbone {
   id: BackboneId;
@@ -18,6 +25,9 @@ export interface Backbone {
   weightsHash: string;
   /** Human-readable origin: 'random-init(seed=…)', an absolute file path, or the nsfwjs package. */
   weightsSource: string;
+  /** The data set the weights were trained on, when known (e.g. 'COCO'): an evaluation on that data
+   *  set's classes is not a few-shot result. */
+  trainedOn?: string;
   /** Output stride: feature side ≈ input side / stride (exact: outSize). */
   stride: number;
   channels: number;
@@ -41,6 +51,8 @@ export interface CreateBackboneOptions {
   seed?: number;
   /** Override where nsfwjs is installed (mobilenetv2). */
   nsfwjsDir?: string;
+  /** Where the user installed CenterNet (centernet; default PROTOLAB_CENTERNET_DIR, then node_modules). */
+  centernetDir?: string;
 }
 
 export async function createBackbone(opts: CreateBackboneOptions): Promise<Backbone> {
@@ -90,7 +102,23 @@ export async function createBackbone(opts: CreateBackboneOptions): Promise<Backb
       dispose: () => net.dispose(),
     };
   }
-  throw new UsageError(`unknown backbone '${String(opts.id)}' (choose vgg16 or mobilenetv2)`);
+  if (isGraphBackboneId(opts.id)) {
+    if (opts.weights) throw new UsageError(`the ${opts.id} backbone has its own weights; --weights applies to vgg16 only`);
+    // frozen: no params, no ONNX form (inference runs it on tfjs); features = the stride-16 tap
+    const { net, source, trainedOn } = await loadGraphBackbone(opts.id, [16], { centernetDir: opts.centernetDir });
+    return {
+      id: opts.id,
+      weightsHash: net.weightsHash,
+      weightsSource: source,
+      trainedOn,
+      stride: 16,
+      channels: net.channels[0],
+      outSize: (n) => sameSide(n, 16),
+      features: (x) => net.featuresAll(x)[0],
+      dispose: () => net.dispose(),
+    };
+  }
+  throw new UsageError(`unknown backbone '${String(opts.id)}' (choose ${BACKBONE_IDS.join(', ')})`);
 }
 
 function paramArrays(params: Record<string, tf.Variable>): Vgg16Arrays {

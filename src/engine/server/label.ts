@@ -18,6 +18,7 @@ import { applyPseudoMask, clearPseudoMask } from '../label/pseudo';
 import { LabelService, type LabelEvent, type PredictResult } from '../label/service';
 import type { ClassDef } from '../label/state';
 import type { EngineEvent, LabelChange, LabelModelChoice, LabelOpenInfo, LabelPredictionPayload, LabelRequest, LabelResultOf } from '../../shared/engineProtocol';
+import { LABEL_BACKBONES } from '../../shared/labelVocabulary';
 import { readTrainMeta } from '../train/checkpoint';
 import { resolveCheckpoint } from '../train/runDir';
 import { LruMap } from '../features/lruMap';
@@ -72,7 +73,7 @@ export function resolveModelChoice(c: LabelModelChoice | undefined): Partial<Lab
       if (!(e instanceof DataError)) throw e;
       backbone = undefined; // not a ProtoLab checkpoint: plain VGG-16 weights
     }
-    if (backbone !== undefined && backbone !== 'vgg16' && backbone !== 'mobilenetv2') throw new DataError(file, `checkpoint backbone ${backbone} cannot label`);
+    if (backbone !== undefined && !(LABEL_BACKBONES as readonly string[]).includes(backbone)) throw new DataError(file, `checkpoint backbone ${backbone} cannot label`);
     out.backbone = (backbone ?? 'vgg16') as LabelModelSpec['backbone'];
     // a MobileNetV2 checkpoint trained only its head: the labeling encoder is the same nsfwjs backbone
     out.weights = out.backbone === 'vgg16' ? file : undefined;
@@ -264,7 +265,7 @@ export class LabelSessions {
       model: { method: info.method, backbone: info.backbone, weightsHash: info.weightsHash, weightsSource: info.weightsSource, size: info.size },
       generation: e.svc.generation,
       methods: LABEL_METHODS.map((m) => ({ id: m.id, summary: m.summary })),
-      backbones: ['mobilenetv2', 'vgg16'],
+      backbones: [...LABEL_BACKBONES],
       reused,
     };
   }

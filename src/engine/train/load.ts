@@ -4,14 +4,14 @@
 import { DataError } from '../errors';
 import { createMethod, storedMethodConfig } from '../fewshot/registry';
 import type { TrainableMethod } from '../fewshot/trainable';
-import { createBackbone, type Backbone, type BackboneId, type CreateBackboneOptions } from '../nets/backbone';
+import { BACKBONE_IDS, createBackbone, type Backbone, type BackboneId, type CreateBackboneOptions } from '../nets/backbone';
 import { HEAD_PREFIX, readTrainMeta, restoreVariables, type TrainCheckpointMeta } from './checkpoint';
 import { resolveCheckpoint } from './runDir';
 
 /** Backbone options that rebuild a checkpoint's backbone (also for encoder worker pools). */
 export function checkpointBackboneOptions(file: string, meta: TrainCheckpointMeta): CreateBackboneOptions {
-  if (meta.backbone !== 'vgg16' && meta.backbone !== 'mobilenetv2') {
-    throw new DataError(file, `checkpoint of backbone '${meta.backbone}', which this ProtoLab does not know (vgg16, mobilenetv2)`);
+  if (!(BACKBONE_IDS as readonly string[]).includes(meta.backbone)) {
+    throw new DataError(file, `checkpoint of backbone '${meta.backbone}', which this ProtoLab does not know (${BACKBONE_IDS.join(', ')})`);
   }
   const id = meta.backbone as BackboneId;
   return { id, weights: id === 'vgg16' ? file : undefined };

@@ -62,7 +62,12 @@ export interface LabelControllerOptions {
 }
 
 const LABELS: Record<string, string> = { baseline: 'PANet prototypes (baseline)' };
-const BACKBONES: LabelChoice[] = [{ id: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs)' }, { id: 'vgg16', label: 'VGG-16' }];
+const BACKBONES: LabelChoice[] = [
+  { id: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs)' },
+  { id: 'vgg16', label: 'VGG-16' },
+  { id: 'nanodet', label: 'NanoDet (COCO-trained, bundled)' },
+  { id: 'centernet', label: 'CenterNet (COCO-trained, install it yourself)' },
+];
 
 type Msg<T extends LabelWebviewMessage['type']> = Extract<LabelWebviewMessage, { type: T }>;
 
