@@ -2,8 +2,8 @@
 // ms per image in process at each set of feature levels (min of --repeat after a warm-up), images/s
 // through an EncoderPool of --workers worker threads, and two checks of the graph executor: that it runs
 // only what the requested taps need (a stride-16 forward against the whole detector at the converted
-// input size) and that repeated forwards leave no tensor behind. --profile adds the kernels that take
-// the most time in NanoDet's stride-16 forward (tf.profile).
+// input size) and that repeated forwards leave no tensor behind. --profile adds, for each model's
+// stride-16 forward, the kernels that take the most time (tf.profile) and the convolutions' multiply-adds.
 //
 //   node out/scripts/time-backbones.js [--backend wasm] [--size 417] [--repeat 5] [--workers 2]
 //     [--pool-images 16] [--profile]
@@ -99,25 +99,33 @@ async function main(): Promise<void> {
     net.dispose();
   }
 
-  if (values.profile && available.has('nanodet')) {
-    const { net } = await loadGraphBackbone('nanodet', [16]);
-    tf.dispose(net.featuresAll(x)); // warm-up
-    const info = await tf.profile(() => net.featuresAll(x));
-    const byKernel = new Map<string, { ms: number; n: number }>();
-    for (const k of info.kernels) {
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      const e = byKernel.get(k.name) ?? { ms: 0, n: 0 };
-      e.ms += ms;
-      e.n++;
-      byKernel.set(k.name, e);
+  if (values.profile) {
+    for (const id of ['nanodet', 'centernet'] as GraphBackboneId[]) {
+      if (!available.has(id)) continue;
+      const { net } = await loadGraphBackbone(id, [16]);
+      tf.dispose(net.featuresAll(x)); // warm-up
+      const info = await tf.profile(() => net.featuresAll(x));
+      const byKernel = new Map<string, { ms: number; n: number }>();
+      let macs = 0;
+      for (const k of info.kernels) {
+        if (k.name.endsWith('__op')) continue; // an op's wrapper around its kernel: counted once, as the kernel
+        const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        const e = byKernel.get(k.name) ?? { ms: 0, n: 0 };
+        e.ms += ms;
+        e.n++;
+        byKernel.set(k.name, e);
+        // multiply-adds of the convolutions: filter [kh, kw, cin, cout | multiplier] × output cells
+        const f = k.inputShapes[1], o = k.outputShapes[0];
+        if (/Conv2D|Conv2d|DepthwiseConv/.test(k.name) && f?.length === 4 && o?.length === 4) macs += f[0] * f[1] * f[2] * f[3] * o[1] * o[2];
+      }
+      const total = [...byKernel.values()].reduce((t, e) => t + e.ms, 0);
+      console.log(`${id} stride 16, tf.profile: ${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels, convolutions ${(macs / 1e9).toFixed(2)} G multiply-adds`);
+      for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) {
+        console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(1).padStart(7)} ms  ${String(e.n).padStart(4)} calls  ${((100 * e.ms) / total).toFixed(0).padStart(3)} %`);
+      }
+      tf.dispose(info.result as tf.Tensor[]);
+      net.dispose();
     }
-    const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-    console.log(`nanodet stride 16, tf.profile: ${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels`);
-    for (const [name, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) {
-      console.log(`  ${name.padEnd(22)} ${e.ms.toFixed(1).padStart(7)} ms  ${String(e.n).padStart(4)} calls  ${((100 * e.ms) / total).toFixed(0)} %`);
-    }
-    tf.dispose(info.result as tf.Tensor[]);
-    net.dispose();
   }
   x.dispose();
 

@@ -7,12 +7,16 @@
 //    onnxruntime-node/bin/napi-v6/<other os>/<other arch>;
 //  - sharp and its platform package for the target are there, with a libvips library;
 //  - the tfjs wasm backend's .wasm files are there (dist/engine and the package itself) and are wasm;
-//  - onnxruntime-node's binding for the target is there when `ort` is expected.
+//  - onnxruntime-node's binding for the target is there when `ort` is expected;
+//  - the model files ProtoLab bundles (models/ of the clone: NanoDet with its licence) are there, byte for
+//    byte (sha256), and nothing else under models/; the opt-in CenterNet (never redistributed: its licence
+//    is unclear) and its package @vladmandic/human are nowhere in the package.
 // No unzip tool needed: the zip's central directory is read here and each entry's first bytes inflated
 // with node's zlib. Usage: node scripts/lib/vsixCheck.cjs FILE.vsix TARGET [--no-ort] [--json]
 // (onnxruntime's binary is required when the installed onnxruntime-node has one for the target)
 // (exit 1 and one line per problem when something is wrong).
 'use strict';
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
@@ -160,6 +164,17 @@ function checkFiles(files, target, opts = {}) {
       else if (!f.info || f.info.format !== 'wasm') problems.push(`${dir}/${w} is not WebAssembly`);
     }
   }
+  if (opts.models) {
+    for (const [p, sha] of Object.entries(opts.models)) {
+      const f = files.find((x) => x.path === p);
+      if (!f) problems.push(`bundled model file ${p} is missing`);
+      else if (f.sha256 !== sha) problems.push(`${p}: sha256 ${f.sha256} is not the clone's ${sha}`);
+    }
+    for (const f of files) if (f.path.startsWith('models/') && !(f.path in opts.models)) problems.push(`${f.path}: not a bundled model file (models/ carries exactly the clone's models/)`);
+  }
+  for (const f of files) {
+    if (/(^|\/)centernet\.(json|bin)$/.test(f.path) || f.path.startsWith(`${nm}/@vladmandic/`)) problems.push(`${f.path}: CenterNet / @vladmandic is opt-in and must never be bundled`);
+  }
   const wantOrt = opts.ort ?? !!t.ort;
   if (wantOrt && t.ort && !have.has(`${nm}/onnxruntime-node/bin/napi-v6/${t.ort}/onnxruntime_binding.node`)) {
     problems.push(`onnxruntime-node's binding for ${t.ort} is missing`);
@@ -180,20 +195,21 @@ function checkVsix(file, target, opts = {}) {
       const p = e.name.slice('extension/'.length);
       let info = bf.detect(readHead(fd, e, HEAD));
       if (info && info.truncated && info.need <= e.size) info = bf.detect(readHead(fd, e, info.need));
-      files.push({ path: p, info, size: e.size });
+      const sha256 = p.startsWith('models/') ? crypto.createHash('sha256').update(readEntry(fd, e)).digest('hex') : undefined;
+      files.push({ path: p, info, size: e.size, ...(sha256 ? { sha256 } : {}) });
       if (t && p === `node_modules/@img/sharp-${t.sharp}/package.json`) sharpVersion = JSON.parse(readEntry(fd, e).toString('utf8')).version;
     }
   } finally {
     fs.closeSync(fd);
   }
-  const { problems, binaries } = checkFiles(files, target, opts);
+  const { problems, binaries } = checkFiles(files, target, { models: bundledModels(), ...opts });
   if (opts.sharpVersion && sharpVersion && sharpVersion !== opts.sharpVersion) {
     problems.push(`@img/sharp-${t.sharp} is ${sharpVersion}, package-lock.json says ${opts.sharpVersion}`);
   }
   return { target, files: files.length, binaries, problems, sharpVersion };
 }
 
-module.exports = { listZip, readHead, readEntry, extractAll, checkFiles, checkVsix, ortShipsFor, WASM };
+module.exports = { listZip, readHead, readEntry, extractAll, checkFiles, checkVsix, ortShipsFor, bundledModels, WASM };
 
 if (require.main === module) {
   const args = process.argv.slice(2);
@@ -202,6 +218,20 @@ if (require.main === module) {
     console.error('usage: node scripts/lib/vsixCheck.cjs FILE.vsix TARGET [--no-ort] [--json]');
     process.exitCode = 2;
   } else main(pos, args);
+}
+
+/** The clone's models/ folder: { 'models/<dir>/<file>': sha256 } (what the package must carry, exactly). */
+function bundledModels(root = path.resolve(__dirname, '../..')) {
+  const out = {};
+  const walk = (rel) => {
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(r);
+      else out[r] = crypto.createHash('sha256').update(fs.readFileSync(path.join(root, r))).digest('hex');
+    }
+  };
+  if (fs.existsSync(path.join(root, 'models'))) walk('models');
+  return out;
 }
 
 /** Whether onnxruntime-node, as installed in the clone, ships a binary for `target` (1.30.0 has none for

@@ -29,7 +29,8 @@ const vc = require(path.join(ROOT, 'scripts/lib/vsixCheck.cjs')) as {
   readHead(fd: number, e: ZipEntry, n: number): Buffer;
   readEntry(fd: number, e: ZipEntry): Buffer;
   extractAll(file: string, dir: string): number;
-  checkFiles(files: { path: string; info: Info | null }[], target: string, opts?: { ort?: boolean }): { problems: string[]; binaries: { path: string; what: string }[] };
+  checkFiles(files: { path: string; info: Info | null; sha256?: string }[], target: string, opts?: { ort?: boolean; models?: Record<string, string> }): { problems: string[]; binaries: { path: string; what: string }[] };
+  bundledModels(root?: string): Record<string, string>;
 };
 
 /** `len` zero bytes with `parts` written at their offsets: [offset, bytes]. */
@@ -197,6 +198,23 @@ describe('vsixCheck: the per-target rules on made-up file lists', () => {
     assert.ok(r.problems.some((p) => /dist\/engine\/tfjs-backend-wasm-simd.wasm is missing/.test(p)));
     assert.ok(r.problems.some((p) => /binding for linux\/x64 is missing/.test(p)));
     assert.ok(!vc.checkFiles(l, 'linux-x64', { ort: false }).problems.some((p) => /binding/.test(p)));
+  });
+
+  it("bundled models: exactly the clone's models/ (NanoDet + licence), byte for byte; CenterNet / @vladmandic never", () => {
+    const models = vc.bundledModels();
+    const nanodetBin = fs.readFileSync(path.join(ROOT, 'models/nanodet/nanodet.bin'));
+    assert.strictEqual(models['models/nanodet/nanodet.bin'], crypto.createHash('sha256').update(nanodetBin).digest('hex'));
+    assert.deepStrictEqual(Object.keys(models).sort(), ['models/nanodet/LICENSE', 'models/nanodet/NOTICE', 'models/nanodet/nanodet.bin', 'models/nanodet/nanodet.json']);
+    const withModels = [...linux(), ...Object.entries(models).map(([p, sha256]) => ({ ...text(p), sha256 }))];
+    assert.deepStrictEqual(vc.checkFiles(withModels, 'linux-x64', { models }).problems, []);
+    const bad = withModels.filter((f) => f.path !== 'models/nanodet/LICENSE').map((f) => (f.path.endsWith('nanodet.json') ? { ...f, sha256: '00' } : f));
+    bad.push({ ...text('models/other/x.bin'), sha256: '11' }, text('node_modules/@vladmandic/human/models/centernet.bin'), text('dist/centernet.json'));
+    const r = vc.checkFiles(bad, 'linux-x64', { models }).problems;
+    assert.ok(r.some((p) => /models\/nanodet\/LICENSE is missing/.test(p)), r.join('\n'));
+    assert.ok(r.some((p) => /nanodet\.json: sha256 00 is not the clone's/.test(p)));
+    assert.ok(r.some((p) => /models\/other\/x\.bin: not a bundled model file/.test(p)));
+    assert.ok(r.some((p) => /@vladmandic\/human\/models\/centernet\.bin: CenterNet/.test(p)));
+    assert.ok(r.some((p) => /dist\/centernet\.json: CenterNet/.test(p)));
   });
 
   it('win32-x64: libvips sits inside @img/sharp-win32-x64; darwin-x64 needs no onnxruntime folder when none ships', () => {
