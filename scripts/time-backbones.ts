@@ -4,6 +4,7 @@
 // only what the requested taps need (a stride-16 forward against the whole detector at the converted
 // input size) and that repeated forwards leave no tensor behind. --profile adds, for each model's
 // stride-16 forward, the kernels that take the most time (tf.profile) and the convolutions' multiply-adds.
+// The shipped MobileNetV2 (strides 16 + 32) is timed beside them as the baseline.
 //
 //   node out/scripts/time-backbones.js [--backend wasm] [--size 417] [--repeat 5] [--workers 2]
 //     [--pool-images 16] [--profile]
@@ -14,6 +15,7 @@ import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { EncoderPool } from '../src/engine/features/encoderPool';
 import type { GraphBackboneId } from '../src/engine/nets/graphBackbone';
 import { loadGraphBackbone } from '../src/engine/nets/graphModels';
+import { MOBILENET_TAPS, MobileNetV2Features } from '../src/engine/nets/mobilenetv2';
 
 const { values } = parseArgs({
   options: {
@@ -85,6 +87,14 @@ async function main(): Promise<void> {
     const shapes = tf.tidy(() => net.featuresAll(x).map((o) => o.shape.slice(1).join('×')));
     console.log(`${c.id} strides ${c.levels.join('+')}: ${ms.toFixed(1)} ms/image in process (min of ${repeat}); levels ${shapes.join(', ')}; tensors after 3 more forwards ${tf.memory().numTensors - before >= 0 ? '+' : ''}${tf.memory().numTensors - before}`);
     net.dispose();
+  }
+
+  // Baseline on the same machine at the same moment: the shipped MobileNetV2 (layers model), strides 16 + 32.
+  {
+    const mnv2 = await MobileNetV2Features.load(undefined, [MOBILENET_TAPS[16].layer, MOBILENET_TAPS[32].layer]);
+    const ms = await minMs(repeat, async () => { const o = mnv2.featuresAll(x); await Promise.all(o.map((t) => t.data())); tf.dispose(o); });
+    console.log(`mobilenetv2 (nsfwjs, baseline) strides 16+32: ${ms.toFixed(1)} ms/image in process (min of ${repeat})`);
+    mnv2.dispose();
   }
 
   // Pruning: the stride-16 tap alone against the whole detector, at the input size each was converted for.
