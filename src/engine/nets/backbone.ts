@@ -18,6 +18,9 @@ export interface Backbone {
   weightsHash: string;
   /** Human-readable origin: 'random-init(seed=…)', an absolute file path, or the nsfwjs package. */
   weightsSource: string;
+  /** What the weights were trained on when it is not ImageNet classification (e.g. 'COCO detection'):
+   *  evaluations on PASCAL-5i / COCO-20i then carry a warning (eval/protocolWarning.ts). */
+  trainedOn?: string;
   /** Output stride: feature side ≈ input side / stride (exact: outSize). */
   stride: number;
   channels: number;
