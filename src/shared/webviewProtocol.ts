@@ -88,7 +88,9 @@ export interface ReportData {
     episodes?: number; runs?: number; seed?: number; size?: number; list?: string; annotation?: string;
   } & Record<string, unknown>;
   data?: { root?: string; fingerprint?: string; foldClasses: Array<{ cls: number; name: string }> };
-  backbone?: { id?: string; weightsHash?: string; weightsSource?: string };
+  backbone?: { id?: string; weightsHash?: string; weightsSource?: string; trainedOn?: string };
+  /** Set by the engine when the numbers cannot stand beside the papers' (a COCO-trained backbone). */
+  protocolWarning?: string;
   backend?: string;
   miou: number;
   fbiou: number;

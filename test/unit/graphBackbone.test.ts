@@ -39,7 +39,7 @@ describe('graph-model backbones (NanoDet bundled, CenterNet opt-in)', function (
   it('NanoDet from models/nanodet: strides 8, 16, 32 at 417² are ceil(417/s) cells of 128, 256, 512 channels, NHWC', async () => {
     const before = tf.memory().numTensors;
     const { net, trainedOn, source } = await loadGraphBackbone('nanodet', [8, 16, 32]);
-    assert.strictEqual(trainedOn, 'COCO');
+    assert.strictEqual(trainedOn, 'COCO detection');
     assert.match(source, /Apache-2\.0/);
     const x = tf.tensor4d(Float32Array.from(photo(417, 31).data), [1, 417, 417, 3]);
     const outs = net.featuresAll(x);
@@ -143,7 +143,7 @@ describe('graph-model backbones (NanoDet bundled, CenterNet opt-in)', function (
     assert.ok(viaModules.endsWith(path.join('@vladmandic', 'human', 'models')), viaModules);
     assert.strictEqual(findCenternetDir(ROOT), viaModules); // the folder where npm install ran
     const { net, trainedOn } = await loadGraphBackbone('centernet', [16, 32], { centernetDir: ROOT });
-    assert.strictEqual(trainedOn, 'COCO');
+    assert.strictEqual(trainedOn, 'COCO detection');
     const x = tf.tensor4d(Float32Array.from(photo(417, 13).data), [1, 417, 417, 3]);
     const outs = net.featuresAll(x);
     assert.deepStrictEqual(outs.map((o) => o.shape), [[1, 27, 27, 528], [1, 14, 14, 480]]);
@@ -155,7 +155,7 @@ describe('graph-model backbones (NanoDet bundled, CenterNet opt-in)', function (
   it('createBackbone(nanodet): frozen (no params, no ONNX form), COCO-trained, features = the stride-16 tap', async () => {
     const b = await createBackbone({ id: 'nanodet' });
     try {
-      assert.strictEqual(b.trainedOn, 'COCO');
+      assert.strictEqual(b.trainedOn, 'COCO detection');
       assert.strictEqual(b.params, undefined);
       assert.strictEqual(b.onnx, undefined);
       assert.strictEqual(b.stride, 16);

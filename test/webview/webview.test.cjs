@@ -409,6 +409,18 @@ describe('webview in headless chromium (mocked host)', function () {
     assert.strictEqual(await page.locator('.weak-unknown').count(), 0);
   });
 
+  it('report of an evaluation with a COCO-trained backbone shows the engine\'s not-comparable warning; a plain one shows none', async () => {
+    const { page } = await open();
+    await init(page, 'report');
+    const warning = 'not comparable to the papers: backbone nanodet was trained on COCO detection, whose classes include every novel class of PASCAL-5i and COCO-20i';
+    await deliver(page, { type: 'evalResult', label: 'nanodet.json', result: { ...fx.report(), backbone: { id: 'nanodet', weightsHash: 'abc', weightsSource: 'models/nanodet', trainedOn: 'COCO detection' }, protocolWarning: warning }, records: fx.records(20) });
+    await page.waitForSelector('.report .protocol-warning');
+    assert.match(await page.textContent('.report .protocol-warning'), /^Not comparable to the papers: backbone nanodet was trained on COCO detection/);
+    await deliver(page, { type: 'evalResult', label: 'panet-fold2.json', result: fx.report(), records: fx.records(20) });
+    await page.waitForFunction(() => document.querySelector('.report h2')?.textContent === 'panet-fold2.json');
+    assert.strictEqual(await page.locator('.report .protocol-warning').count(), 0);
+  });
+
   it('report without weak supervision shows no pseudo-mask section; compare shows pseudo-mask rows when one side has it', async () => {
     const { page, context } = await open();
     await init(page, 'report');

@@ -12,6 +12,7 @@ export function evalHeader(r: EvalResult): string {
     `${s.runs} run(s) × ${s.episodes} episodes, seeds ${s.seed}…${s.seed + s.runs - 1}, input ${s.size}², ` +
       `backbone ${r.backbone.id} [${r.backbone.weightsSource}, ${r.backbone.weightsHash}], backend ${r.backend}`,
     // older results (before the encoder was recorded) have no encoder field
+    ...(r.protocolWarning ? [`WARNING: ${r.protocolWarning}`] : []),
     ...(r.encoder ? [`encoder: ${r.encoder.engine} — ${r.encoder.detail}${r.encoder.reason.length ? ` (${r.encoder.reason.join('; ')})` : ''}`] : []),
   ].join('\n');
 }

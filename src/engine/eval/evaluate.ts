@@ -9,6 +9,7 @@
 // An evaluation is computed in two steps: runEvaluation() scores episodes into per-run sums (an EvalRun,
 // optionally only one shard's episodes, see shard.ts), resultOf() turns sums into the result. A merge of
 // shards adds their sums and goes through the same resultOf(), so it prints what one process would.
+import { protocolWarning } from './protocolWarning';
 import type { DataProblem, ListName, SegDataset } from '../data/dataset';
 import { EpisodeSampler, type Episode } from '../data/episodes';
 import { foldClasses, type SplitConvention } from '../data/splits';
@@ -102,7 +103,10 @@ export interface EvalResult {
   complete: boolean;
   settings: EvalSettings;
   data: { root: string; fingerprint: string; foldClasses: Array<{ cls: number; name: string }> };
-  backbone: { id: string; weightsHash: string; weightsSource: string };
+  /** `trainedOn`: what the backbone's weights were trained on, when that is not ImageNet classification. */
+  backbone: { id: string; weightsHash: string; weightsSource: string; trainedOn?: string };
+  /** Set when the numbers cannot stand beside the papers' (eval/protocolWarning.ts). */
+  protocolWarning?: string;
   backend: string;
   /** The engine that computed the backbone features, and why that one (tfjs backend above otherwise). */
   encoder: EncoderReport;
@@ -281,7 +285,7 @@ export async function runEvaluation(
     identity: {
       settings,
       data: { root: ds.root, fingerprint: ds.fingerprint, foldClasses: classes.map((cls) => ({ cls, name: name(cls) })) },
-      backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource },
+      backbone: { id: backbone.id, weightsHash: backbone.weightsHash, weightsSource: backbone.weightsSource, ...(backbone.trainedOn ? { trainedOn: backbone.trainedOn } : {}) },
       backend: backendName,
       ...(settings.annotation === 'pseudo' && hooks.pseudo ? { weakParts: hooks.pseudo.describe() } : {}),
       // what the data left out: the same for every shard of one evaluation
@@ -329,6 +333,7 @@ export function resultOf({ identity, encoder, tally, timing, createdAt }: EvalRu
     settings,
     data,
     backbone: identity.backbone,
+    ...withWarning(protocolWarning(settings.dataset, identity.backbone.id, identity.backbone.trainedOn)),
     backend: identity.backend,
     encoder,
     miou: summary.mIoU.mean,
@@ -410,4 +415,8 @@ function meanClassIoU(runs: FewShotRunMetric[]): Array<{ cls: number; iou: numbe
     const xs = runs.map((r) => r.classIoU()[i].iou).filter((x): x is number => x !== null);
     return { cls, iou: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null };
   });
+}
+
+function withWarning(w: string | undefined): { protocolWarning?: string } {
+  return w ? { protocolWarning: w } : {};
 }

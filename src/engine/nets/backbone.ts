@@ -25,8 +25,8 @@ export interface Backbone {
   weightsHash: string;
   /** Human-readable origin: 'random-init(seed=…)', an absolute file path, or the nsfwjs package. */
   weightsSource: string;
-  /** The data set the weights were trained on, when known (e.g. 'COCO'): an evaluation on that data
-   *  set's classes is not a few-shot result. */
+  /** What the weights were trained on when it is not ImageNet classification (e.g. 'COCO detection'):
+   *  evaluations on PASCAL-5i / COCO-20i then carry a warning (eval/protocolWarning.ts). */
   trainedOn?: string;
   /** Output stride: feature side ≈ input side / stride (exact: outSize). */
   stride: number;

@@ -38,5 +38,5 @@ export async function loadGraphBackbone(id: GraphBackboneId, strides: readonly n
   const json = readVerified(dir, e.files.json, e.what);
   const bin = readVerified(dir, e.files.bin, e.what);
   const net = await GraphBackbone.load(e.def, json, bin, strides, dir);
-  return { net, source: e.source(dir), trainedOn: 'COCO' };
+  return { net, source: e.source(dir), trainedOn: 'COCO detection' };
 }

@@ -64,6 +64,7 @@ export function renderReport(ctx: AppContext, b: ReportBundle): HTMLElement {
   const el = h('section', { class: 'report' },
     h('h2', {}, b.label, r.complete === false ? h('span', { class: 'badge warn' }, 'incomplete') : null),
     h('div', { class: 'muted' }, settingsLine(r)),
+    r.protocolWarning ? h('div', { class: 'warn protocol-warning' }, `Not comparable to the papers: ${r.protocolWarning.replace(/^not comparable to the papers: /, '')}`) : null,
     h('div', { class: 'cards' },
       h('div', { class: 'card', 'data-metric': 'miou' }, h('div', { class: 'card-label' }, 'mIoU'), h('div', { class: 'card-value' }, pm(r.summary?.mIoU, r.miou))),
       h('div', { class: 'card', 'data-metric': 'fbiou' }, h('div', { class: 'card-label' }, 'FB-IoU'), h('div', { class: 'card-value' }, pm(r.summary?.fbIoU, r.fbiou))),
