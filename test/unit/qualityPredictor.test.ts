@@ -155,8 +155,8 @@ describe('QualityPredictor', () => {
     }
   });
 
-  it('with own strokes switched off (ownWeight 0, no clamp) a marked pixel can lose', () => {
-    const model = new QualityPredictor(small({ ownWeight: 0, ownClamp: false })).fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
+  it('with own strokes switched off (ownWeight 0, no clamp, no local evidence) a marked pixel can lose', () => {
+    const model = new QualityPredictor(small({ ownWeight: 0, ownClamp: false, local: { ...QUALITY_DEFAULTS.local, weight: 0 } })).fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
     const own = new Uint8Array(S * S).fill(UNLABELED);
     own[0] = 2; // a B pixel
     assert.strictEqual(model.predict(image('q', QUERY), own).labels[0], 0);

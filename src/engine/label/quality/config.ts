@@ -4,6 +4,7 @@
 import type { ColourModelOptions } from './colourModel';
 import type { CrfOptions } from './crf';
 import type { GuidedFilterOptions } from './guidedFilter';
+import type { LocalEvidenceOptions } from './localEvidence';
 
 /**
  * prototype: mean (or k-means) prototypes, PANet's; ridge: a ridge classifier fitted on the labelled
@@ -55,6 +56,8 @@ export interface QualityConfig {
    * pairs): refined beats on-grid, 0.516 vs 0.478 (prototypes 16+32) and 0.537 vs 0.516 (ridge 8+16+32).
    */
   selfSupport: { rounds: number; fgThreshold: number; bgThreshold: number; weight: number; onGrid?: boolean };
+  /** the image's own strokes and clicks as local evidence around them (localEvidence.ts); weight 0 = off */
+  local: LocalEvidenceOptions;
 }
 
 /**
@@ -67,7 +70,7 @@ export interface QualityConfig {
 export const QUALITY_DEFAULTS: QualityConfig = {
   levels: [16, 32],
   levelWeights: [1, 0.5],
-  classifier: 'auto',
+  classifier: 'ridge',
   prototypes: [1, 1],
   alpha: 20,
   ridgeLambda: 0.01,
@@ -90,6 +93,7 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   ownWeight: 4,
   ownClamp: true,
   selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1, onGrid: false },
+  local: { weight: 15, sigma: 0.15, floor: 0.3, maxSeeds: 48 },
 };
 
 /** PANet as `protolab segment` runs it today: one mean prototype per class, stride 16, no refinement. */
