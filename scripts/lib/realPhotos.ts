@@ -22,9 +22,14 @@ const VIDEO_SUPPORT = '00000100';
 /** Traced photos that are views of one scene: each labels the others. */
 const TRACED_SEQUENCES: Record<string, string> = { motorcycle_left: 'motorcycle-stereo', motorcycle_right: 'motorcycle-stereo' };
 
+const WHAT_IT_DOES: Record<string, string> = {
+  [FETCH_COMMAND]: "it downloads Debian's labelme-examples and python3-skimage with apt-get download into ~/.cache/protolab-test, then builds the traced masks",
+  [TRUTH_COMMAND]: 'it fills the traces of scripts/photo-truth/*.json into masks; npm run bench:label does it by itself',
+};
+
 export class MissingSourceError extends Error {
-  constructor(readonly missing: string[], command: string) {
-    super(`real photos missing: ${missing.join('; ')}. Run \`${command}\` (from the repository root: it downloads Debian's labelme-examples and python3-skimage with apt-get download into ~/.cache/protolab-test and builds the traced masks)`);
+  constructor(readonly missing: string[], readonly command: string) {
+    super(`real photos missing: ${missing.join('; ')}. Run \`${command}\` from the repository root (${WHAT_IT_DOES[command] ?? ''})`);
     this.name = 'MissingSourceError';
   }
 }
