@@ -32,6 +32,9 @@ export interface AnnotatedPhoto {
 
 /** Where the sources live. Each folder can be moved by an environment variable. */
 export interface PhotoPaths {
+  /** where fetch-photos.sh keeps and extracts each .deb (PROTOLAB_LABELME_DIR, PROTOLAB_SKIMAGE_DIR) */
+  labelmeDir: string;
+  skimageDir: string;
   /** labelme-examples' `examples` folder inside the extracted .deb */
   labelmeExamples: string;
   /** scikit-image's data folder inside the extracted python3-skimage .deb */
@@ -47,6 +50,8 @@ export function photoPaths(env: NodeJS.ProcessEnv = process.env): PhotoPaths {
   const labelme = env.PROTOLAB_LABELME_DIR ?? path.join(cache, 'labelme');
   const skimage = env.PROTOLAB_SKIMAGE_DIR ?? path.join(cache, 'skimage');
   return {
+    labelmeDir: labelme,
+    skimageDir: skimage,
     labelmeExamples: path.join(labelme, 'root', 'usr', 'share', 'doc', 'labelme-examples', 'examples'),
     skimageData: path.join(skimage, 'root', 'usr', 'lib', 'python3', 'dist-packages', 'skimage', 'data'),
     truth: env.PROTOLAB_PHOTO_TRUTH_DIR ?? path.join(cache, 'photo-truth'),

@@ -71,7 +71,8 @@ export async function ensureRealPhotos(p: PhotoPaths = photoPaths(), opts: { fet
   if (missing.length && opts.fetch) {
     opts.log?.(`real photos missing (${missing.join('; ')}): running ${FETCH_COMMAND}`);
     const root = path.resolve(__dirname, '..', '..', '..');
-    const r = spawnSync('bash', [path.join(root, 'scripts', 'fetch-photos.sh'), '--no-truth'], { cwd: root, stdio: 'inherit', env: process.env });
+    const env = { ...process.env, PROTOLAB_LABELME_DIR: p.labelmeDir, PROTOLAB_SKIMAGE_DIR: p.skimageDir };
+    const r = spawnSync('bash', [path.join(root, 'scripts', 'fetch-photos.sh'), '--no-truth'], { cwd: root, stdio: 'inherit', env });
     if (r.status !== 0) opts.log?.(`${FETCH_COMMAND} failed (exit ${r.status ?? r.signal})`);
     missing = missingDownloads(p);
   }
