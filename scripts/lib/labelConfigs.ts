@@ -3,9 +3,10 @@
 // configuration runs on DEFAULT_BACKBONE; the list by default is every variant of every method
 // (label/methods.ts) on that backbone.
 import type { LabelModelSpec } from '../../src/engine/label/methods';
+import { DEFAULT_LABEL_BACKBONE } from '../../src/shared/labelVocabulary';
 
 /** The backbone a configuration without `@backbone` runs on: the labeling engine's default. */
-export const DEFAULT_BACKBONE = 'mobilenetv2';
+export const DEFAULT_BACKBONE = DEFAULT_LABEL_BACKBONE;
 
 export interface LabelConfig {
   /** as given (`quality@nanodet`), or the variant's name with the default backbone */

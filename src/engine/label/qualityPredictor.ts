@@ -110,7 +110,9 @@ export class QualityPredictor implements Predictor {
 
   /** The ridge fitter on these supports' samples (the last few are kept). */
   private fitter(list: SupportPart[], like: SampleSet): RidgeFitter {
-    const key = list.map((p) => p.uid).join(',');
+    // the supports AND the class count: an empty support list (a support predicting itself) is the
+    // same list for every K, and a fitter of another K cannot take these samples
+    const key = `${list.map((p) => p.uid).join(',')}|k1=${like.k1}`;
     const at = this.fitters.findIndex((f) => f.key === key);
     if (at >= 0) {
       const [hit] = this.fitters.splice(at, 1);
