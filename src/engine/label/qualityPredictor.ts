@@ -24,6 +24,7 @@ import { crfRefine, crfSubset } from './quality/crf';
 import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
 import { addEvidence, localEvidence } from './quality/localEvidence';
+import { neighbourColumns, neighbourVote } from './quality/neighbours';
 import { clampOwn, hasLabels } from './quality/ownStrokes';
 import { argmaxRows, upsampleSoftmax } from './quality/probabilities';
 import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
@@ -140,6 +141,7 @@ class QualityModel implements FittedModel {
   /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
   private meansMemo?: MeanPrototypes;
   private samplesMemo?: SampleSet;
+  private colsMemo?: Float32Array;
   /** each support's own ridge fit, for predicting a support image itself (made on first use) */
   private readonly supportRidge = new Map<string, LinearClassifier>();
 
@@ -160,6 +162,11 @@ class QualityModel implements FittedModel {
   private get means(): MeanPrototypes | undefined {
     if (!usesMeans(this.cfg)) return undefined;
     return (this.meansMemo ??= this.parts.map((p) => (p.means ??= MeanPrototypes.of(p.samples))).reduce((a, b) => a.add(b)));
+  }
+
+  /** The supports' nearest-neighbour vote on an image's grid. */
+  private vote(levels: Level[]): Float32Array {
+    return neighbourVote(levels, this.samples, (this.colsMemo ??= neighbourColumns(this.samples)), this.cfg.neighbours);
   }
 
   /** The supports' classifier (made on first use: a support predicted itself does not need it). */
@@ -203,8 +210,9 @@ class QualityModel implements FittedModel {
     const asSupport = !ownLabels && cfg.ownWeight > 0 ? this.parts.find((p) => p.id === image.id)?.labels : undefined;
     const ownRaster = ownLabels ?? asSupport;
     const own = ownRaster && hasLabels(ownRaster) ? ownRaster : undefined;
-    // the own strokes' local evidence, added to every logit map of this image (quality/localEvidence.ts)
-    const local = own ? localEvidence(levels, own, size, k1, cfg.local) : undefined;
+    // evidence added to every logit map of this image beside the classifier's: the supports' nearest
+    // neighbours' vote (quality/neighbours.ts) and the own strokes' local evidence (quality/localEvidence.ts)
+    const local = sumOf(cfg.neighbours.weight > 0 ? this.vote(levels) : undefined, own ? localEvidence(levels, own, size, k1, cfg.local) : undefined);
     const extra: SampleSet[] = ownLabels && own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
     if (cfg.classifier === 'auto' && ((extra.length && extra[0].n > 0) || (asSupport && own))) {
       // strokes of its own: a ridge fit on supports + strokes, no self-support (a support's strokes are
@@ -264,6 +272,13 @@ class QualityModel implements FittedModel {
   dispose(): void {
     // plain arrays only: nothing to free
   }
+}
+
+/** a + b (either may be absent). */
+function sumOf(a: Float32Array | undefined, b: Float32Array | undefined): Float32Array | undefined {
+  if (!a || !b) return a ?? b;
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+  return a;
 }
 
 /** An image's labels, and its probabilities when asked for. */

@@ -5,6 +5,7 @@ import type { ColourModelOptions } from './colourModel';
 import type { CrfOptions } from './crf';
 import type { GuidedFilterOptions } from './guidedFilter';
 import type { LocalEvidenceOptions } from './localEvidence';
+import type { NeighbourOptions } from './neighbours';
 
 /**
  * prototype: mean (or k-means) prototypes, PANet's; ridge: a ridge classifier fitted on the labelled
@@ -58,6 +59,8 @@ export interface QualityConfig {
   selfSupport: { rounds: number; fgThreshold: number; bgThreshold: number; weight: number; onGrid?: boolean };
   /** the image's own strokes and clicks as local evidence around them (localEvidence.ts); weight 0 = off */
   local: LocalEvidenceOptions;
+  /** the supports' nearest neighbours' vote beside the classifier (neighbours.ts); weight 0 = off */
+  neighbours: NeighbourOptions;
 }
 
 /**
@@ -94,11 +97,14 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   ownClamp: true,
   selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1, onGrid: false },
   local: { weight: 15, sigma: 0.15, floor: 0.3, maxSeeds: 48 },
+  neighbours: { weight: 20, k: 5, temperature: 0.05, floor: 0.6 },
 };
 
 /** PANet as `protolab segment` runs it today: one mean prototype per class, stride 16, no refinement. */
 export const PANET_BASELINE: QualityConfig = {
   ...QUALITY_DEFAULTS,
+  neighbours: { ...QUALITY_DEFAULTS.neighbours, weight: 0 },
+  local: { ...QUALITY_DEFAULTS.local, weight: 0 },
   levels: [16],
   levelWeights: undefined,
   classifier: 'prototype',

@@ -33,6 +33,7 @@ export const VARIANTS: Variant[] = [
   { name: 'quality-own', note: 'default, own strokes not used (neither samples, clamp, colour model nor local evidence)', config: { ...D, ownWeight: 0, ownClamp: false, colour: { ...D.colour, weight: 0 }, local: { ...D.local, weight: 0 } } },
   { name: 'quality-colour', note: 'default without the colour model of an image with strokes', config: { ...D, colour: { ...D.colour, weight: 0 } } },
   { name: 'quality-ridge', note: 'default with mean prototypes for an image without strokes (ridge only with strokes)', config: { ...D, classifier: 'auto' } },
+  { name: 'quality-neighbours', note: 'default without the supports\' nearest-neighbour vote', config: { ...D, neighbours: { ...D.neighbours, weight: 0 } } },
   { name: 'quality-local', note: 'default without the local evidence of the image\'s own clicks and strokes', config: { ...D, local: { ...D.local, weight: 0 } } },
   { name: 'quality/guided', note: 'default with the guided filter in place of the CRF', config: { ...D, refine: 'guided' } },
   { name: 'quality+stride8', note: 'default + the stride-8 level (8+16+32)', config: { ...D, ...L_8_16_32 } },
