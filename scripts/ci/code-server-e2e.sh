@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ProtoLab in a real VS Code host (code-server 4.139 = VS Code 1.139), the way a user meets it:
 #   1. tools (node 24 + code-server, cached outside the clone)  2. build + package the .vsix
-#   3. workspace = generated sample dataset + .vscode/settings.json pointing ProtoLab at it
+#   3. workspace = generated sample dataset + .vscode/settings.json pointing ProtoLab at it, and photos/:
+#      8 real photos from Debian's labelme-examples (scripts/fetch-labelme.sh, cached) + their truth masks
 #   4. code-server on 127.0.0.1:<free port>, auth none, XDG dirs in a temp folder, .vsix installed
 #   5. test/e2e/drive.cjs: Playwright + Debian chromium drive the workbench: palette, episodes + overlays,
 #      evaluate, a training run, right-click its checkpoint → Evaluate, light theme (screenshots in test-output/code-server/)
@@ -39,17 +40,44 @@ if [ -z "${VSIX:-}" ]; then
 fi
 [ -f "$VSIX" ] || { echo "no .vsix at '$VSIX'" >&2; stage_failed code-server-e2e; exit 1; }
 
-# Workspace: the sample dataset (both real formats) + settings pointing ProtoLab at it.
+# Workspace: the sample dataset (both real formats) + settings pointing ProtoLab at it, and photos/ =
+# 8 real photos to label: Debian labelme-examples' three VOC2012 photos (persons, a bus and a car, ...)
+# and five frames of its street video (a truck, a small car), extracted by scripts/fetch-labelme.sh.
+# Their truth masks (paletted PNGs: index = class in that folder's class_names.txt, 255 = border) go to
+# photo-truth/ with photo-truth/classes.json ({ "<photo>.jpg": [class names by index] }): the label
+# drive reads them to know where to draw. No fallback to the synthetic sample: a failed fetch fails here.
 WS=$WORK/ws
-make_ws() {
-  mkdir -p "$WS/.vscode"
-  node bin/protolab.js sample --out "$WS/sample" --train 20 --val 40 >/dev/null
-  node scripts/ci/workspace-settings.cjs "$WS" --ci > "$WS/.vscode/settings.json"
-  # a plain folder of photos to label (8 of the sample's images; their masks stay in sample/)
-  mkdir -p "$WS/photos"
-  ls "$WS/sample/VOCdevkit/VOC2012/JPEGImages" | sort | head -8 | while read -r f; do cp "$WS/sample/VOCdevkit/VOC2012/JPEGImages/$f" "$WS/photos/$f"; done
+LABELME_DIR=${PROTOLAB_LABELME_DIR:-$HOME/.cache/protolab-test/labelme}
+LABELME=$LABELME_DIR/root/usr/share/doc/labelme-examples/examples
+real_photos() {
+  bash scripts/fetch-labelme.sh >&2 \
+    || { echo "real photos: 'bash scripts/fetch-labelme.sh' failed (it extracts Debian's labelme-examples into $LABELME_DIR; PROTOLAB_LABELME_DIR moves it)" >&2; return 1; }
+  mkdir -p "$WS/photos" "$WS/photo-truth" || return 1
+  local set id src
+  for set in semantic_segmentation:2011_000003 semantic_segmentation:2011_000006 semantic_segmentation:2011_000025 \
+             video_annotation:00000100 video_annotation:00000101 video_annotation:00000102 video_annotation:00000103 video_annotation:00000104; do
+    src=$LABELME/${set%%:*}/data_dataset_voc; id=${set#*:}
+    for f in "$src/JPEGImages/$id.jpg" "$src/SegmentationClassPNG/$id.png" "$src/class_names.txt"; do
+      [ -f "$f" ] || { echo "real photos: $f is missing (a partial extraction? remove $LABELME_DIR and run 'bash scripts/fetch-labelme.sh')" >&2; return 1; }
+    done
+    cp "$src/JPEGImages/$id.jpg" "$WS/photos/$id.jpg" && cp "$src/SegmentationClassPNG/$id.png" "$WS/photo-truth/$id.png" || return 1
+    printf '%s\t%s\n' "$id.jpg" "$src/class_names.txt"
+  done | node -e '
+    const fs = require("fs"); const out = {};
+    for (const line of fs.readFileSync(0, "utf8").split("\n").filter(Boolean)) {
+      const [id, names] = line.split("\t");
+      out[id] = fs.readFileSync(names, "utf8").split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    }
+    if (Object.keys(out).length !== 8) { console.error(`real photos: ${Object.keys(out).length} of 8 photos copied`); process.exit(1); }
+    fs.writeFileSync(process.argv[1], JSON.stringify(out, null, 1) + "\n");' "$WS/photo-truth/classes.json"
 }
-t "sample workspace (20 train, 40 val, 8 photos)" make_ws || { stage_failed code-server-e2e; exit 1; }
+make_ws() {
+  mkdir -p "$WS/.vscode" || return 1
+  node bin/protolab.js sample --out "$WS/sample" --train 20 --val 40 >/dev/null || return 1
+  node scripts/ci/workspace-settings.cjs "$WS" --ci > "$WS/.vscode/settings.json" || return 1
+  real_photos
+}
+t "workspace (sample 20 train + 40 val; 8 real photos)" make_ws || { stage_failed code-server-e2e; stage_failed code-server-label; exit 1; }
 
 PORT=$(free_port)
 cs_setup "$WORK/cs" "$PORT"

@@ -58,10 +58,12 @@ rm -f "$OUT"
 mkdir -p "$(dirname "$OUT")"
 t "vsce package ($TARGET)" bash -c 'cd "$1" && shift && exec "$@"' _ "$STAGE" node "$ROOT/node_modules/@vscode/vsce/vsce" package "${FLAGS[@]}" </dev/null >&2
 [ -f "$OUT" ] || { echo "package: vsce wrote no $OUT" >&2; exit 1; }
-t "check binaries ($TARGET)" node scripts/lib/vsixCheck.cjs "$OUT" "$TARGET" \
+# --single-threaded: no background compile or GC threads, so node 20 cannot deadlock at exit (a compile
+# job waiting for a GC while the main thread joins it: seen even with a natural exit, the check hung 20 min)
+t "check binaries ($TARGET)" node --single-threaded scripts/lib/vsixCheck.cjs "$OUT" "$TARGET" \
   || { echo "package: $OUT is not a clean $TARGET package (see PROBLEM lines above)" >&2; exit 1; }
 BYTES=$(stat -c %s "$OUT")
-FILES=$(node -e "console.log(require('./scripts/lib/vsixCheck.cjs').listZip(process.argv[1]).length)" "$OUT")
+FILES=$(node --single-threaded -e "console.log(require('./scripts/lib/vsixCheck.cjs').listZip(process.argv[1]).length)" "$OUT")
 printf 'vsix: %s  %s MiB (%s bytes, %s files)\n' "$OUT" "$(awk -v b="$BYTES" 'BEGIN{printf "%.1f", b/1048576}')" "$BYTES" "$FILES" >&2
 if [ -n "${VSIX_TOP:-}" ] && command -v unzip >/dev/null; then
   echo "largest folders in the .vsix:" >&2

@@ -251,6 +251,7 @@ function main(pos, args) {
   }
   // exitCode, not process.exit(): node 20's process.exit() can deadlock while a background compile
   // job waits for a GC (seen here under load: main thread joining platform workers, one stuck in
-  // CollectionBarrier::AwaitCollectionBackground). A natural exit disposes the isolate first.
+  // CollectionBarrier::AwaitCollectionBackground). A natural exit disposes the isolate first, yet the
+  // same deadlock was seen once at a natural exit: scripts/ci/package.sh runs this with --single-threaded.
   process.exitCode = r.problems.length ? 1 : 0;
 }

@@ -6,8 +6,12 @@
 // window: the view comes back with the strokes → accept → export (folder picker) → the export is in the
 // Datasets view, as a VOC dataset → a second window on the same folder is refused, naming the holder.
 // Screenshots: OUT_DIR/L*.png. Counts: COUNTS_FILE ({suite, passed, failed, skipped, steps}).
-// Started by scripts/ci/code-server-e2e.sh (stage "label"); the workspace has photos/ (8 sample JPEGs)
-// and sample/ (whose SegmentationClass masks tell where to draw).
+// Started by scripts/ci/code-server-e2e.sh (stage "label"); the workspace has photos/: 8 real photos
+// (Debian labelme-examples: five frames of a street video with a truck and a small car, three VOC2012
+// photos: persons, a bus and a car, ...), and photo-truth/: their truth masks (paletted PNGs, index =
+// class in photo-truth/classes.json, 255 = border), which tell where to draw. The class named is
+// "vehicle": the truth's car / truck / bus (the first video frame is drawn on, the bus photo corrected).
+// The truth also scores the exported masks: IoU per photo is reported; the corrected photo must reach 0.5.
 // Env: CS_URL (workbench URL with ?folder=WS), WS_DIR, OUT_DIR, COUNTS_FILE.
 'use strict';
 const fs = require('fs');
@@ -20,17 +24,35 @@ const WS = process.env.WS_DIR;
 const OUT = path.resolve(process.env.OUT_DIR || 'test-output/code-server');
 const PHOTOS = path.join(WS || '.', 'photos');
 const EXPORTS = path.join(WS || '.', 'exports');
-const TRUTH = path.join(WS || '.', 'sample', 'VOCdevkit', 'VOC2012', 'SegmentationClass');
+const TRUTH = path.join(WS || '.', 'photo-truth');
+const CLASS = 'vehicle';
+/** the truth classes that are a vehicle (labelme-examples' video spells truck "track") */
+const VEHICLE = /^(car|track|truck|bus)$/;
 
-/** The most interior point of label `want` (or of any object when want is 'object') in a truth mask, and how far it is from the edge. */
+let truthClasses;
+/** A photo's truth mask: { width, height, data: class index per pixel } (fast-png gives a paletted PNG's indices, palette aside) and which indices are vehicles. */
+function truth(id) {
+  truthClasses ??= JSON.parse(fs.readFileSync(path.join(TRUTH, 'classes.json'), 'utf8'));
+  const names = truthClasses[id];
+  if (!names) throw new Error(`${path.join(TRUTH, 'classes.json')} has no classes for ${id}`);
+  const file = path.join(TRUTH, id.replace(/\.jpg$/, '.png'));
+  const png = decode(fs.readFileSync(file));
+  if (png.channels !== 1 || png.depth !== 8) throw new Error(`${file}: not an 8-bit index mask (channels ${png.channels}, depth ${png.depth})`);
+  const vehicle = new Set(names.map((n, i) => (VEHICLE.test(n) ? i : -1)).filter((i) => i > 0));
+  return { width: png.width, height: png.height, data: png.data, vehicle, names };
+}
+const hasVehicle = (id) => { const t = truth(id); return t.data.some((v) => t.vehicle.has(v)); };
+
+/** The most interior point of a vehicle (want 'vehicle') or of label `want` in a photo's truth mask, and how far it is from the edge. */
 function interior(id, want) {
-  const png = decode(fs.readFileSync(path.join(TRUTH, id.replace(/\.jpg$/, '.png'))));
-  const { width: w, height: h } = png;
-  const at = (x, y) => (x < 0 || y < 0 || x >= w || y >= h ? -1 : png.data[y * w + x]);
-  const ok = (v) => (want === 'object' ? v > 0 && v < 255 : v === want);
+  const t = truth(id);
+  const { width: w, height: h } = t;
+  const at = (x, y) => (x < 0 || y < 0 || x >= w || y >= h ? -1 : t.data[y * w + x]);
+  const ok = (v) => (want === 'vehicle' ? t.vehicle.has(v) : v === want);
   let best = { x: 0, y: 0, r: 0 };
-  for (let y = 4; y < h; y += 4) {
-    for (let x = 4; x < w; x += 4) {
+  const step = Math.max(4, Math.round(Math.max(w, h) / 125));
+  for (let y = step; y < h; y += step) {
+    for (let x = step; x < w; x += step) {
       if (!ok(at(x, y))) continue;
       let r = 1;
       // grow a ring of 16 samples until one leaves the region
@@ -43,6 +65,24 @@ function interior(id, want) {
     }
   }
   return { ...best, w, h };
+}
+
+/** An exported VOC mask (label 1 = the class) against the truth (255 = border, ignored): IoU of vehicle pixels (undefined when the truth has none) and the share marked. */
+function scoreMask(id, exportedPng) {
+  const t = truth(id);
+  const m = decode(fs.readFileSync(exportedPng));
+  if (m.width !== t.width || m.height !== t.height) throw new Error(`${exportedPng} is ${m.width}×${m.height}, the photo ${t.width}×${t.height}`);
+  let inter = 0, union = 0, truthN = 0, marked = 0, n = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    if (t.data[i] === 255) continue;
+    const a = t.vehicle.has(t.data[i]), b = m.data[i] === 1;
+    n++;
+    if (a) truthN++;
+    if (b) marked++;
+    if (a && b) inter++;
+    if (a || b) union++;
+  }
+  return { iou: truthN ? inter / union : undefined, marked: marked / n };
 }
 
 async function main() {
@@ -86,7 +126,7 @@ async function main() {
     const input = page.locator('.quick-input-widget:visible input.input');
     await input.waitFor({ state: 'visible', timeout: 30000 });
     const title = ((await page.textContent('.quick-input-widget:visible .quick-input-title').catch(() => '')) || '').trim();
-    await input.fill('object');
+    await input.fill(CLASS);
     await sleep(300);
     await wb.shot('L02-class-name');
     await input.press('Enter');
@@ -106,12 +146,25 @@ async function main() {
 
   let drawn;
   await s.step('draw with the mouse: the object\'s class inside it, background beside it; its mask is painted', async () => {
-    const obj = interior(openId, 'object');
+    let note = '';
+    if (!hasVehicle(openId)) {
+      // the view opened a photo without a vehicle: open the first one with one (the reload checks it comes back)
+      const first = photos.find(hasVehicle);
+      note = `${openId} has no ${CLASS}: opened ${first}; `;
+      await view.click(`.tile[data-id="${first}"]`);
+      await until(async () => view.evaluate((id) => window.__protolabLabel.openId() === id && document.querySelector('.canvas-message')?.textContent === '', first), { timeout: 60000, what: `${first} to open` });
+      openId = first;
+    }
+    const obj = interior(openId, 'vehicle');
     const bg = interior(openId, 0);
     if (obj.r < 6 || bg.r < 6) throw new Error(`no room to draw in ${openId} (object r ${obj.r}, background r ${bg.r})`);
     await view.click('.class-item[data-label="1"]');
     const d = Math.max(4, obj.r * 0.6);
+    const painted0 = await hook('painted');
     await stroke([[obj.x - d, obj.y], [obj.x + d, obj.y], [obj.x, obj.y + d * 0.6]]);
+    // the first stroke's mask before the second stroke: an answer to generation 1 that lands while the
+    // second stroke is drawn is still taken (generation 2 starts at its release) and would pass for its mask
+    await until(async () => (await hook('generation')) === 1 && (await hook('painted')) > painted0, { timeout: 120000, what: 'the mask of the first stroke to be painted' });
     await view.click('.class-item[data-label="0"]');
     const e = Math.max(4, bg.r * 0.6);
     const painted1 = await hook('painted');
@@ -123,7 +176,7 @@ async function main() {
     await sleep(400);
     await wb.shot('L04-strokes-and-mask');
     const st = await hook('stats');
-    return `2 strokes on ${openId} (object at ${obj.x},${obj.y} r ${obj.r}); stroke→paint ${st.n} samples, p50 ${Math.round(st.p50)} ms, max ${Math.round(st.max)} ms (loaded machine)`;
+    return `${note}2 strokes on ${openId} (${obj.w}×${obj.h}; ${CLASS} at ${obj.x},${obj.y} r ${obj.r}, background at ${bg.x},${bg.y} r ${bg.r}); stroke→paint ${st.n} samples, p50 ${Math.round(st.p50)} ms, max ${Math.round(st.max)} ms (loaded machine)`;
   }, { needs: ['the labeling view opens: the image large, the grid of all images beside it'] });
 
   await s.step('the grid pass predicts every other image (masks on the thumbnails)', async () => {
@@ -131,16 +184,23 @@ async function main() {
     await until(async () => view.$eval('.grid-progress', (e) => e.hidden), { timeout: 60000, what: 'the grid pass to end' });
     await sleep(1500); // thumbnails refetched at their new rev
     await wb.shot('L05-grid-predicted');
-    const conf = await view.$$eval('.tile[data-id] .tile-conf', (els) => els.map((e) => e.textContent).filter(Boolean));
-    return `${photos.length - 1} predicted; confidences ${conf.join(' ')}`;
+    const conf = await view.$$eval('.tile[data-id]', (els) => els.map((e) => `${e.dataset.id.replace(/\.jpg$/, '')} ${e.querySelector('.tile-conf')?.textContent || '-'}`));
+    return `${photos.length - 1} predicted; confidences ${conf.join(', ')}`;
   }, { needs: ['draw with the mouse: the object\'s class inside it, background beside it; its mask is painted'] });
 
+  let corrected;
   await s.step('correct a predicted image with strokes: each mask painted (stroke → paint measured in the webview)', async () => {
-    const other = (await tiles()).find((t) => t.id !== openId && t.status === 'predicted').id;
+    // a photo with a vehicle from another set than the one drawn on (the bus photo when the video frame opened first)
+    const predicted = (await tiles()).filter((t) => t.id !== openId && t.status === 'predicted' && hasVehicle(t.id)).map((t) => t.id);
+    const sameSet = (id) => JSON.stringify(truth(id).names) === JSON.stringify(truth(openId).names);
+    const other = predicted.find((id) => !sameSet(id)) ?? predicted[0];
+    if (!other) throw new Error(`no predicted photo with a ${CLASS} to correct`);
+    corrected = other;
     await view.click(`.tile[data-id="${other}"]`);
     await until(async () => view.evaluate((id) => window.__protolabLabel.openId() === id && document.querySelector('.canvas-message')?.textContent === '', other), { timeout: 60000, what: `${other} to open` });
-    const obj = interior(other, 'object');
+    const obj = interior(other, 'vehicle');
     const bg = interior(other, 0);
+    if (obj.r < 6 || bg.r < 6) throw new Error(`no room to draw in ${other} (${CLASS} r ${obj.r}, background r ${bg.r})`);
     const n0 = (await hook('latencies')).length; // the samples of these strokes only
     for (let k = 0; k < 6; k++) {
       const p = k % 2 ? bg : obj;
@@ -215,8 +275,16 @@ async function main() {
     const coco = JSON.parse(fs.readFileSync(path.join(EXPORTS, 'annotations.json'), 'utf8'));
     const man = JSON.parse(fs.readFileSync(path.join(EXPORTS, 'manifest.json'), 'utf8'));
     if (jpgs !== photos.length || pngs !== photos.length) throw new Error(`exported ${jpgs} images and ${pngs} masks, expected ${photos.length}`);
+    if (JSON.stringify(man.classes?.map((c) => c.name)) !== JSON.stringify(['_background_', CLASS])) throw new Error(`manifest classes ${JSON.stringify(man.classes)}`);
+    // every mask at its photo's own size (1000×563 frames, 500×3xx VOC photos), scored against the truth
+    const score = photos.map((f) => ({ id: f, ...scoreMask(f, path.join(EXPORTS, 'SegmentationClass', f.replace(/\.jpg$/, '.png'))) }));
+    const video = score.filter((x) => /^0+1\d\d\.jpg$/.test(x.id) && x.iou !== undefined);
+    const says = score.map((x) => `${x.id.replace(/\.jpg$/, '')} ${x.iou === undefined ? `none in truth, ${(100 * x.marked).toFixed(0)}% marked` : x.iou.toFixed(2)}`);
+    // the photo corrected with strokes of both classes must overlap its truth (a loose floor: quality is bench:label's job)
+    const fixed = score.find((x) => x.id === corrected);
+    if (fixed && !(fixed.iou >= 0.5)) throw new Error(`the corrected ${corrected}'s exported ${CLASS} mask has IoU ${fixed.iou?.toFixed(2)} with its truth (< 0.5): ${says.join(', ')}`);
     exported = true;
-    return `${note.slice(0, 90)}; ${jpgs} JPEGImages, ${pngs} SegmentationClass, ${coco.annotations.length} COCO annotations; manifest counts ${JSON.stringify(man.counts)}`;
+    return `${note.slice(0, 90)}; ${jpgs} JPEGImages, ${pngs} SegmentationClass, ${coco.annotations.length} COCO annotations; manifest counts ${JSON.stringify(man.counts)}, model ${JSON.stringify(man.model?.backbone ?? man.model).slice(0, 120)}; ${CLASS} IoU vs truth: ${says.join(', ')} (video frames mean ${(video.reduce((a, x) => a + x.iou, 0) / Math.max(1, video.length)).toFixed(2)})`;
   }, { needs: ['accept the open image, then every image above a confidence (count first)'] });
 
   await s.step('the export is in the Datasets view, as a VOC dataset', async () => {
