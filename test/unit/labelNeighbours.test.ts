@@ -34,7 +34,7 @@ describe('nearest-neighbour vote of the supports', () => {
     // query: row 0 looks e0, row 1 e1, row 2 e2 (no support cell looks like it), row 3 halfway e0/e1
     const h = Math.SQRT1_2;
     const q = grid(Array.from({ length: 16 }, (_, i) => [e[0], e[1], e[2], [h, h, 0]][Math.floor(i / 4)]));
-    const opts: NeighbourOptions = { weight: 10, k: 5, temperature: 0.05, floor: 0.6 };
+    const opts: NeighbourOptions = { weight: 10, k: 5, temperature: 0.05, floor: 0.6, maxCells: 1000 };
     const v = neighbourVote([q], samples, neighbourColumns(samples), opts);
     const at = (cell: number, k: number) => v[cell * 2 + k];
     // e0 cells: every top-5 neighbour is an e0 support cell labelled 1, best cosine 1: the full weight
@@ -51,7 +51,7 @@ describe('nearest-neighbour vote of the supports', () => {
   it('weight 0 votes nothing', () => {
     const sup = grid(Array.from({ length: 16 }, () => e[0]));
     const samples = collectSamples([{ levels: [sup], labels: cellRaster(new Array(16).fill(1)) }], S, 1);
-    const v = neighbourVote([sup], samples, neighbourColumns(samples), { weight: 0, k: 5, temperature: 0.05, floor: 0.6 });
+    const v = neighbourVote([sup], samples, neighbourColumns(samples), { weight: 0, k: 5, temperature: 0.05, floor: 0.6, maxCells: 1000 });
     assert.ok(v.every((x) => x === 0));
   });
 });

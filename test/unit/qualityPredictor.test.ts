@@ -175,8 +175,11 @@ describe('QualityPredictor', () => {
   });
 
   it('a feature map\'s stride is read from its side even where padding makes S / side inexact', () => {
-    // MobileNetV2 at 417²: 27 cells at stride 16, 14 at 32; at 65²: 5 and 3 (65/3 = 21.7), or 4 and 2 (32.5)
-    assert.deepStrictEqual([strideOf(417, 53), strideOf(417, 27), strideOf(417, 14), strideOf(65, 4), strideOf(65, 2), strideOf(65, 3)], [8, 16, 32, 16, 32, 16]);
+    // SAME padding (⌈S/s⌉: NanoDet, CenterNet) and MobileNetV2's (⌊S/s⌋) both map to their stride; at 65²
+    // SAME padding gives 5 cells at stride 16 and 3 at 32 (65/3 = 21.7 is nearer 16 in log scale: the
+    // log rule alone took both levels for stride 16)
+    assert.deepStrictEqual([strideOf(417, 53), strideOf(417, 27), strideOf(417, 14), strideOf(417, 26), strideOf(417, 13)], [8, 16, 32, 16, 32]);
+    assert.deepStrictEqual([strideOf(65, 5), strideOf(65, 3), strideOf(65, 4), strideOf(65, 2)], [16, 32, 16, 32]);
   });
 
   it('fit throws when no support labels a pixel, or the features lack a level', () => {

@@ -29,15 +29,18 @@ import { clampOwn, hasLabels } from './quality/ownStrokes';
 import { argmaxRows, upsampleSoftmax } from './quality/probabilities';
 import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
 import { RidgeFitter, type RidgeOptions } from './quality/ridge';
-import { collectSamples, concatSamples, type SampleSet } from './quality/samples';
+import { collectSamples, concatSamples, subsample, type SampleSet } from './quality/samples';
 import { confidentCells, confidentRaster } from './quality/selfSupport';
 
 /**
- * The output stride of a feature map `side` cells across at working size S: S / side snapped to the
- * nearest power of two in log scale (at small or odd sizes padding makes S / side inexact, e.g. 65² at
- * stride 32 gives 2 cells: 32.5).
+ * The output stride of a feature map `side` cells across at working size S: the power of two s whose
+ * map would be ⌈S / s⌉ (SAME padding: NanoDet, CenterNet, VGG-16) or ⌊S / s⌋ (MobileNetV2) cells wide;
+ * failing both, S / side snapped to the nearest power of two in log scale. At small sizes the log rule
+ * alone confuses levels: 65² at stride 32 is 3 cells with SAME padding (65 / 3 = 21.7, nearer 16) and 2
+ * without (32.5).
  */
 export function strideOf(size: number, side: number): number {
+  for (let s = 2; s <= 64; s *= 2) if (side === Math.ceil(size / s) || side === Math.floor(size / s)) return s;
   return 2 ** Math.round(Math.log2(size / side));
 }
 
@@ -141,7 +144,10 @@ class QualityModel implements FittedModel {
   /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
   private meansMemo?: MeanPrototypes;
   private samplesMemo?: SampleSet;
-  private colsMemo?: Float32Array;
+  /** the supports' cells the neighbour vote reads (thinned), as columns */
+  private nbMemo?: { set: SampleSet; cols: Float32Array };
+  /** the neighbour vote per image (by its finest level): the same for every stroke on it */
+  private readonly votes = new WeakMap<Float32Array, Float32Array>();
   /** each support's own ridge fit, for predicting a support image itself (made on first use) */
   private readonly supportRidge = new Map<string, LinearClassifier>();
 
@@ -166,7 +172,16 @@ class QualityModel implements FittedModel {
 
   /** The supports' nearest-neighbour vote on an image's grid. */
   private vote(levels: Level[]): Float32Array {
-    return neighbourVote(levels, this.samples, (this.colsMemo ??= neighbourColumns(this.samples)), this.cfg.neighbours);
+    let v = this.votes.get(levels[0].data);
+    if (!v) {
+      if (!this.nbMemo) {
+        const set = subsample(this.samples, this.cfg.neighbours.maxCells);
+        this.nbMemo = { set, cols: neighbourColumns(set) };
+      }
+      v = neighbourVote(levels, this.nbMemo.set, this.nbMemo.cols, this.cfg.neighbours);
+      this.votes.set(levels[0].data, v);
+    }
+    return v;
   }
 
   /** The supports' classifier (made on first use: a support predicted itself does not need it). */
@@ -227,7 +242,10 @@ class QualityModel implements FittedModel {
     const firstLogits = addEvidence(classLogits(levels, clf), local);
     const ss = cfg.selfSupport;
     let seg: Segmentation | undefined;
-    for (let r = 0; r < ss.rounds; r++) {
+    // an image with strokes of its own has better evidence than its confident guesses (and a stroke
+    // must answer fast): self-support only for an image nobody marked
+    const rounds = own ? 0 : ss.rounds;
+    for (let r = 0; r < rounds; r++) {
       let self: SampleSet;
       if (ss.onGrid) {
         // confident cells straight from the classifier's probabilities on the feature grid
@@ -248,7 +266,7 @@ class QualityModel implements FittedModel {
       clf = this.refit([...extra, self]);
       seg = undefined;
     }
-    seg ??= this.segment(image, levels, clf, own, cfg.selfSupport.rounds === 0 ? firstLogits : undefined, local);
+    seg ??= this.segment(image, levels, clf, own, rounds === 0 ? firstLogits : undefined, local);
     return prediction(size, classes, seg, imageConfidence(firstLogits, levels[0].h, levels[0].w, seg.labels, k1));
   }
 
@@ -277,8 +295,9 @@ class QualityModel implements FittedModel {
 /** a + b (either may be absent). */
 function sumOf(a: Float32Array | undefined, b: Float32Array | undefined): Float32Array | undefined {
   if (!a || !b) return a ?? b;
-  for (let i = 0; i < a.length; i++) a[i] += b[i];
-  return a;
+  const out = a.slice(); // a may be kept (the neighbour vote is)
+  for (let i = 0; i < out.length; i++) out[i] += b[i];
+  return out;
 }
 
 /** An image's labels, and its probabilities when asked for. */

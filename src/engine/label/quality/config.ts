@@ -97,7 +97,7 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   ownClamp: true,
   selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1, onGrid: false },
   local: { weight: 15, sigma: 0.15, floor: 0.3, maxSeeds: 48 },
-  neighbours: { weight: 20, k: 5, temperature: 0.05, floor: 0.6 },
+  neighbours: { weight: 20, k: 5, temperature: 0.05, floor: 0.6, maxCells: 4096 },
 };
 
 /** PANet as `protolab segment` runs it today: one mean prototype per class, stride 16, no refinement. */

@@ -19,6 +19,8 @@ export interface NeighbourOptions {
   temperature: number;
   /** the vote counts in proportion to (best cosine − floor) / (1 − floor), nothing below the floor */
   floor: number;
+  /** at most this many support cells per class of each image are neighbours (evenly spaced) */
+  maxCells: number;
 }
 
 /** The support features as the columns of a linear map [d, n] (computed once per fitted model). */
