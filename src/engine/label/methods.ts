@@ -32,7 +32,7 @@ export interface LabelModelSpec {
   options?: Record<string, unknown>;
   /** Encoder threads (wasm/cpu backends): > 1 encodes on a worker pool. Default 1 (in process). */
   workers?: number;
-  /** Encoder engine of graph backbones (default: PROTOLAB_LABEL_INFERENCE, else 'auto'). */
+  /** Encoder engine of graph backbones (default: PROTOLAB_LABEL_INFERENCE, else PROTOLAB_INFERENCE, else 'auto'). */
   inference?: InferencePreference;
 }
 

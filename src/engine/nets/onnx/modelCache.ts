@@ -2,8 +2,8 @@
 // means reading 59 MB of weights back from tfjs and serialising them (seconds on a loaded machine); a
 // second evaluation with the same weights opens the file instead. The graph takes any input size
 // (symbolic N, H, W), so the size is not part of the key; what else shapes the graph (a detector's
-// tapped strides) is part of the id. Written atomically (temp + rename): a reader
-// never sees a half file, and concurrent writers of the same key write identical bytes. VGG-16 models
+// tapped strides) is part of the id. Written atomically (temp + rename): a reader never sees a half
+// file, and concurrent writers of the same key write identical bytes. VGG-16 models
 // are 59 MB each, so the folder keeps the KEEP most recently used files (reuse touches a file's mtime)
 // and removes older ones when it writes a new one.
 import * as fs from 'fs';
