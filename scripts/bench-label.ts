@@ -1,21 +1,29 @@
 // `npm run bench:label`: the labeling engine's numbers, measured on this machine.
-//  1. first pass: a folder of ≥ 200 generated photos (the sample set's JPEGs), one annotated support,
-//     the whole grid segmented cold (decode + encode + predict every image): images/s;
-//  2. re-segmentation latency from cached features: a user adds strokes one by one to one image
+//  1. grid: first pass over a folder of ≥ 200 generated photos (the sample set's JPEGs), one annotated
+//     support, the whole grid segmented cold (decode + encode + predict every image): images/s;
+//  2. latency: re-segmentation from cached features: a user adds strokes one by one to one image
 //     (warm-up, then ≥ 50 timed setShapes calls, each re-segmenting that image): p50 / p95 / max ms;
 //     the same with the strokes on a SUPPORT image (every stroke refits the model);
-//  3. real photos: labelme-examples' VOC photos (scripts/fetch-labelme.sh) and the hand-traced scikit-image
-//     photos (node out/scripts/make-photo-truth.js), 1-shot: every ordered pair
-//     (support, query) sharing a class, the support's mask restricted to the shared classes; mean over
-//     pairs of the query's foreground IoU at full size, beside the all-foreground baseline; then again
-//     with the query's own scribbles (photo_miou_strokes: PANet's scribble generator on its truth);
-//  4. peak RSS of the process.
-// Every predictor configuration (by default every variant of every method in label/methods.ts: the
-// quality ablations plug in there) gets 2 and 3; 1 runs for the first configuration.
-// Last line: one JSON object (p50_ms, p95_ms, max_ms, grid_images_per_s, peak_rss_mb, photo_miou, …).
-// Flags: --size 417 --images 200 --timed 60 --warmup 5 --configs method[:variant],… --backend wasm|…
-//        --workers N (encoder threads for the first pass; default cores, ≤ 4, as protolab label)
-//        --labelme DIR (the extracted labelme-examples root) --photo-truth DIR --skip-grid --skip-photos
+//  3. photos: every real annotated photo reachable offline (lib/realPhotos.ts: labelme-examples' VOC
+//     photos, street video, tutorial and primitives; the hand-traced scikit-image photos), in the cases
+//     of lib/realCases.ts: 1-shot photo → photo of another scene, video/stereo frame → frame, each
+//     scored per class at full size through the label service (lib/caseRunner.ts): photo_miou, by kind
+//     (photo, video, small < 5 % of the image) and by class; again with the query's own scribbles
+//     (photo_miou_strokes); the data is fetched (scripts/fetch-photos.sh) and the traces built when missing;
+//  4. clicks: clicks to accept, RITM's clicker (lib/clicker.ts), from each 1-shot mask and, for every
+//     class no 1-shot case scores (singles), from nothing: noc85 / noc90, by kind;
+//  5. peak RSS of the process.
+// Every predictor configuration (by default every variant of every method in label/methods.ts on the
+// default backbone, lib/labelConfigs.ts: the quality ablations plug in there) gets 2, 3 and 4; 1 runs
+// for the first configuration. Per-case lines and a per-class table are printed for each.
+// Last line: one JSON object (p50_ms, p95_ms, max_ms, grid_images_per_s, peak_rss_mb, photo_miou,
+// photo_miou_by_kind, photo_miou_by_class, noc85, noc90, features_trained_on, …; per configuration in
+// `configs`).
+// Flags: --size 417 --images 200 --timed 60 --warmup 5 --configs method[:variant][@backbone],…
+//        --backend wasm|… --workers N (encoder threads for the first pass; default cores, ≤ 4, as protolab label)
+//        --only grid,latency,photos,clicks (parts to run; default all) --skip-grid --skip-photos (photos + clicks)
+//        --clicks first|all (configurations that get the click benchmark; default the first: 2–3 min each) --max-clicks 20
+//        --labelme DIR --skimage DIR (where fetch-photos.sh extracts them) --photo-truth DIR (the built traces)
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,12 +31,16 @@ import { parseArgs } from 'util';
 import { selectBackend, type BackendPreference } from '../src/engine/backend';
 import { writeSampleDataset } from '../src/engine/data/sample';
 import { readIndexPng } from '../src/engine/image/png';
-import { createLabelModel, LABEL_METHODS } from '../src/engine/label/methods';
+import { createLabelModel, LABEL_METHODS, type LabelModel } from '../src/engine/label/methods';
 import { LabelService } from '../src/engine/label/service';
 import { maskShape, type Shape } from '../src/engine/label/shapes';
 import { Rng } from '../src/engine/prng';
-import { queryStrokes } from './lib/photoEval';
 import type { IndexMask } from '../src/engine/types';
+import { runCase, summarize, type ClassResult } from './lib/caseRunner';
+import { parseConfigs, type LabelConfig } from './lib/labelConfigs';
+import { photoPaths } from './lib/photoSources';
+import { buildCases, type CaseSet } from './lib/realCases';
+import { ensureRealPhotos, loadRealPhotos } from './lib/realPhotos';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +51,11 @@ const { values } = parseArgs({
     configs: { type: 'string' },
     backend: { type: 'string' },
     labelme: { type: 'string' },
+    skimage: { type: 'string' },
     'photo-truth': { type: 'string' },
+    only: { type: 'string' },
+    clicks: { type: 'string', default: 'first' },
+    'max-clicks': { type: 'string', default: '20' },
     'skip-grid': { type: 'boolean', default: false },
     'skip-photos': { type: 'boolean', default: false },
     workers: { type: 'string' },
@@ -50,17 +66,13 @@ const nImages = Math.max(200, Number(values.images));
 const timed = Math.max(50, Number(values.timed));
 const warmup = Number(values.warmup);
 
-interface Config { name: string; method: string; options: Record<string, unknown> }
-
-function configs(): Config[] {
-  const all = LABEL_METHODS.flatMap((m) => m.variants.map((v) => ({ name: v.name === m.id ? m.id : `${m.id}:${v.name}`, method: m.id, options: v.options })));
-  if (!values.configs) return all;
-  return values.configs.split(',').map((c) => {
-    const hit = all.find((x) => x.name === c.trim());
-    if (!hit) throw new Error(`unknown configuration ${c}; known: ${all.map((x) => x.name).join(', ')}`);
-    return hit;
-  });
-}
+const PARTS = ['grid', 'latency', 'photos', 'clicks'] as const;
+const parts = new Set(values.only ? values.only.split(',').map((p) => p.trim()) : PARTS);
+for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only ${p}: choose from ${PARTS.join(', ')}`);
+if (values['skip-grid']) parts.delete('grid');
+if (values['skip-photos']) { parts.delete('photos'); parts.delete('clicks'); }
+if (values.clicks !== 'all' && values.clicks !== 'first') throw new Error(`--clicks ${values.clicks}: first or all`);
+const maxClicks = Number(values['max-clicks']);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -104,145 +116,125 @@ async function latency(svc: LabelService, id: string, support: boolean): Promise
   return times;
 }
 
-/** Real photos with truth: labelme-examples' VOC photos and, when scripts/make-photo-truth.ts has built
- * them, the two hand-traced scikit-image photos (the same folders scripts/eval-photos.ts reads). */
-function photoFolders(): string[] {
-  const labelme = values.labelme ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme', 'root');
-  return [
-    path.join(labelme, 'usr', 'share', 'doc', 'labelme-examples', 'examples', 'instance_segmentation', 'data_dataset_voc'),
-    values['photo-truth'] ?? path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth'),
-  ].filter((d) => fs.existsSync(path.join(d, 'JPEGImages')) && fs.existsSync(path.join(d, 'SegmentationClassPNG')));
+/** The real-photo cases, fetched and built first when missing (an error names the command otherwise). */
+async function realCases(): Promise<CaseSet> {
+  const env = { ...process.env };
+  if (values.labelme) env.PROTOLAB_LABELME_DIR = path.resolve(values.labelme);
+  if (values.skimage) env.PROTOLAB_SKIMAGE_DIR = path.resolve(values.skimage);
+  if (values['photo-truth']) env.PROTOLAB_PHOTO_TRUTH_DIR = path.resolve(values['photo-truth']);
+  const paths = photoPaths(env);
+  await ensureRealPhotos(paths, { fetch: true, log: (l) => console.log(l) });
+  const set = buildCases(await loadRealPhotos(paths));
+  const kinds = (k: string) => set.oneShot.filter((c) => c.kind === k).length;
+  console.log(`real photos: ${kinds('photo')} photo → photo and ${kinds('video')} video/stereo 1-shot cases, ${set.singles.length} single classes (clicks only)`);
+  return set;
 }
 
-interface TruthPhoto { id: string; file: string; truth: IndexMask; classes: number[] }
+const f3 = (x: number | null | undefined) => (x === null || x === undefined ? '  -  ' : x.toFixed(3));
+const f1 = (x: number | null | undefined) => (x === null || x === undefined ? '  - ' : x.toFixed(1));
 
-async function truthPhotos(dir: string, tag: number): Promise<TruthPhoto[]> {
-  const out: TruthPhoto[] = [];
-  for (const m of fs.readdirSync(path.join(dir, 'SegmentationClassPNG')).filter((f) => f.endsWith('.png')).sort()) {
-    const stem = m.replace(/\.png$/, '');
-    const img = ['.jpg', '.jpeg', '.png'].map((e) => path.join(dir, 'JPEGImages', stem + e)).find((f) => fs.existsSync(f));
-    if (!img) continue;
-    const truth = await readIndexPng(path.join(dir, 'SegmentationClassPNG', m));
-    const classes = [...new Set(truth.data)].filter((v) => v !== 0 && v !== 255).sort((a, b) => a - b);
-    out.push({ id: `f${tag}-${stem}${path.extname(img)}`, file: img, truth, classes });
-  }
-  return out;
-}
-
-/** Every ordered pair of real photos sharing a class, 1-shot: the support's full mask of the shared
- * classes through the labeling service (as a labeler's support), the query's IoU per shared class at full size. */
-async function photoIoU(cfg: Config): Promise<{ miou: number; miouStrokes: number; allFg: number; pairs: string[] } | undefined> {
-  const folders = photoFolders();
-  if (!folders.length) {
-    console.log('photo IoU: skipped (no labelme-examples: run scripts/fetch-labelme.sh; no photo truth: node out/scripts/make-photo-truth.js)');
-    return undefined;
-  }
-  const photos = (await Promise.all(folders.map((d, i) => truthPhotos(d, i)))).flat();
-  const ious: number[] = [], withStrokes: number[] = [], allFg: number[] = [], pairs: string[] = [];
-  const iouOf = (pred: IndexMask, qm: IndexMask, c: number, k: number) => {
-    let inter = 0, union = 0, gt = 0, n = 0;
-    for (let i = 0; i < qm.data.length; i++) {
-      if (qm.data[i] === 255) continue;
-      n++;
-      const g = qm.data[i] === c, p = pred.data[i] === k;
-      if (g) gt++;
-      if (g && p) inter++;
-      if (g || p) union++;
-    }
-    return { iou: inter / union, fg: gt / n };
-  };
-  const model = await createLabelModel({ method: cfg.method, backbone: 'mobilenetv2', size, options: cfg.options });
+/** 3 and 4 of the header for one configuration; prints a line per scored class and a table per class. */
+async function photoBench(cfg: LabelConfig, set: CaseSet, clicks: boolean, work: string, ci: number): Promise<ClassResult[]> {
+  const featureDir = path.join(work, `photo-features-${ci}`);
+  const rows: ClassResult[] = [];
+  const cases = [...(parts.has('photos') || clicks ? set.oneShot : []), ...(clicks ? set.singles : [])];
+  // one model per class count: the quality predictor keeps ridge fitters across fits keyed by the
+  // supports alone, and one made for K classes breaks a fit for another K (a case's K is its own), so
+  // cases with different K never share a predictor. Features are cached on disk by image content and
+  // encoder, so each photo is still encoded once.
+  const models = new Map<number, LabelModel>();
   try {
-    for (const s of photos) for (const q of photos) {
-      if (s === q) continue;
-      const shared = s.classes.filter((c) => q.classes.includes(c));
-      if (!shared.length) continue;
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-benchphoto-'));
-      try {
-        for (const p of [s, q]) fs.copyFileSync(p.file, path.join(dir, p.id));
-        const svc = await LabelService.open(dir, { classes: shared.map(String), model, featureDir: null, lock: false, stateDir: path.join(dir, '.state') });
-        try {
-          const sup = { ...s.truth, data: s.truth.data.map((v) => (v === 255 ? 255 : shared.indexOf(v) + 1)) };
-          await svc.setShapes(s.id, [maskShape(sup)], { support: true });
-          const pred = await svc.fullMask(q.id);
-          const qm = q.truth;
-          for (const [k, c] of shared.entries()) {
-            const { iou, fg } = iouOf(pred, qm, c, k + 1);
-            // then the query's own strokes, as eval-photos draws them: PANet's scribbles of its truth
-            // (one foreground, every background stroke, 3 px), at full size, for this class alone
-            const scribble = queryStrokes(qm, c, 7);
-            for (let i = 0; i < scribble.length; i++) if (scribble[i] === 1) scribble[i] = k + 1;
-            await svc.setShapes(q.id, [maskShape({ width: qm.width, height: qm.height, data: scribble })], {});
-            const marked = iouOf(await svc.fullMask(q.id), qm, c, k + 1).iou;
-            await svc.setShapes(q.id, [], {});
-            ious.push(iou);
-            withStrokes.push(marked);
-            allFg.push(fg);
-            pairs.push(`${s.id}→${q.id} class ${c}: IoU ${iou.toFixed(3)}, with its own scribbles ${marked.toFixed(3)} (all-foreground ${fg.toFixed(3)})`);
-          }
-        } finally {
-          await svc.close();
-        }
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+    for (const c of cases) {
+      let model = models.get(c.classes.length);
+      if (!model) models.set(c.classes.length, (model = await createLabelModel({ method: cfg.method, backbone: cfg.backbone, size, options: cfg.options, workers: 1 })));
+      const rs = await runCase(model, c, { work, featureDir, strokes: parts.has('photos'), clicks, maxClicks });
+      for (const r of rs) {
+        console.log(`[${cfg.name}] ${r.kind.padEnd(6)} ${r.case} | ${r.class}${r.small ? ' (small)' : ''}: IoU ${f3(r.iou)}, with its scribbles ${f3(r.iouStrokes)}, NoC@85 ${r.noc85 ?? '-'}, NoC@90 ${r.noc90 ?? '-'}${r.clickIous.length ? ` (IoU ${r.clickIous.map((x) => x.toFixed(2)).join(' ')})` : ''}`);
       }
+      rows.push(...rs);
     }
   } finally {
-    model.dispose();
+    for (const m of models.values()) m.dispose();
   }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { miou: mean(ious), miouStrokes: mean(withStrokes), allFg: mean(allFg), pairs };
+  const names = [...new Set(rows.map((r) => r.class))].sort();
+  console.log(`[${cfg.name}] per class: ${'class'.padEnd(34)} ${'rows'.padStart(4)} ${'IoU'.padStart(6)} ${'+scrib'.padStart(6)} ${'NoC85'.padStart(5)} ${'NoC90'.padStart(5)}`);
+  for (const n of names) {
+    const s = summarize(rows.filter((r) => r.class === n));
+    console.log(`[${cfg.name}] per class: ${n.slice(0, 34).padEnd(34)} ${String(rows.filter((r) => r.class === n).length).padStart(4)} ${f3(s.photo_miou).padStart(6)} ${f3(s.photo_miou_strokes).padStart(6)} ${f1(s.noc85).padStart(5)} ${f1(s.noc90).padStart(5)}`);
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
   const be = await selectBackend({ prefer: values.backend as BackendPreference | undefined, log: (l) => console.log(l) });
   console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, node ${process.version}, backend ${be.name}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  const cfgs = configs();
+  const cfgs = parseConfigs(values.configs, LABEL_METHODS);
   const workers = values.workers ? Number(values.workers) : be.name === 'wasm' || be.name === 'cpu' ? Math.min(4, os.availableParallelism()) : 1;
+  const set = parts.has('photos') || parts.has('clicks') ? await realCases() : undefined;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'protolab-benchlabel-'));
-  const result: Record<string, unknown> = { size, backend: be.name, machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}`, encoder_workers: workers, load_average_at_start: os.loadavg()[0] };
+  const result: Record<string, unknown> = { size, backend: be.name, machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}`, encoder_workers: workers, load_average_at_start: os.loadavg()[0], parts: [...parts] };
   const perConfig: Record<string, unknown>[] = [];
+  const t0 = performance.now();
   try {
-    // a folder of ≥ 200 photos: the sample set's train + val JPEGs
-    // one image more than asked: the annotated support is not predicted
-    const val = Math.max(10, Math.ceil(nImages / 3));
-    const sample = await writeSampleDataset({ out: path.join(work, 'sample'), seed: 1, images: { train: Math.max(10, nImages + 1 - val), val } });
-    const folder = path.join(sample.vocRoot, 'JPEGImages');
-    const ids = fs.readdirSync(folder).filter((f) => f.endsWith('.jpg')).sort();
-    const supportId = ids[0], strokeId = ids[1];
-    const { mask } = remapTwo(await readIndexPng(path.join(sample.vocRoot, 'SegmentationClass', supportId.replace(/\.jpg$/, '.png'))));
+    let folder = '', supportId = '', strokeId = '', mask: IndexMask | undefined;
+    if (parts.has('grid') || parts.has('latency')) {
+      // a folder of ≥ 200 photos: the sample set's train + val JPEGs
+      // one image more than asked: the annotated support is not predicted
+      const val = Math.max(10, Math.ceil(nImages / 3));
+      const sample = await writeSampleDataset({ out: path.join(work, 'sample'), seed: 1, images: { train: Math.max(10, nImages + 1 - val), val } });
+      folder = path.join(sample.vocRoot, 'JPEGImages');
+      const ids = fs.readdirSync(folder).filter((f) => f.endsWith('.jpg')).sort();
+      supportId = ids[0];
+      strokeId = ids[1];
+      mask = remapTwo(await readIndexPng(path.join(sample.vocRoot, 'SegmentationClass', supportId.replace(/\.jpg$/, '.png')))).mask;
+    }
     for (const [ci, cfg] of cfgs.entries()) {
-      const row: Record<string, unknown> = { name: cfg.name, method: cfg.method, options: cfg.options };
-      const model = await createLabelModel({ method: cfg.method, backbone: 'mobilenetv2', size, options: cfg.options, workers: ci === 0 && !values['skip-grid'] ? workers : 1 });
-      const svc = await LabelService.open(folder, { classes: ['a', 'b'], model, stateDir: path.join(work, `state-${ci}`), featureDir: path.join(work, `features-${ci}`), featureBytes: 1024 ** 3 });
+      const row: Record<string, unknown> = { name: cfg.name, method: cfg.method, backbone: cfg.backbone, options: cfg.options };
+      const grid = ci === 0 && parts.has('grid');
+      const model = await createLabelModel({ method: cfg.method, backbone: cfg.backbone, size, options: cfg.options, workers: grid ? workers : 1 });
+      // what the features were trained on, as the model says it (its backbone and where its weights come from)
+      row.features_trained_on = `${model.info.backbone}: ${model.info.weightsSource}`;
       try {
-        await svc.setShapes(supportId, [maskShape(mask)], { support: true });
-        if (ci === 0 && !values['skip-grid']) {
-          const t0 = performance.now();
-          const g = await svc.requestGrid().done;
-          const secs = (performance.now() - t0) / 1000;
-          result.grid_images = g.predicted;
-          result.grid_images_per_s = g.predicted / secs;
-          console.log(`[${cfg.name}] first pass over ${g.predicted} images at ${size}² (decode + encode on ${workers} worker${workers > 1 ? 's' : ''} + predict, cold): ${secs.toFixed(1)} s, ${(g.predicted / secs).toFixed(2)} images/s`);
+        if (grid || parts.has('latency')) {
+          const svc = await LabelService.open(folder, { classes: ['a', 'b'], model, stateDir: path.join(work, `state-${ci}`), featureDir: path.join(work, `features-${ci}`), featureBytes: 1024 ** 3 });
+          try {
+            await svc.setShapes(supportId, [maskShape(mask!)], { support: true });
+            if (grid) {
+              const g0 = performance.now();
+              const g = await svc.requestGrid().done;
+              const secs = (performance.now() - g0) / 1000;
+              result.grid_images = g.predicted;
+              result.grid_images_per_s = g.predicted / secs;
+              console.log(`[${cfg.name}] first pass over ${g.predicted} images at ${size}² (decode + encode on ${workers} worker${workers > 1 ? 's' : ''} + predict, cold): ${secs.toFixed(1)} s, ${(g.predicted / secs).toFixed(2)} images/s`);
+            }
+            if (parts.has('latency')) {
+              await svc.predict(strokeId); // its features, encoded once
+              const q = await latency(svc, strokeId, false);
+              const s = await latency(svc, strokeId, true);
+              Object.assign(row, {
+                min_ms: Math.min(...q), p50_ms: pct(q, 50), p95_ms: pct(q, 95), max_ms: Math.max(...q), timed: q.length,
+                support_p50_ms: pct(s, 50), support_p95_ms: pct(s, 95), support_max_ms: Math.max(...s),
+              });
+              console.log(`[${cfg.name}] re-segment one ${size}² image after a stroke (${q.length} timed after ${warmup} warm-up): min ${Math.min(...q).toFixed(1)} ms, p50 ${pct(q, 50).toFixed(1)} ms, p95 ${pct(q, 95).toFixed(1)} ms, max ${Math.max(...q).toFixed(1)} ms`);
+              console.log(`[${cfg.name}] the same with strokes on a support (refit every stroke): p50 ${pct(s, 50).toFixed(1)} ms, p95 ${pct(s, 95).toFixed(1)} ms, max ${Math.max(...s).toFixed(1)} ms`);
+            }
+          } finally {
+            await svc.close();
+          }
         }
-        await svc.predict(strokeId); // its features, encoded once
-        const q = await latency(svc, strokeId, false);
-        const s = await latency(svc, strokeId, true);
-        Object.assign(row, {
-          min_ms: Math.min(...q), p50_ms: pct(q, 50), p95_ms: pct(q, 95), max_ms: Math.max(...q), timed: q.length,
-          support_p50_ms: pct(s, 50), support_p95_ms: pct(s, 95), support_max_ms: Math.max(...s),
-        });
-        console.log(`[${cfg.name}] re-segment one ${size}² image after a stroke (${q.length} timed after ${warmup} warm-up): min ${Math.min(...q).toFixed(1)} ms, p50 ${pct(q, 50).toFixed(1)} ms, p95 ${pct(q, 95).toFixed(1)} ms, max ${Math.max(...q).toFixed(1)} ms`);
-        console.log(`[${cfg.name}] the same with strokes on a support (refit every stroke): p50 ${pct(s, 50).toFixed(1)} ms, p95 ${pct(s, 95).toFixed(1)} ms, max ${Math.max(...s).toFixed(1)} ms`);
+        const clicks = parts.has('clicks') && (values.clicks === 'all' || ci === 0);
+        if (set && (parts.has('photos') || clicks)) {
+          const p0 = performance.now();
+          const rows = await photoBench(cfg, set, clicks, work, ci);
+          const s = summarize(rows);
+          Object.assign(row, {
+            ...s, photo_cases: set.oneShot.length, click_cases: clicks ? set.oneShot.length + set.singles.length : 0, photo_seconds: (performance.now() - p0) / 1000,
+          });
+          console.log(`[${cfg.name}] real photos, 1-shot over ${s.photo_rows} scored classes of ${set.oneShot.length} cases: mean IoU ${f3(s.photo_miou)} (photo ${f3(s.photo_miou_by_kind.photo)}, video ${f3(s.photo_miou_by_kind.video)}, small ${f3(s.photo_miou_by_kind.small)}), with the query's own scribbles ${f3(s.photo_miou_strokes)} (all-class baseline ${f3(s.photo_all_fg)})`);
+          if (clicks) console.log(`[${cfg.name}] clicks to accept over ${s.click_rows} classes: NoC@85 ${f1(s.noc85)}, NoC@90 ${f1(s.noc90)} (by kind NoC@85 ${JSON.stringify(s.noc85_by_kind)})`);
+        }
       } finally {
-        await svc.close();
         model.dispose();
-      }
-      const photo = values['skip-photos'] ? undefined : await photoIoU(cfg);
-      if (photo) {
-        for (const p of photo.pairs) console.log(`[${cfg.name}] photo ${p}`);
-        console.log(`[${cfg.name}] real photos, 1-shot, mean foreground IoU ${photo.miou.toFixed(3)}, with the query's own scribbles ${photo.miouStrokes.toFixed(3)} (all-foreground baseline ${photo.allFg.toFixed(3)})`);
-        Object.assign(row, { photo_miou: photo.miou, photo_miou_strokes: photo.miouStrokes, photo_all_fg: photo.allFg });
       }
       perConfig.push(row);
     }
@@ -250,13 +242,9 @@ async function main(): Promise<void> {
     fs.rmSync(work, { recursive: true, force: true });
   }
   const first = perConfig[0];
-  result.p50_ms = first.p50_ms;
-  result.p95_ms = first.p95_ms;
-  result.max_ms = first.max_ms;
-  result.support_p95_ms = first.support_p95_ms;
-  result.photo_miou = first.photo_miou ?? null;
-  result.photo_miou_strokes = first.photo_miou_strokes ?? null;
-  result.photo_all_fg = first.photo_all_fg ?? null;
+  for (const k of ['p50_ms', 'p95_ms', 'max_ms', 'support_p95_ms', 'photo_miou', 'photo_miou_strokes', 'photo_all_fg', 'photo_miou_by_kind', 'photo_miou_by_class',
+    'noc85', 'noc90', 'noc85_by_kind', 'noc90_by_kind', 'photo_cases', 'photo_rows', 'click_cases', 'click_rows', 'features_trained_on']) result[k] = first[k] ?? null;
+  result.seconds = (performance.now() - t0) / 1000;
   result.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   result.configs = perConfig;
   console.log(`peak RSS ${result.peak_rss_mb} MB`);

@@ -7,8 +7,9 @@
 //     [--variants a,b,…] [--overlays DIR [--overlay-variants panet,quality]] [--json OUT] [--backend wasm]
 //
 // --photos: folders in labelme's VOC export layout (JPEGImages/ + SegmentationClassPNG/); default: the
-// labelme-examples photos fetched by scripts/fetch-labelme.sh, and the hand-labelled scikit-image photos
-// that scripts/make-photo-truth.ts writes to ~/.cache/protolab-test/photo-truth when that exists. Pairs
+// labelme-examples photos fetched by scripts/fetch-photos.sh, and the hand-labelled scikit-image photos
+// that scripts/make-photo-truth.ts writes to ~/.cache/protolab-test/photo-truth when that exists (both
+// movable as lib/photoSources.ts says). Pairs
 // are drawn across all folders (a person in one and a person in another). --sample: a `protolab sample` root; its
 // VOC val list gives `--sample-episodes` 1-way 1-shot episodes per fold (the synthetic images flatter
 // every method: report them apart). The last line printed is one JSON object (the summary).
@@ -24,15 +25,15 @@ import { foldClasses } from '../src/engine/data/splits';
 import { MobileNetLabelEncoder } from '../src/engine/label/quality/mobileNetLabelEncoder';
 import { loadPhotoFolder, oneWayRaster, photoImage, photoPairs, type PhotoImage, type PhotoPair } from './lib/photoCases';
 import { queryStrokes, scorePair } from './lib/photoEval';
+import { photoPaths } from './lib/photoSources';
 import { VARIANTS, variantByName, type Variant } from '../src/engine/label/quality/variants';
 import { QualityPredictor } from '../src/engine/label/qualityPredictor';
 import { expectedIoU, maskConfidence } from '../src/engine/label/quality/confidence';
 import type { LabelImage } from '../src/engine/label/predictor';
 import type { FeatureEntry } from '../src/engine/features/featureCache';
 
-const PHOTO_TRUTH = path.join(os.homedir(), '.cache', 'protolab-test', 'photo-truth');
-const LABELME_VOC = path.join(process.env.PROTOLAB_LABELME_DIR ?? path.join(os.homedir(), '.cache', 'protolab-test', 'labelme'),
-  'root', 'usr', 'share', 'doc', 'labelme-examples', 'examples', 'instance_segmentation', 'data_dataset_voc');
+const PHOTO_TRUTH = photoPaths().truth;
+const LABELME_VOC = path.join(photoPaths().labelmeExamples, 'instance_segmentation', 'data_dataset_voc');
 
 const { values } = parseArgs({
   options: {

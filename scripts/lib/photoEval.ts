@@ -1,5 +1,6 @@
-// Scoring labeling predictors on real photo pairs (photoCases.ts), for scripts/eval-photos.ts and for
-// `npm run bench:label`: 1-shot IoU of the query's class with the support's mask alone, and again with
+// Scoring labeling predictors on real photo pairs (photoCases.ts), for scripts/eval-photos.ts (the
+// predictor alone; `npm run bench:label` scores through the label service, caseRunner.ts, and borrows
+// queryStrokes from here): 1-shot IoU of the query's class with the support's mask alone, and again with
 // strokes on the query as a user would draw them (PANet's scribble generator on the query's truth: one
 // foreground stroke and every background stroke, 3 px wide), which measures "own strokes".
 import { ANN_BG, ANN_FG, scribbleAnnotation } from '../../src/engine/fewshot/annotations';
@@ -63,7 +64,7 @@ export interface PhotoBenchResult {
 
 /**
  * Every variant on every pair of photos of the given folders (pairs across folders too), at size S:
- * what bench:label reports as photo_miou. Encodes each photo once with the union of the levels.
+ * the predictor alone, without the label service. Encodes each photo once with the union of the levels.
  */
 export async function photoBenchmark(folders: string[], size: number, variants: Variant[]): Promise<PhotoBenchResult> {
   const pairs = photoPairs((await Promise.all(folders.map((f) => loadPhotoFolder(f, size)))).flat());

@@ -22,6 +22,8 @@ export interface Settings {
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   inference: 'auto' | 'onnx' | 'tfjs';
   tfjsNodePath?: string;
+  /** where the user installed the opt-in CenterNet backbone (PROTOLAB_CENTERNET_DIR, nets/centernet.ts) */
+  centernetPath?: string;
   engineMemoryMB: number;
   /** the engine's image size limit (PROTOLAB_MAX_PIXELS, image/limits.ts) */
   maxImagePixels: number;
@@ -75,6 +77,7 @@ export function readSettings(): Settings {
   const inference = c.get<string>('engine.inference');
   const cacheDir = str('cacheDir');
   const tfjsNodePath = str('engine.tfjsNodePath');
+  const centernetPath = str('engine.centernetPath');
   const weights = str('defaults.weights');
   return {
     datasets: datasetsFrom(c.get('datasets')),
@@ -83,6 +86,7 @@ export function readSettings(): Settings {
     backend: backend === 'tensorflow' || backend === 'webgpu' || backend === 'wasm' || backend === 'cpu' ? backend : 'auto',
     inference: inference === 'onnx' || inference === 'tfjs' ? inference : 'auto',
     tfjsNodePath: tfjsNodePath ? resolvePath(tfjsNodePath) : undefined,
+    centernetPath: centernetPath ? resolvePath(centernetPath) : undefined,
     engineMemoryMB: clampInt(c.get('engine.maxMemoryMB'), 4096, 512, 262144),
     maxImagePixels: clampInt(c.get('engine.maxImagePixels'), 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     size: clampInt(c.get('defaults.size'), 224, 16, 2048),

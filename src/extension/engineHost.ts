@@ -68,6 +68,8 @@ export class EngineHost implements vscode.Disposable {
         PROTOLAB_WASM_DIR: fs.existsSync(path.join(p.wasmDir, 'tfjs-backend-wasm-simd.wasm')) ? p.wasmDir : undefined,
         // user-supplied code: only in a trusted workspace
         PROTOLAB_TFJS_NODE_PATH: trusted ? s.tfjsNodePath : undefined,
+        // weights only (sha256-checked before they load), so untrusted workspaces may use them too
+        PROTOLAB_CENTERNET_DIR: s.centernetPath,
       },
     };
   }

@@ -138,7 +138,7 @@ describe('labeling view host (controller) with the engine process', function () 
     if (s.type !== 'labelState') return;
     assert.deepStrictEqual(s.classes.map((c) => [c.id, c.name]), [[1, 'disk'], [2, 'square']]);
     assert.strictEqual(s.images.length, 5);
-    assert.deepStrictEqual([s.options.method, s.options.backbone, s.options.checkpoint], ['quality', 'mobilenetv2', '']);
+    assert.deepStrictEqual([s.options.method, s.options.backbone, s.options.checkpoint], ['quality', 'nanodet', '']);
     assert.ok(s.options.methods.some((m) => m.id === 'baseline'));
     assert.deepStrictEqual(s.options.checkpoints, [{ id: '/x/ck.safetensors', label: 'ck' }]);
   });

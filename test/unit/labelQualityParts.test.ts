@@ -40,7 +40,7 @@ describe('quality predictor glue', () => {
     assert.deepStrictEqual([c.levels, c.refine, c.classifier, c.prototypes, c.selfSupport.rounds], [[8, 32], 'guided', 'ridge', [4, 4], 0]);
     assert.deepStrictEqual(qualityConfigFromFlags({}, 'quality', 'vgg16', 8)!.levels, [8]);
     assert.throws(() => qualityConfigFromFlags({ refine: 'crf' }, 'panet', 'mobilenetv2', 16), /--refine tune the quality predictor: add --predictor quality/);
-    assert.throws(() => qualityConfigFromFlags({ levels: '16' }, 'quality', 'vgg16', 8), /--levels applies to the mobilenetv2 backbone/);
+    assert.throws(() => qualityConfigFromFlags({ levels: '16' }, 'quality', 'vgg16', 8), /--levels applies to the mobilenetv2, nanodet and centernet backbones; vgg16 has one feature level/);
     assert.throws(() => qualityConfigFromFlags({ prototypes: '0' }, 'quality', 'mobilenetv2', 16), /--prototypes takes BG\[,FG\]/);
     assert.throws(() => qualityConfigFromFlags({ refine: 'bilateral' }, 'quality', 'mobilenetv2', 16), /--refine/);
   });

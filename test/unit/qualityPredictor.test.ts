@@ -131,6 +131,18 @@ describe('QualityPredictor', () => {
     assert.strictEqual(off.predict(image('s', SUPPORT)).labels[0], 1);
   });
 
+  it('one predictor refitted with another class count predicts a support itself (its kept ridge fitters are per K)', () => {
+    // with 'auto' a support predicting itself fits a ridge on "the other supports" = none: the same
+    // supports for every K
+    const pred = new QualityPredictor(small({ classifier: 'auto' }));
+    const two = pred.fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
+    checkContract(two.predict(image('s', SUPPORT)), 2);
+    const three = pred.fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 3 }) }], 3);
+    const p = three.predict(image('s', SUPPORT));
+    checkContract(p, 3);
+    assert.deepStrictEqual(blockLabels(p), SUPPORT.map((l) => ({ A: 1, B: 0, C: 3 }[l])));
+  });
+
   it('a predictor kept across fits (supports\' samples, sums and ridge fitters reused) predicts exactly as a fresh one', () => {
     // two supports; the second's annotation changes between fits (a stroke on it: a new raster), the
     // first's stays the same object, so its samples, prototype sums and ridge rows come from the cache
@@ -155,8 +167,8 @@ describe('QualityPredictor', () => {
     }
   });
 
-  it('with own strokes switched off (ownWeight 0, no clamp) a marked pixel can lose', () => {
-    const model = new QualityPredictor(small({ ownWeight: 0, ownClamp: false })).fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
+  it('with own strokes switched off (ownWeight 0, no clamp, no local evidence) a marked pixel can lose', () => {
+    const model = new QualityPredictor(small({ ownWeight: 0, ownClamp: false, local: { ...QUALITY_DEFAULTS.local, weight: 0 } })).fit([{ image: image('s', SUPPORT), labels: raster(SUPPORT, { A: 1, B: 0, C: 2 }) }], 2);
     const own = new Uint8Array(S * S).fill(UNLABELED);
     own[0] = 2; // a B pixel
     assert.strictEqual(model.predict(image('q', QUERY), own).labels[0], 0);

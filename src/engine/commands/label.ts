@@ -11,7 +11,7 @@ import { createPseudoMaskSource } from '../fewshot/weak/pseudoSource';
 import { readIndexPng } from '../image/png';
 import { exportLabels, type ExportFormat } from '../label/export';
 import { defaultLabelWorkers, LABEL_METHODS, labelMethod } from '../label/methods';
-import { LABEL_BACKBONES } from '../../shared/labelVocabulary';
+import { DEFAULT_LABEL_BACKBONE, LABEL_BACKBONES } from '../../shared/labelVocabulary';
 import { UNLABELED } from '../label/predictor';
 import { applyPseudoMask } from '../label/pseudo';
 import { LabelService } from '../label/service';
@@ -94,7 +94,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
   const valFraction = num(v, 'val-fraction', 0.2);
   if (!(valFraction >= 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be in [0, 1) (got ${valFraction})`);
   const cocoMode = oneOf(v, 'coco-mode', ['instance', 'class'] as const, 'instance');
-  const backbone = oneOf(v, 'backbone', LABEL_BACKBONES, 'mobilenetv2');
+  const backbone = oneOf(v, 'backbone', LABEL_BACKBONES, DEFAULT_LABEL_BACKBONE);
   let names = typeof v.classes === 'string' ? v.classes.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
 
   // What the annotations say, before any model is loaded (errors first, cheaply).

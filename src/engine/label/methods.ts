@@ -115,7 +115,7 @@ const baseline: LabelMethod = {
 // The quality predictor (qualityPredictor.ts): the default, chosen on real photos (README, "Segmenting
 // your own photos"). Its variants are the default and the default with one part taken away, so
 // bench:label's photo_miou shows what each part is worth through the same service a labeler uses.
-const QUALITY_ABLATION = ['quality', 'quality-levels', 'quality-refine', 'quality-selfsupport', 'quality-own', 'quality-colour', 'quality/guided'];
+const QUALITY_ABLATION = ['quality', 'quality-ridge', 'quality-neighbours', 'quality-local', 'quality-levels', 'quality-refine', 'quality-selfsupport', 'quality-own', 'quality-colour', 'quality/guided'];
 
 const quality: LabelMethod = {
   id: 'quality',

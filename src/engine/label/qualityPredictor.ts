@@ -23,6 +23,8 @@ import { colourTerm } from './quality/colourModel';
 import { crfRefine, crfSubset } from './quality/crf';
 import { colourGuide, guidedFromLogits } from './quality/guidedFilter';
 import { imageLevels, type Level } from './quality/levels';
+import { addEvidence, localEvidence } from './quality/localEvidence';
+import { neighbourColumns, neighbourVote } from './quality/neighbours';
 import { clampOwn, hasLabels } from './quality/ownStrokes';
 import { argmaxRows, upsampleSoftmax } from './quality/probabilities';
 import { MeanPrototypes, prototypeClassifier } from './quality/prototypes';
@@ -109,7 +111,9 @@ export class QualityPredictor implements Predictor {
 
   /** The ridge fitter on these supports' samples (the last few are kept). */
   private fitter(list: SupportPart[], like: SampleSet): RidgeFitter {
-    const key = list.map((p) => p.uid).join(',');
+    // the supports AND the class count: an empty support list (a support predicting itself) is the
+    // same list for every K, and a fitter of another K cannot take these samples
+    const key = `${list.map((p) => p.uid).join(',')}|k1=${like.k1}`;
     const at = this.fitters.findIndex((f) => f.key === key);
     if (at >= 0) {
       const [hit] = this.fitters.splice(at, 1);
@@ -137,6 +141,7 @@ class QualityModel implements FittedModel {
   /** mean prototypes (PANet's classifier): the supports' class sums, kept so a predict adds only its own */
   private meansMemo?: MeanPrototypes;
   private samplesMemo?: SampleSet;
+  private colsMemo?: Float32Array;
   /** each support's own ridge fit, for predicting a support image itself (made on first use) */
   private readonly supportRidge = new Map<string, LinearClassifier>();
 
@@ -157,6 +162,11 @@ class QualityModel implements FittedModel {
   private get means(): MeanPrototypes | undefined {
     if (!usesMeans(this.cfg)) return undefined;
     return (this.meansMemo ??= this.parts.map((p) => (p.means ??= MeanPrototypes.of(p.samples))).reduce((a, b) => a.add(b)));
+  }
+
+  /** The supports' nearest-neighbour vote on an image's grid. */
+  private vote(levels: Level[]): Float32Array {
+    return neighbourVote(levels, this.samples, (this.colsMemo ??= neighbourColumns(this.samples)), this.cfg.neighbours);
   }
 
   /** The supports' classifier (made on first use: a support predicted itself does not need it). */
@@ -200,53 +210,58 @@ class QualityModel implements FittedModel {
     const asSupport = !ownLabels && cfg.ownWeight > 0 ? this.parts.find((p) => p.id === image.id)?.labels : undefined;
     const ownRaster = ownLabels ?? asSupport;
     const own = ownRaster && hasLabels(ownRaster) ? ownRaster : undefined;
+    // evidence added to every logit map of this image beside the classifier's: the supports' nearest
+    // neighbours' vote (quality/neighbours.ts) and the own strokes' local evidence (quality/localEvidence.ts)
+    const local = sumOf(cfg.neighbours.weight > 0 ? this.vote(levels) : undefined, own ? localEvidence(levels, own, size, k1, cfg.local) : undefined);
     const extra: SampleSet[] = ownLabels && own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
     if (cfg.classifier === 'auto' && ((extra.length && extra[0].n > 0) || (asSupport && own))) {
       // strokes of its own: a ridge fit on supports + strokes, no self-support (a support's strokes are
       // among the samples already)
       const clf = extra.length && extra[0].n > 0 ? this.ridge(extra[0]) : this.ridgeOfSupport(image.id);
-      const logits = classLogits(levels, clf);
+      const logits = addEvidence(classLogits(levels, clf), local);
       const seg = this.segment(image, levels, clf, own, logits);
       return prediction(size, classes, seg, imageConfidence(logits, levels[0].h, levels[0].w, seg.labels, k1));
     }
     let clf = this.refit(extra);
     // the classifier's own first answer (supports + strokes): the confidence compares the final masks with it
-    const firstLogits = classLogits(levels, clf);
+    const firstLogits = addEvidence(classLogits(levels, clf), local);
     const ss = cfg.selfSupport;
     let seg: Segmentation | undefined;
     for (let r = 0; r < ss.rounds; r++) {
       let self: SampleSet;
       if (ss.onGrid) {
         // confident cells straight from the classifier's probabilities on the feature grid
-        self = confidentCells(levels, r === 0 ? firstLogits : classLogits(levels, clf), k1, ss);
+        self = confidentCells(levels, r === 0 ? firstLogits : addEvidence(classLogits(levels, clf), local), k1, ss);
       } else if (cfg.refine === 'crf') {
         // the refined marginals on the CRF's sub set of pixels: the last, full-resolution pass is not needed
-        const lg = r === 0 ? firstLogits : classLogits(levels, clf), { h, w } = levels[0];
+        const lg = r === 0 ? firstLogits : addEvidence(classLogits(levels, clf), local), { h, w } = levels[0];
         const { pixels, q, step } = crfSubset(image.rgb, lg, h, w, k1, cfg.crf, cfg.ownClamp ? own : undefined, colourTerm(image.rgb, lg, h, w, k1, cfg.colour, own));
         const raster = new Uint8Array(size * size).fill(UNLABELED);
         const conf = confidentRaster(q, k1, ss);
         pixels.forEach((px, i) => { raster[px] = conf[i]; });
         self = collectSamples([{ levels, labels: raster, weight: ss.weight * step * step }], size, classes);
       } else {
-        seg = this.segment(image, levels, clf, own);
+        seg = this.segment(image, levels, clf, own, undefined, local);
         self = collectSamples([{ levels, labels: confidentRaster(seg.probs(), k1, ss, own), weight: ss.weight }], size, classes);
       }
       if (self.n === 0) break;
       clf = this.refit([...extra, self]);
       seg = undefined;
     }
-    seg ??= this.segment(image, levels, clf, own, cfg.selfSupport.rounds === 0 ? firstLogits : undefined);
+    seg ??= this.segment(image, levels, clf, own, cfg.selfSupport.rounds === 0 ? firstLogits : undefined, local);
     return prediction(size, classes, seg, imageConfidence(firstLogits, levels[0].h, levels[0].w, seg.labels, k1));
   }
+
+
 
   /**
    * Labels [S·S] and class probabilities [S·S, k1] of one image under one classifier: the logits on the
    * feature grid, then refinement straight from them to full resolution (or a plain upsampling), strokes
    * kept. The CRF's probabilities are only computed when read (crfRefine).
    */
-  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array, known?: Float32Array): Segmentation {
+  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array, known?: Float32Array, local?: Float32Array): Segmentation {
     const { cfg, size } = this, k1 = this.classes + 1, { h, w } = levels[0];
-    const logits = known ?? classLogits(levels, clf), fixed = cfg.ownClamp ? own : undefined;
+    const logits = known ?? addEvidence(classLogits(levels, clf), local), fixed = cfg.ownClamp ? own : undefined;
     // (the CRF gives a stroke's pixels their label itself)
     if (cfg.refine === 'crf') return crfRefine(image.rgb, logits, h, w, k1, cfg.crf, fixed, colourTerm(image.rgb, logits, h, w, k1, cfg.colour, own));
     const probs = cfg.refine === 'guided' ? guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed) : upsampleSoftmax(logits, h, w, k1, size);
@@ -257,6 +272,13 @@ class QualityModel implements FittedModel {
   dispose(): void {
     // plain arrays only: nothing to free
   }
+}
+
+/** a + b (either may be absent). */
+function sumOf(a: Float32Array | undefined, b: Float32Array | undefined): Float32Array | undefined {
+  if (!a || !b) return a ?? b;
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+  return a;
 }
 
 /** An image's labels, and its probabilities when asked for. */

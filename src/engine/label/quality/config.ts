@@ -4,6 +4,8 @@
 import type { ColourModelOptions } from './colourModel';
 import type { CrfOptions } from './crf';
 import type { GuidedFilterOptions } from './guidedFilter';
+import type { LocalEvidenceOptions } from './localEvidence';
+import type { NeighbourOptions } from './neighbours';
 
 /**
  * prototype: mean (or k-means) prototypes, PANet's; ridge: a ridge classifier fitted on the labelled
@@ -55,6 +57,10 @@ export interface QualityConfig {
    * pairs): refined beats on-grid, 0.516 vs 0.478 (prototypes 16+32) and 0.537 vs 0.516 (ridge 8+16+32).
    */
   selfSupport: { rounds: number; fgThreshold: number; bgThreshold: number; weight: number; onGrid?: boolean };
+  /** the image's own strokes and clicks as local evidence around them (localEvidence.ts); weight 0 = off */
+  local: LocalEvidenceOptions;
+  /** the supports' nearest neighbours' vote beside the classifier (neighbours.ts); weight 0 = off */
+  neighbours: NeighbourOptions;
 }
 
 /**
@@ -67,7 +73,7 @@ export interface QualityConfig {
 export const QUALITY_DEFAULTS: QualityConfig = {
   levels: [16, 32],
   levelWeights: [1, 0.5],
-  classifier: 'auto',
+  classifier: 'ridge',
   prototypes: [1, 1],
   alpha: 20,
   ridgeLambda: 0.01,
@@ -90,11 +96,15 @@ export const QUALITY_DEFAULTS: QualityConfig = {
   ownWeight: 4,
   ownClamp: true,
   selfSupport: { rounds: 1, fgThreshold: 0.7, bgThreshold: 0.6, weight: 1, onGrid: false },
+  local: { weight: 15, sigma: 0.15, floor: 0.3, maxSeeds: 48 },
+  neighbours: { weight: 20, k: 5, temperature: 0.05, floor: 0.6 },
 };
 
 /** PANet as `protolab segment` runs it today: one mean prototype per class, stride 16, no refinement. */
 export const PANET_BASELINE: QualityConfig = {
   ...QUALITY_DEFAULTS,
+  neighbours: { ...QUALITY_DEFAULTS.neighbours, weight: 0 },
+  local: { ...QUALITY_DEFAULTS.local, weight: 0 },
   levels: [16],
   levelWeights: undefined,
   classifier: 'prototype',
