@@ -194,6 +194,8 @@ async function main(): Promise<void> {
       const model = await createLabelModel({ method: cfg.method, backbone: cfg.backbone, size, options: cfg.options, workers: grid ? workers : 1 });
       // what the features were trained on, as the model says it (its backbone and where its weights come from)
       row.features_trained_on = `${model.info.backbone}: ${model.info.weightsSource}`;
+      // which engine encoded (onnxruntime or tfjs) and on how many threads: grid_images_per_s depends on it
+      if (model.info.encoder) row.encoder = `${model.info.encoder.engine}: ${model.info.encoder.detail}`;
       try {
         if (grid || parts.has('latency')) {
           const svc = await LabelService.open(folder, { classes: ['a', 'b'], model, stateDir: path.join(work, `state-${ci}`), featureDir: path.join(work, `features-${ci}`), featureBytes: 1024 ** 3 });
@@ -205,6 +207,7 @@ async function main(): Promise<void> {
               const secs = (performance.now() - g0) / 1000;
               result.grid_images = g.predicted;
               result.grid_images_per_s = g.predicted / secs;
+              if (row.encoder) result.grid_encoder = row.encoder;
               console.log(`[${cfg.name}] first pass over ${g.predicted} images at ${size}² (decode + encode on ${workers} worker${workers > 1 ? 's' : ''} + predict, cold): ${secs.toFixed(1)} s, ${(g.predicted / secs).toFixed(2)} images/s`);
             }
             if (parts.has('latency')) {

@@ -4,10 +4,13 @@
 // only what the requested taps need (a stride-16 forward against the whole detector at the converted
 // input size) and that repeated forwards leave no tensor behind. --profile adds, for each model's
 // stride-16 forward, the kernels that take the most time (tf.profile) and the convolutions' multiply-adds.
-// The shipped MobileNetV2 (strides 16 + 32) is timed beside them as the baseline.
+// The shipped MobileNetV2 (strides 16 + 32) is timed beside them as the baseline. NanoDet also runs on
+// onnxruntime (nets/onnx/nanodetGraph.ts; skipped with a reason when it does not load): ms per image in
+// process with 1 and with all intra-op threads, and images/s through EncoderPool.onnx with --workers
+// sessions of 1 thread and of 2 threads each, and with one session of all threads.
 //
 //   node out/scripts/time-backbones.js [--backend wasm] [--size 417] [--repeat 5] [--workers 2]
-//     [--pool-images 16] [--profile]
+//     [--pool-images 16] [--profile] [--no-tfjs]
 import * as os from 'os';
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,6 +19,10 @@ import { EncoderPool } from '../src/engine/features/encoderPool';
 import type { GraphBackboneId } from '../src/engine/nets/graphBackbone';
 import { loadGraphBackbone } from '../src/engine/nets/graphModels';
 import { MOBILENET_TAPS, MobileNetV2Features } from '../src/engine/nets/mobilenetv2';
+import { cachedOnnxModel } from '../src/engine/nets/onnx/modelCache';
+import { nanodetOnnxSource, nanodetOutput } from '../src/engine/nets/onnx/nanodetGraph';
+import { loadOrt } from '../src/engine/nets/onnx/runtime';
+import { engineCacheDir } from '../src/engine/data/cachedir';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +32,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'pool-images': { type: 'string', default: '16' },
     profile: { type: 'boolean', default: false },
+    'no-tfjs': { type: 'boolean', default: false },
   },
 });
 
@@ -66,7 +74,7 @@ async function main(): Promise<void> {
   const px = image(size);
   const x = tf.tensor4d(px, [1, size, size, 3]);
   const available = new Set<GraphBackboneId>();
-  for (const c of CASES) {
+  for (const c of values['no-tfjs'] ? [] : CASES) {
     let loaded;
     try {
       loaded = await loadGraphBackbone(c.id, c.levels);
@@ -90,7 +98,7 @@ async function main(): Promise<void> {
   }
 
   // Baseline on the same machine at the same moment: the shipped MobileNetV2 (layers model), strides 16 + 32.
-  {
+  if (!values['no-tfjs']) {
     const mnv2 = await MobileNetV2Features.load(undefined, [MOBILENET_TAPS[16].layer, MOBILENET_TAPS[32].layer]);
     const ms = await minMs(repeat, async () => { const o = mnv2.featuresAll(x); await Promise.all(o.map((t) => t.data())); tf.dispose(o); });
     console.log(`mobilenetv2 (nsfwjs, baseline) strides 16+32: ${ms.toFixed(1)} ms/image in process (min of ${repeat})`);
@@ -139,8 +147,10 @@ async function main(): Promise<void> {
   }
   x.dispose();
 
+  await timeOnnx(px, size, repeat, workers, poolImages);
+
   // Throughput through worker threads, each with its own wasm backend and copy of the network.
-  if (be.name === 'wasm' || be.name === 'cpu') {
+  if (!values['no-tfjs'] && (be.name === 'wasm' || be.name === 'cpu')) {
     for (const c of CASES.filter((k) => available.has(k.id) && k.levels.length === 2)) {
       const pool = await EncoderPool.create(workers, { id: c.id }, be.name, undefined, c.levels);
       try {
@@ -149,6 +159,47 @@ async function main(): Promise<void> {
         await Promise.all(Array.from({ length: poolImages }, () => pool.encode(px.slice(), size)));
         const s = (performance.now() - t0) / 1000;
         console.log(`${c.id} strides ${c.levels.join('+')}: ${(poolImages / s).toFixed(2)} images/s through ${workers} workers (${poolImages} images)`);
+      } finally {
+        await pool.close();
+      }
+    }
+  }
+}
+
+/** NanoDet on onnxruntime: in process (1 thread, all threads) and through EncoderPool.onnx. */
+async function timeOnnx(px: Float32Array, size: number, repeat: number, workers: number, poolImages: number): Promise<void> {
+  const o = loadOrt();
+  if (!o.ok) {
+    console.log(`onnxruntime: not available (${o.reason})`);
+    return;
+  }
+  const cores = os.availableParallelism();
+  const cacheDir = engineCacheDir(process.env.PROTOLAB_CACHE_DIR || undefined);
+  for (const levels of CASES.filter((c) => c.id === 'nanodet').map((c) => c.levels)) {
+    const { file } = await cachedOnnxModel(cacheDir, nanodetOnnxSource(levels));
+    const bytes = Uint8Array.from(px); // the model takes the pixels as bytes
+    const outputs = levels.map(nanodetOutput);
+    const parts: string[] = [];
+    for (const threads of [...new Set([1, cores])]) {
+      const session = await o.ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      const ms = await minMs(repeat, async () => {
+        const r = await session.run({ x: new o.ort.Tensor('uint8', bytes, [1, size, size, 3]) }, outputs);
+        for (const k of outputs) r[k].dispose();
+      });
+      parts.push(`${ms.toFixed(1)} ms/image with ${threads} thread${threads > 1 ? 's' : ''}`);
+      await session.release();
+    }
+    console.log(`nanodet strides ${levels.join('+')} on onnxruntime ${o.version}, in process: ${parts.join(', ')} (min of ${repeat})`);
+    if (levels.length < 2) continue;
+    const shapes: Array<[number, number]> = [[workers, 1], [workers, 2], [1, cores]];
+    for (const [w, threads] of shapes.filter(([w, t], i) => shapes.findIndex(([w2, t2]) => w2 === w && t2 === t) === i)) {
+      const pool = await EncoderPool.onnx(w, { modelFile: file, threads, outputs });
+      try {
+        await Promise.all(Array.from({ length: w }, () => pool.encode(bytes.slice(), size))); // warm-up
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: poolImages }, () => pool.encode(bytes.slice(), size)));
+        const s = (performance.now() - t0) / 1000;
+        console.log(`nanodet strides ${levels.join('+')} on onnxruntime: ${(poolImages / s).toFixed(2)} images/s through ${w} worker${w > 1 ? 's' : ''} × ${threads} thread${threads > 1 ? 's' : ''} (${poolImages} images)`);
       } finally {
         await pool.close();
       }

@@ -63,7 +63,8 @@ export class EncoderPool {
     return this.slots.length;
   }
 
-  encode(px: Float32Array, size: number): Promise<FeatureEntry> {
+  /** px: [size, size, 3] RGB 0..255 (float32, or bytes for a uint8 onnx model); its buffer is transferred. */
+  encode(px: Float32Array | Uint8Array, size: number): Promise<FeatureEntry> {
     if (this.closed) return Promise.reject(new Error('encoder pool is closed'));
     const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.nextId++;

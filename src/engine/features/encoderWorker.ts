@@ -20,7 +20,8 @@ export interface EncoderWorkerData {
   levels?: number[];
 }
 
-export type EncodeRequest = { id: number; px: Float32Array; size: number };
+/** px: [size, size, 3] RGB 0..255, as float32, or as bytes (onnx models with a uint8 input). */
+export type EncodeRequest = { id: number; px: Float32Array | Uint8Array; size: number };
 export type EncodeReply =
   | { id: number; shape: [number, number, number]; data: Float32Array }
   | { id: number; error: string };
@@ -62,7 +63,7 @@ async function start(): Promise<void> {
       parentPort!.close();
       return;
     }
-    const x = tf.tensor4d(req.px, [1, req.size, req.size, 3]);
+    const x = tf.tensor4d(req.px instanceof Uint8Array ? new Float32Array(req.px) : req.px, [1, req.size, req.size, 3]);
     try {
       const { shape, data } = await encode(x);
       const reply: EncodeReply = { id: req.id, shape, data };

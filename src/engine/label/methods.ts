@@ -13,7 +13,8 @@ import { backboneEncoder, pooledBackboneEncoder } from './tfjsLabelEncoder';
 import type { LabelEncoder, Predictor } from './predictor';
 import { QUALITY_DEFAULTS, type QualityConfig } from './quality/config';
 import { MobileNetLabelEncoder } from './quality/mobileNetLabelEncoder';
-import { GraphLabelEncoder } from './quality/graphLabelEncoder';
+import { graphLabelEncoder } from './quality/graphLabelEncoder';
+import type { EncoderReport, InferencePreference } from '../features/frozenEncoder';
 import { isGraphBackboneId } from '../nets/graphModels';
 import { variantByName } from './quality/variants';
 import { QualityPredictor } from './qualityPredictor';
@@ -31,6 +32,8 @@ export interface LabelModelSpec {
   options?: Record<string, unknown>;
   /** Encoder threads (wasm/cpu backends): > 1 encodes on a worker pool. Default 1 (in process). */
   workers?: number;
+  /** Encoder engine of graph backbones (default: PROTOLAB_LABEL_INFERENCE, else PROTOLAB_INFERENCE, else 'auto'). */
+  inference?: InferencePreference;
 }
 
 /** What a manifest or report records about the model that made the masks. */
@@ -42,6 +45,8 @@ export interface LabelModelInfo {
   size: number;
   encoderKey: string;
   settings: Record<string, unknown>;
+  /** Which engine computed the features (onnx | tfjs), on what, and why. */
+  encoder?: Pick<EncoderReport, 'engine' | 'detail' | 'reason'>;
 }
 
 export interface LabelModel {
@@ -121,6 +126,7 @@ const quality: LabelMethod = {
     let encoder: LabelEncoder;
     let weightsHash: string, weightsSource: string;
     let concurrency: number;
+    let report: LabelModelInfo['encoder'];
     if (spec.backbone === 'mobilenetv2') {
       // several taps of one forward pass, in worker threads where poolBackend says so
       const enc = await MobileNetLabelEncoder.create(spec.size, config.levels);
@@ -136,13 +142,10 @@ const quality: LabelMethod = {
       weightsHash = enc.weightsHash;
       weightsSource = 'nsfwjs MobileNetV2 (embedded)';
     } else if (isGraphBackboneId(spec.backbone)) {
-      // a detector backbone run as a graph model, tapped at config.levels (strides), pooled likewise
-      const enc = await GraphLabelEncoder.create(spec.backbone, spec.size, config.levels);
-      const on = poolBackend(spec);
-      const pool = on ? await enc.startPool(spec.workers!, on).catch((e) => (enc.dispose(), Promise.reject(e))) : undefined;
-      encoder = pool ? enc.pooled(pool) : enc;
-      concurrency = pool?.size ?? 1;
-      ({ weightsHash, weightsSource } = enc);
+      // a detector backbone tapped at config.levels (strides): onnxruntime or tfjs (graphLabelEncoder.ts says which and why)
+      const c = await graphLabelEncoder(spec.backbone, spec.size, config.levels, { workers: spec.workers, inference: spec.inference });
+      ({ encoder, concurrency, weightsHash, weightsSource } = c);
+      report = { engine: c.report.engine, detail: c.report.detail, reason: c.report.reason };
     } else {
       // one level, the backbone's own stride (VGG-16: 8), encoded as the baseline encodes it
       const one = await backboneLabelEncoder(spec);
@@ -156,7 +159,10 @@ const quality: LabelMethod = {
       encoder,
       predictor,
       encodeConcurrency: concurrency,
-      info: { method: 'quality', backbone: spec.backbone, weightsHash, weightsSource, size: spec.size, encoderKey: encoder.key, settings: predictor.describe() },
+      info: {
+        method: 'quality', backbone: spec.backbone, weightsHash, weightsSource, size: spec.size, encoderKey: encoder.key, settings: predictor.describe(),
+        encoder: report ?? { engine: 'tfjs', detail: `tfjs ${tf.getBackend()}, ${concurrency > 1 ? `${concurrency} worker threads` : 'in-process'}`, reason: [] },
+      },
       dispose: () => encoder.dispose(),
     };
   },

