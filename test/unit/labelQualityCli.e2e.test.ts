@@ -38,14 +38,14 @@ describe('protolab segment / eval with the quality predictor (sample data)', fun
     }
   });
 
-  it('segment --predictor panet refuses quality flags; --levels is for mobilenetv2 only', () => {
+  it('segment --predictor panet refuses quality flags; --levels is for the multi-level backbones (not vgg16)', () => {
     const args = ['--support', path.join(voc, 'JPEGImages', `${ids[0]}.jpg`), '--support-mask', path.join(voc, 'SegmentationClass', `${ids[0]}.png`), '--query', path.join(voc, 'JPEGImages', `${ids[1]}.jpg`), '--out', path.join(dir, 'x')];
     const a = cli(['segment', ...args, '--predictor', 'panet', '--refine', 'crf']);
     assert.strictEqual(a.code, 2);
     assert.match(a.stderr, /--refine tune the quality predictor: add --predictor quality/);
     const b = cli(['segment', ...args, '--backbone', 'vgg16', '--levels', '8,16']);
     assert.strictEqual(b.code, 2);
-    assert.match(b.stderr, /--levels applies to the mobilenetv2 backbone/);
+    assert.match(b.stderr, /--levels applies to the mobilenetv2, nanodet and centernet backbones; vgg16 has one feature level/);
   });
 
   it('eval --predictor quality scores the same episodes as PANet and records its settings; eval stays PANet by default', () => {

@@ -20,7 +20,7 @@ import { segmentQuality } from './segmentQuality';
 import { readQuery, skippedReport, type SkippedQuery } from './queryBatch';
 
 export const segmentHelp = `protolab segment --support IMG --support-mask PNG [--support IMG --support-mask PNG]…
-    --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|vgg16] [--weights FILE]
+    --query IMG [--query IMG]… --out DIR [--size 417] [--backbone mobilenetv2|nanodet|centernet|vgg16] [--weights FILE]
     [--predictor quality|panet] [--levels 16,32] [--refine crf|guided|none] [--classifier auto|prototype|ridge]
     [--prototypes BG[,FG]] [--self-support ROUNDS] [--inference auto|onnx|tfjs] [--threads N] [--cache-dir DIR]
   One few-shot episode on your own images. Support masks are index PNGs (0 background, 255 ignore, any
