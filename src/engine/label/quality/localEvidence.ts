@@ -51,18 +51,14 @@ export function localEvidence(levels: Level[], own: Uint8Array, size: number, k1
       seedLabel.push(k);
     }
   });
-  const d = levels.reduce((a, l) => a + l.c, 0), m = seeds.length;
-  // ⟨f_x, f_m⟩ for every cell x: the seeds' features as the columns of a linear map, scored level by
-  // level at each level's own resolution (linear, so the same as scoring the interpolated features)
-  const sf = cellFeatures(levels, seeds), cols = new Float32Array(d * m);
-  for (let j = 0; j < m; j++) for (let c = 0; c < d; c++) cols[c * m + j] = sf[j * d + c];
-  const sim = linearScores(levels, cols, m);
+  const m = seeds.length;
+  const sim = seedSimilarities(levels, seeds);
   const side = Math.max(h, w), s2 = 2 * (opts.sigma * side) ** 2, span = 1 - opts.floor;
   const out = new Float32Array(n * k1);
   for (let x = 0; x < n; x++) {
     const yx = Math.floor(x / w), xx = x % w, o = x * k1;
     for (let j = 0; j < m; j++) {
-      const v = (sim[x * m + j] - opts.floor) / span;
+      const v = (sim[j][x] - opts.floor) / span;
       if (v <= 0) continue;
       const dy = Math.floor(seeds[j] / w) - yx, dx = (seeds[j] % w) - xx;
       const e = opts.weight * v * Math.exp(-(dy * dy + dx * dx) / s2);
@@ -70,6 +66,34 @@ export function localEvidence(levels: Level[], own: Uint8Array, size: number, k1
     }
   }
   return out;
+}
+
+/**
+ * Each image's similarity maps ⟨f_x, f_seed⟩ over its grid, by seed cell, kept with the image's finest
+ * level: a stroke adds a few seeds to the ones before it, and only those are scored (a stroke's answer
+ * was 8 ms slower when every seed was scored again). Dropped whole beyond SIM_KEEP cells.
+ */
+const simMemo = new WeakMap<Float32Array, Map<number, Float32Array>>();
+const SIM_KEEP = 1024;
+
+function seedSimilarities(levels: Level[], seeds: number[]): Float32Array[] {
+  let byCell = simMemo.get(levels[0].data);
+  if (!byCell || byCell.size > SIM_KEEP) simMemo.set(levels[0].data, (byCell = new Map()));
+  const fresh = [...new Set(seeds.filter((c) => !byCell!.has(c)))];
+  if (fresh.length) {
+    // ⟨f_x, f_m⟩ for every cell x: the new seeds' features as the columns of a linear map, scored level
+    // by level at each level's own resolution (linear, so the same as scoring the interpolated features)
+    const d = levels.reduce((a, l) => a + l.c, 0), m = fresh.length, n = levels[0].h * levels[0].w;
+    const sf = cellFeatures(levels, fresh), cols = new Float32Array(d * m);
+    for (let j = 0; j < m; j++) for (let c = 0; c < d; c++) cols[c * m + j] = sf[j * d + c];
+    const sim = linearScores(levels, cols, m);
+    fresh.forEach((cell, j) => {
+      const col = new Float32Array(n);
+      for (let x = 0; x < n; x++) col[x] = sim[x * m + j];
+      byCell!.set(cell, col);
+    });
+  }
+  return seeds.map((c) => byCell!.get(c)!);
 }
 
 /** logits += evidence (same shape). */
