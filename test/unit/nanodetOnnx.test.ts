@@ -20,20 +20,9 @@ import { loadOrt } from '../../src/engine/nets/onnx/runtime';
 import { GraphLabelEncoder, graphLabelEncoder } from '../../src/engine/label/quality/graphLabelEncoder';
 import { createLabelModel } from '../../src/engine/label/methods';
 import type { RawImage } from '../../src/engine/types';
+import { relErr } from './helpers/relErr';
 
 const NANODET_DIR = path.resolve(__dirname, '../../../models/nanodet');
-
-/** max |a − b| / max |b|: the error relative to the features' scale. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.strictEqual(a.length, b.length);
-  let d = 0, m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  assert.ok(m > 0, 'reference features are all zero: the comparison would say nothing');
-  return d / m;
-}
 
 /** A street-like scene (sky gradient, road, a building with windows, a car, a disc), with sensor noise,
  *  through a JPEG encoder and back: the block artefacts and texture of a real photo, RGB 0..255. */

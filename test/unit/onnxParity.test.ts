@@ -20,18 +20,7 @@ import { EpisodeInputs } from '../../src/engine/eval/episodeInputs';
 import { episodeSupport } from '../../src/engine/eval/evaluate';
 import { panetMethod } from '../../src/engine/fewshot/method';
 import { UsageError } from '../../src/engine/errors';
-
-/** max |a − b| / max |b|: the relative error over the whole tensor. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.strictEqual(a.length, b.length);
-  let d = 0, m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  assert.ok(m > 0, 'reference features are all zero: the comparison would say nothing');
-  return d / m;
-}
+import { relErr } from './helpers/relErr';
 
 /** A deterministic, image-like input: smooth gradients plus texture, RGB 0..255. */
 function image(h: number, w: number): Float32Array {
