@@ -107,6 +107,23 @@ export function translateTfGraph(
     if (!p || p[0] || p[1] || p[4] || p[5]) return undefined;
     return [p[2], p[3], p[6], p[7]];
   };
+  /**
+   * The input of a windowed op (Conv, MaxPool) under the node's padding, setting its pads in `attrs`:
+   * VALID after a pending spatial pad of `foldValue` (what the ONNX op pads with itself) takes that pad
+   * as its own; SAME is ONNX's SAME_UPPER; any other pending pad is applied first.
+   */
+  const padded = (n: TfNode, x: TfValue, attrs: Record<string, Attr>, foldValue: number): string => {
+    const padding = utf8(n.attr?.padding?.s);
+    if (padding === 'VALID') {
+      const sp = x.pad && x.pad.value === foldValue ? spatialPads(x) : undefined;
+      if (!sp) return dense(x);
+      attrs.pads = sp;
+      return x.onnx;
+    }
+    if (padding !== 'SAME') return fail(n, `padding ${padding}`);
+    attrs.auto_pad = 'SAME_UPPER';
+    return dense(x);
+  };
   /** A per-format [H, W] pair out of a 4-list in the node's data_format. */
   const hw = (n: TfNode, key: string, nhwc: boolean, dflt?: number[]): number[] => {
     const l = n.attr?.[key]?.list?.i?.map(Number) ?? dflt;
@@ -131,17 +148,9 @@ export function translateTfGraph(
     const [kh, kw, cin, cout] = f.shape;
     if (x.ch % cin !== 0) fail(n, `${x.ch} input channels are not a multiple of the filter's ${cin}`);
     const group = x.ch / cin;
-    const padding = utf8(n.attr?.padding?.s);
     const attrs: Record<string, Attr> = { kernel_shape: [kh, kw], strides: hw(n, 'strides', nhwc), dilations: hw(n, 'dilations', nhwc, [1, 1, 1, 1]), group };
-    let src = x.onnx;
-    if (padding === 'VALID') {
-      const sp = x.pad && x.pad.value === 0 ? spatialPads(x) : undefined;
-      if (sp) attrs.pads = sp;
-      else src = dense(x);
-    } else if (padding === 'SAME') {
-      attrs.auto_pad = 'SAME_UPPER';
-      src = dense(x);
-    } else fail(n, `padding ${padding}`);
+    // a zero Pad before a VALID convolution is the convolution's own padding
+    const src = padded(n, x, attrs, 0);
     const ins = [src, g.floats(`${n.name}.weight`, [cout, cin, kh, kw], tfToOihw(Float32Array.from(f.data), kh, kw, cin, cout))];
     if (bias) ins.push(g.floats(`${n.name}.bias`, [cout], bias));
     return { onnx: g.node('Conv', ins, attrs), perm: x.perm, ch: cout };
@@ -217,18 +226,9 @@ export function translateTfGraph(
         const nhwc = format(n);
         const x = tensorOf(ins[0], n);
         needLayout(n, x, nhwc);
-        const padding = utf8(n.attr?.padding?.s);
         const attrs: Record<string, Attr> = { kernel_shape: hw(n, 'ksize', nhwc), strides: hw(n, 'strides', nhwc) };
-        let src = x.onnx;
-        if (padding === 'VALID') {
-          const sp = x.pad && x.pad.value === -Infinity ? spatialPads(x) : undefined;
-          if (sp) attrs.pads = sp;
-          else src = dense(x);
-        } else if (padding === 'SAME') {
-          attrs.auto_pad = 'SAME_UPPER';
-          src = dense(x);
-        } else fail(n, `padding ${padding}`);
-        out = { onnx: g.node('MaxPool', [src], attrs), perm: x.perm, ch: x.ch };
+        // a −∞ Pad before a VALID max pool is the pool's own padding (ONNX pads a max pool with −∞)
+        out = { onnx: g.node('MaxPool', [padded(n, x, attrs, -Infinity)], attrs), perm: x.perm, ch: x.ch };
         break;
       }
       case 'ConcatV2': {
