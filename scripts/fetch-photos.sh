@@ -15,25 +15,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/fetch-labelme.sh"
 
 DEST="${PROTOLAB_SKIMAGE_DIR:-$HOME/.cache/protolab-test/skimage}"
-if [ -f "$DEST/.extracted" ]; then
-  echo "python3-skimage already extracted in $DEST"
-else
-  mkdir -p "$DEST"
-  (
-    cd "$DEST"
-    if ! ls python3-skimage_*.deb >/dev/null 2>&1; then
-      if ! apt-get download python3-skimage; then
-        echo "download failed; running apt-get update and retrying" >&2
-        if [ "$(id -u)" = 0 ]; then apt-get update; else sudo apt-get update; fi
-        apt-get download python3-skimage
-      fi
-    fi
-    DEB=$(ls python3-skimage_*.deb | head -n 1)
-    dpkg-deb -x "$DEB" "$DEST/root"
-    touch "$DEST/.extracted"
-    echo "extracted $DEB into $DEST/root"
-  )
-fi
+# shellcheck source=lib/fetch-deb.sh
+source "$ROOT/scripts/lib/fetch-deb.sh"
+fetch_deb python3-skimage "$DEST"
 
 if [ "${1:-}" = "--no-truth" ]; then exit 0; fi
 if [ ! -f "$ROOT/out/scripts/make-photo-truth.js" ]; then
