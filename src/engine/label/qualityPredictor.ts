@@ -228,18 +228,20 @@ class QualityModel implements FittedModel {
     // evidence added to every logit map of this image beside the classifier's: the supports' nearest
     // neighbours' vote (quality/neighbours.ts) and the own strokes' local evidence (quality/localEvidence.ts)
     const local = sumOf(cfg.neighbours.weight > 0 ? this.vote(levels) : undefined, own ? localEvidence(levels, own, size, k1, cfg.local) : undefined);
+    // a classifier's logits on this image's grid, with that evidence
+    const logitsOf = (c: LinearClassifier) => addEvidence(classLogits(levels, c), local);
     const extra: SampleSet[] = ownLabels && own && cfg.ownWeight > 0 ? [collectSamples([{ levels, labels: own, weight: cfg.ownWeight }], size, classes)] : [];
     if (cfg.classifier === 'auto' && ((extra.length && extra[0].n > 0) || (asSupport && own))) {
       // strokes of its own: a ridge fit on supports + strokes, no self-support (a support's strokes are
       // among the samples already)
       const clf = extra.length && extra[0].n > 0 ? this.ridge(extra[0]) : this.ridgeOfSupport(image.id);
-      const logits = addEvidence(classLogits(levels, clf), local);
-      const seg = this.segment(image, levels, clf, own, logits);
+      const logits = logitsOf(clf);
+      const seg = this.segment(image, levels, logits, own);
       return prediction(size, classes, seg, imageConfidence(logits, levels[0].h, levels[0].w, seg.labels, k1));
     }
     let clf = this.refit(extra);
     // the classifier's own first answer (supports + strokes): the confidence compares the final masks with it
-    const firstLogits = addEvidence(classLogits(levels, clf), local);
+    const firstLogits = logitsOf(clf);
     const ss = cfg.selfSupport;
     let seg: Segmentation | undefined;
     // an image with strokes of its own has better evidence than its confident guesses (and a stroke
@@ -249,37 +251,37 @@ class QualityModel implements FittedModel {
       let self: SampleSet;
       if (ss.onGrid) {
         // confident cells straight from the classifier's probabilities on the feature grid
-        self = confidentCells(levels, r === 0 ? firstLogits : addEvidence(classLogits(levels, clf), local), k1, ss);
+        self = confidentCells(levels, r === 0 ? firstLogits : logitsOf(clf), k1, ss);
       } else if (cfg.refine === 'crf') {
         // the refined marginals on the CRF's sub set of pixels: the last, full-resolution pass is not needed
-        const lg = r === 0 ? firstLogits : addEvidence(classLogits(levels, clf), local), { h, w } = levels[0];
+        const lg = r === 0 ? firstLogits : logitsOf(clf), { h, w } = levels[0];
         const { pixels, q, step } = crfSubset(image.rgb, lg, h, w, k1, cfg.crf, cfg.ownClamp ? own : undefined, colourTerm(image.rgb, lg, h, w, k1, cfg.colour, own));
         const raster = new Uint8Array(size * size).fill(UNLABELED);
         const conf = confidentRaster(q, k1, ss);
         pixels.forEach((px, i) => { raster[px] = conf[i]; });
         self = collectSamples([{ levels, labels: raster, weight: ss.weight * step * step }], size, classes);
       } else {
-        seg = this.segment(image, levels, clf, own, undefined, local);
+        seg = this.segment(image, levels, logitsOf(clf), own);
         self = collectSamples([{ levels, labels: confidentRaster(seg.probs(), k1, ss, own), weight: ss.weight }], size, classes);
       }
       if (self.n === 0) break;
       clf = this.refit([...extra, self]);
       seg = undefined;
     }
-    seg ??= this.segment(image, levels, clf, own, rounds === 0 ? firstLogits : undefined, local);
+    seg ??= this.segment(image, levels, rounds === 0 ? firstLogits : logitsOf(clf), own);
     return prediction(size, classes, seg, imageConfidence(firstLogits, levels[0].h, levels[0].w, seg.labels, k1));
   }
 
 
 
   /**
-   * Labels [S·S] and class probabilities [S·S, k1] of one image under one classifier: the logits on the
-   * feature grid, then refinement straight from them to full resolution (or a plain upsampling), strokes
-   * kept. The CRF's probabilities are only computed when read (crfRefine).
+   * Labels [S·S] and class probabilities [S·S, k1] of one image from its logits on the feature grid:
+   * refinement straight from them to full resolution (or a plain upsampling), strokes kept. The CRF's
+   * probabilities are only computed when read (crfRefine).
    */
-  private segment(image: LabelImage, levels: Level[], clf: LinearClassifier, own?: Uint8Array, known?: Float32Array, local?: Float32Array): Segmentation {
+  private segment(image: LabelImage, levels: Level[], logits: Float32Array, own?: Uint8Array): Segmentation {
     const { cfg, size } = this, k1 = this.classes + 1, { h, w } = levels[0];
-    const logits = known ?? addEvidence(classLogits(levels, clf), local), fixed = cfg.ownClamp ? own : undefined;
+    const fixed = cfg.ownClamp ? own : undefined;
     // (the CRF gives a stroke's pixels their label itself)
     if (cfg.refine === 'crf') return crfRefine(image.rgb, logits, h, w, k1, cfg.crf, fixed, colourTerm(image.rgb, logits, h, w, k1, cfg.colour, own));
     const probs = cfg.refine === 'guided' ? guidedFromLogits(colourGuide(image.rgb, cfg.guided), logits, h, w, k1, fixed) : upsampleSoftmax(logits, h, w, k1, size);
